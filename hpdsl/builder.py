@@ -62,11 +62,15 @@ class AstBuilder(Transformer[Token, Any]):
         # (`input end: C`); such a name would break the first expression that uses it.
         if text in self.keywords:
             self.diagnostics.append(
-                messages.KEYWORD_AS_NAME.at(span, word=text, hint=f"choose another name, such as `{text}_value`")
+                messages.KEYWORD_AS_NAME.at(
+                    span, word=text, hint=f"choose another name, such as `{text}_value`"
+                )
             )
 
     # ------------------------------------------------------------------ clauses
-    def _clauses(self, owner: str, items: list[Any], allowed: set[str]) -> tuple[dict[str, _Clause], list[Any]]:
+    def _clauses(
+        self, owner: str, items: list[Any], allowed: set[str]
+    ) -> tuple[dict[str, _Clause], list[Any]]:
         """Sort clause markers into a dict (reporting repeats); return the other items."""
         found: dict[str, _Clause] = {}
         rest: list[Any] = []
@@ -91,7 +95,9 @@ class AstBuilder(Transformer[Token, Any]):
         if not found:
             return n.NO_META, rest
         spans = [c.span for c in found.values()]
-        span = min(spans, key=lambda s: (s.line, s.column)).to(max(spans, key=lambda s: (s.end_line, s.end_column)))
+        span = min(spans, key=lambda s: (s.line, s.column)).to(
+            max(spans, key=lambda s: (s.end_line, s.end_column))
+        )
         meta = n.Meta(
             doc=found["doc"].value if "doc" in found else None,
             cites=found["cites"].value if "cites" in found else (),
@@ -137,7 +143,9 @@ class AstBuilder(Transformer[Token, Any]):
             value = int(text)
         except ValueError:
             self.diagnostics.append(
-                messages.INVALID_CLAUSE.at(span, problem=f"priority `{text}` is not a whole number", hint="write e.g. `priority 2`")
+                messages.INVALID_CLAUSE.at(
+                    span, problem=f"priority `{text}` is not a whole number", hint="write e.g. `priority 2`"
+                )
             )
             value = 0
         return _Clause("priority", value, span)
@@ -291,7 +299,12 @@ class AstBuilder(Transformer[Token, Any]):
         period = rest.pop(0) if rest and isinstance(rest[0], n.Ident) else None
         info, _ = self._meta("totalizer", rest)
         return n.Totalizer(
-            name=self._ident(name), type=type_ref, source=source, period=period, meta=info, span=self._span(meta)
+            name=self._ident(name),
+            type=type_ref,
+            source=source,
+            period=period,
+            meta=info,
+            span=self._span(meta),
         )
 
     @v_args(meta=True)
@@ -299,7 +312,9 @@ class AstBuilder(Transformer[Token, Any]):
         name, source, *rest = children
         period = rest.pop(0) if rest and isinstance(rest[0], n.Ident) else None
         info, _ = self._meta("counter", rest)
-        return n.Counter(name=self._ident(name), source=source, period=period, meta=info, span=self._span(meta))
+        return n.Counter(
+            name=self._ident(name), source=source, period=period, meta=info, span=self._span(meta)
+        )
 
     def period(self, children: list[Token]) -> n.Ident:
         return self._ident(children[0])
@@ -314,7 +329,10 @@ class AstBuilder(Transformer[Token, Any]):
     def schedule_period(self, meta: LarkMeta, children: list[Any]) -> n.SchedulePeriod:
         *days, start, end = children
         return n.SchedulePeriod(
-            days=tuple(days), start=self._time_of_day(start), end=self._time_of_day(end), span=self._span(meta)
+            days=tuple(days),
+            start=self._time_of_day(start),
+            end=self._time_of_day(end),
+            span=self._span(meta),
         )
 
     def _time_of_day(self, tok: Token) -> n.TimeOfDay:
@@ -371,7 +389,9 @@ class AstBuilder(Transformer[Token, Any]):
     def _transition(self, kind: str, meta: LarkMeta, children: list[Any]) -> n.Transition:
         trigger, target, *rest = children
         info, _ = self._meta("transition", rest)
-        return n.Transition(kind=kind, trigger=trigger, target=self._ident(target), meta=info, span=self._span(meta))
+        return n.Transition(
+            kind=kind, trigger=trigger, target=self._ident(target), meta=info, span=self._span(meta)
+        )
 
     @v_args(meta=True)
     def guarded_transition(self, meta: LarkMeta, children: list[Any]) -> n.Transition:
@@ -518,7 +538,9 @@ class AstBuilder(Transformer[Token, Any]):
     def call(self, meta: LarkMeta, children: list[Any]) -> n.Call:
         function, *args = children
         return n.Call(
-            function=self._ident(function), args=tuple(a for a in args if a is not None), span=self._span(meta)
+            function=self._ident(function),
+            args=tuple(a for a in args if a is not None),
+            span=self._span(meta),
         )
 
     @v_args(meta=True)
@@ -555,7 +577,9 @@ class AstBuilder(Transformer[Token, Any]):
         span = self._span(meta)
         # `-5C` is a negative temperature, not the negation of an absolute temperature.
         if isinstance(operand, n.Number):
-            return n.Number(value=-operand.value, text="-" + operand.text, is_integer=operand.is_integer, span=span)
+            return n.Number(
+                value=-operand.value, text="-" + operand.text, is_integer=operand.is_integer, span=span
+            )
         if isinstance(operand, n.Quantity):
             return n.Quantity(value=-operand.value, unit=operand.unit, text="-" + operand.text, span=span)
         return n.Unary(op="-", operand=operand, span=span)
@@ -617,7 +641,12 @@ def _split_quantity(text: str) -> tuple[str, str]:
     i = 0
     while i < len(text) and (text[i].isdigit() or text[i] == "."):
         i += 1
-    if i < len(text) and text[i] in "eE" and i + 1 < len(text) and (text[i + 1].isdigit() or text[i + 1] in "+-"):
+    if (
+        i < len(text)
+        and text[i] in "eE"
+        and i + 1 < len(text)
+        and (text[i + 1].isdigit() or text[i + 1] in "+-")
+    ):
         i += 2
         while i < len(text) and text[i].isdigit():
             i += 1

@@ -9,6 +9,7 @@ and the type of every expression) together with the diagnostics.
 from __future__ import annotations
 
 import difflib
+import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -129,7 +130,8 @@ def check_package(sources: list[SourceFile]) -> tuple[CheckedPackage | None, lis
         if not result.module.items:
             diagnostics.append(
                 messages.EMPTY_FILE.at(
-                    Span.point(source.name, 1, 1), hint="declare a program, an enumeration or a constant, or delete the file"
+                    Span.point(source.name, 1, 1),
+                    hint="declare a program, an enumeration or a constant, or delete the file",
                 )
             )
         modules.append(result.module)
@@ -157,9 +159,15 @@ class Checker:
         self.used: set[int] = set()  # id() of symbols read somewhere
         self.expr_types: dict[int, Type] = {}
         self.resolved: dict[int, Symbol] = {}
+        self.ref_types: dict[int, Type] = {}
         self.package = CheckedPackage(
-            modules, self.package_scope, self.program_scopes, self.requirements, self.citations,
-            self.expr_types, self.resolved,
+            modules,
+            self.package_scope,
+            self.program_scopes,
+            self.requirements,
+            self.citations,
+            self.expr_types,
+            self.resolved,
         )
 
     # ================================================================== driver
@@ -175,7 +183,8 @@ class Checker:
             if not isinstance(item, (n.Requirement, n.EnumDecl)):
                 self._declare_package_item(item)
         package_context = _Context(self.package_scope, None)
-        for item in items:
+        # Tables and curves first: a call anywhere needs the table's row type.
+        for item in sorted(items, key=_functions_first):
             self._cite(item.meta)
             if isinstance(item, n.Declaration):
                 self._check_declaration(item, package_context)
@@ -253,7 +262,9 @@ class Checker:
             type_ = self._declared_type(item, _Context(scope, None))
             self._declare(scope, Symbol("const", item.name.text, item.name.span, type_, item))
         elif isinstance(item, n.Curve):
-            self._declare(scope, Symbol("curve", item.name.text, item.name.span, self._resolve_type(item.result), item))
+            self._declare(
+                scope, Symbol("curve", item.name.text, item.name.span, self._resolve_type(item.result), item)
+            )
         elif isinstance(item, n.Table):
             self._declare(scope, Symbol("table", item.name.text, item.name.span, ERROR, item))
         elif isinstance(item, n.Program):
@@ -262,8 +273,15 @@ class Checker:
 
     # ================================================================== types
     def _resolve_type(self, ref: n.TypeRef | None, scope: Scope | None = None) -> Type:
+        """The type a type reference names; each reference is resolved (and reported) once."""
         if ref is None:
             return ERROR
+        known = self.ref_types.get(id(ref))
+        if known is None:
+            known = self.ref_types[id(ref)] = self._resolve_type_uncached(ref, scope)
+        return known
+
+    def _resolve_type_uncached(self, ref: n.TypeRef, scope: Scope | None) -> Type:
         builtin = BUILTIN_TYPES.get(ref.text)
         if builtin is not None:
             return builtin
@@ -275,9 +293,15 @@ class Checker:
         if unit is not None:
             return QuantityType(unit)
         enums = [name for name, s in self.package_scope.symbols.items() if s.kind == "enum"]
-        suggestions = units.suggest(ref.text) or difflib.get_close_matches(ref.text, [*BUILTIN_TYPES, *enums], 1)
-        hint = f"did you mean `{suggestions[0]}`?" if suggestions else "types are bool, int, real, duration, an enumeration, or a unit such as C, K, kW, bar, %"
-        if "/" in ref.text or "*" in ref.text or ref.text[:1].islower() is False and len(ref.text) <= 4:
+        suggestions = units.suggest(ref.text) or difflib.get_close_matches(
+            ref.text, [*BUILTIN_TYPES, *enums], 1
+        )
+        hint = (
+            f"did you mean `{suggestions[0]}`?"
+            if suggestions
+            else "types are bool, int, real, duration, an enumeration, or a unit such as C, K, kW, bar, %"
+        )
+        if "/" in ref.text or "*" in ref.text or (ref.text[:1].islower() is False and len(ref.text) <= 4):
             self._report(messages.UNKNOWN_UNIT.at(ref.span, unit=ref.text, hint=hint))
         else:
             self._report(messages.UNKNOWN_TYPE.at(ref.span, name=ref.text, hint=hint))
@@ -289,7 +313,9 @@ class Checker:
         if decl.kind == "const" and decl.initial is not None:
             # `const nominal_cop = 3.5`: the type follows from the value.
             inferred = self._expr(decl.initial, _Context(ctx.scope, ctx.program, constant="a constant"))
-            return REAL if isinstance(inferred, IntType) and not _is_integer_literal(decl.initial) else inferred
+            return (
+                REAL if isinstance(inferred, IntType) and not _is_integer_literal(decl.initial) else inferred
+            )
         self._report(
             messages.INVALID_CLAUSE.at(
                 decl.name.span,
@@ -302,13 +328,15 @@ class Checker:
     # ================================================================== programs
     def _check_program(self, program: n.Program) -> None:
         scope = self.program_scopes.get(program.name.text)
-        if scope is None or scope.symbols and self.package_scope.symbols[program.name.text].node is not program:
+        if scope is None or (
+            scope.symbols and self.package_scope.symbols[program.name.text].node is not program
+        ):
             scope = Scope(parent=self.package_scope)  # a duplicate program: check it on its own
         ctx = _Context(scope, program)
         for item in program.items:
             self._declare_program_item(item, ctx)
         writers: dict[str, list[Writer]] = {}
-        for item in program.items:
+        for item in sorted(program.items, key=_functions_first):
             self._cite(item.meta)
             self._check_program_item(item, ctx, writers)
         self._check_writers(writers, scope)
@@ -375,7 +403,11 @@ class Checker:
         what = f"{kind} `{decl.name.text}`"
 
         def refuse(clause: str, span: Span, why: str) -> None:
-            self._report(messages.INVALID_CLAUSE.at(span, problem=f"{what}: `{clause}` {why}", hint=_CLAUSE_HINTS.get((kind, clause))))
+            self._report(
+                messages.INVALID_CLAUSE.at(
+                    span, problem=f"{what}: `{clause}` {why}", hint=_CLAUSE_HINTS.get((kind, clause))
+                )
+            )
 
         if decl.initial is not None and kind == "input":
             refuse("=", decl.initial.span, "is not allowed on an input")
@@ -397,7 +429,9 @@ class Checker:
             if kind != "output" or not isinstance(type_, (BoolType, ErrorType)):
                 refuse(clause, expr.span, "belongs on boolean outputs only")
             else:
-                self._expect_duration(expr, _Context(ctx.scope, ctx.program, constant=f"`{clause}`"), f"`{clause}`")
+                self._expect_duration(
+                    expr, _Context(ctx.scope, ctx.program, constant=f"`{clause}`"), f"`{clause}`"
+                )
         if decl.range is not None and kind == "const":
             refuse("range", decl.range.span, "is not needed on a constant")
 
@@ -415,21 +449,8 @@ class Checker:
             value_type = self._expr(expr, constant_ctx, expected=type_)
             if not self._assignable(type_, value_type, expr, f"{label} of {what}"):
                 continue
-            if low is not None and high is not None:
-                value = self._const(expr, ctx)
-                number = value.number if value is not None else None
-                if number is not None and not (low.number or 0) - _EPS <= number <= (high.number or 0) + _EPS:
-                    self._report(
-                        messages.OUT_OF_RANGE.at(
-                            expr.span,
-                            what="default" if label == "value" else "fallback",
-                            value=value.show() if value else "?",
-                            low=low.show(),
-                            high=high.show(),
-                            name=decl.name.text,
-                            hint="change the value or widen the range",
-                        )
-                    )
+            what_value = "default" if label == "value" else "fallback"
+            self._check_in_range(expr, what_value, decl.name.text, low, high, ctx)
         if decl.wiring is not None:
             self._check_wiring(decl, type_, ctx)
 
@@ -443,12 +464,14 @@ class Checker:
             self._assignable(type_, bound_type, bound, f"range of `{name}`")
             bounds.append(self._const(bound, ctx))
         low, high = bounds
-        if low is not None and high is not None and low.number is not None and high.number is not None:
-            if low.number > high.number:
-                self._report(
-                    messages.EMPTY_RANGE.at(range_.span, low=low.show(), high=high.show(), hint="swap the two ends")
+        known = _numbers(low, high)
+        if low is not None and high is not None and known is not None and known[0] > known[1]:
+            self._report(
+                messages.EMPTY_RANGE.at(
+                    range_.span, low=low.show(), high=high.show(), hint="swap the two ends"
                 )
-                return None, None
+            )
+            return None, None
         return low, high
 
     def _check_wiring(self, decl: n.Declaration, type_: Type, ctx: _Context) -> None:
@@ -456,7 +479,11 @@ class Checker:
         assert wiring is not None
         program = self.package_scope.symbols.get(wiring.program.text)
         if program is None or program.kind != "program":
-            self._undefined(wiring.program.text, wiring.program.span, [s.name for s in self.package_scope.symbols.values() if s.kind == "program"])
+            self._undefined(
+                wiring.program.text,
+                wiring.program.span,
+                [s.name for s in self.package_scope.symbols.values() if s.kind == "program"],
+            )
             return
         self.used.add(id(program))
         if ctx.program is not None and wiring.program.text == ctx.program.name.text:
@@ -484,7 +511,10 @@ class Checker:
             self._report(
                 messages.WIRING.at(
                     wiring.span,
-                    problem=f"input `{decl.name.text}` is {type_.describe()} but `{wiring.program.text}.{wiring.output.text}` is {source.type.describe()}",
+                    problem=(
+                        f"input `{decl.name.text}` is {type_.describe()} but "
+                        f"`{wiring.program.text}.{wiring.output.text}` is {source.type.describe()}"
+                    ),
                     hint="declare the input with the same type and unit as the output",
                 )
             )
@@ -492,7 +522,9 @@ class Checker:
     # ================================================================== rules and statements
     def _check_rule(self, rule: n.Rule, ctx: _Context, writers: dict[str, list[Writer]]) -> None:
         for target in self._statements(rule.body, ctx):
-            writers.setdefault(target.text, []).append(Writer(f"rule `{rule.name.text}`", target.span, rule.meta.priority))
+            writers.setdefault(target.text, []).append(
+                Writer(f"rule `{rule.name.text}`", target.span, rule.meta.priority)
+            )
 
     def _statements(self, body: Iterable[n.Stmt], ctx: _Context) -> list[n.Ident]:
         """Check statements; return the assignment targets, for the writer analysis."""
@@ -528,24 +560,28 @@ class Checker:
 
     def _check_constant_in_range(self, symbol: Symbol, value: n.Expr, ctx: _Context) -> None:
         decl = symbol.node
-        if not isinstance(decl, n.Declaration) or decl.range is None:
-            return
+        if isinstance(decl, n.Declaration) and decl.range is not None:
+            low, high = self._const(decl.range.low, ctx), self._const(decl.range.high, ctx)
+            self._check_in_range(value, "value", symbol.name, low, high, ctx)
+
+    def _check_in_range(
+        self, value: n.Expr, what: str, name: str, low: Const | None, high: Const | None, ctx: _Context
+    ) -> None:
+        """Report a constant value outside the declared range of `name`."""
         assigned = self._const(value, ctx)
-        low, high = self._const(decl.range.low, ctx), self._const(decl.range.high, ctx)
-        if assigned is None or low is None or high is None:
+        known = _numbers(assigned, low, high)
+        if assigned is None or low is None or high is None or known is None:
             return
-        x, lo, hi = assigned.number, low.number, high.number
-        if x is None or lo is None or hi is None:
-            return
+        x, lo, hi = known
         if not lo - _EPS <= x <= hi + _EPS:
             self._report(
                 messages.OUT_OF_RANGE.at(
                     value.span,
-                    what="value",
+                    what=what,
                     value=assigned.show(),
                     low=low.show(),
                     high=high.show(),
-                    name=symbol.name,
+                    name=name,
                     hint="change the value or widen the range",
                 )
             )
@@ -581,11 +617,18 @@ class Checker:
                 )
                 continue
             if value.name.text in given:
-                self._report(messages.BAD_CALL.at(value.name.span, problem=f"field `{value.name.text}` is given twice"))
+                self._report(
+                    messages.BAD_CALL.at(value.name.span, problem=f"field `{value.name.text}` is given twice")
+                )
                 continue
             given.add(value.name.text)
             field_type = self._resolve_type(field_decl.type, ctx.scope)
-            self._assignable(field_type, self.expr_types.get(id(value.value), ERROR), value.value, f"field `{value.name.text}`")
+            self._assignable(
+                field_type,
+                self.expr_types.get(id(value.value), ERROR),
+                value.value,
+                f"field `{value.name.text}`",
+            )
         missing = [name for name in declared if name not in given]
         if missing:
             self._report(
@@ -602,32 +645,48 @@ class Checker:
         if target is not None and target.kind not in ("output", "var"):
             self._report(
                 messages.NOT_ASSIGNABLE.at(
-                    item.name.span, kind=target.kind, name=target.name, hint="a hysteresis drives an output or a var"
+                    item.name.span,
+                    kind=target.kind,
+                    name=target.name,
+                    hint="a hysteresis drives an output or a var",
                 )
             )
             target = None
         if target is not None:
-            writers.setdefault(target.name, []).append(Writer(f"hysteresis `{item.name.text}`", item.name.span, item.meta.priority))
+            writers.setdefault(target.name, []).append(
+                Writer(f"hysteresis `{item.name.text}`", item.name.span, item.meta.priority)
+            )
         input_type = self._expr(item.input, ctx)
         if not is_numeric(input_type) and not isinstance(input_type, ErrorType):
             self._report(
-                messages.TYPE_MISMATCH.at(item.input.span, context="input of a hysteresis", expected="a number or quantity", found=input_type.describe())
+                messages.TYPE_MISMATCH.at(
+                    item.input.span,
+                    context="input of a hysteresis",
+                    expected="a number or quantity",
+                    found=input_type.describe(),
+                )
             )
         sides: dict[str, n.Threshold] = {}
         for threshold in item.thresholds:
             if threshold.side in sides:
                 self._report(
                     messages.INVALID_CLAUSE.at(
-                        threshold.span, problem=f"hysteresis `{item.name.text}` has two `{threshold.side}` thresholds", hint="keep one"
+                        threshold.span,
+                        problem=f"hysteresis `{item.name.text}` has two `{threshold.side}` thresholds",
+                        hint="keep one",
                     )
                 )
                 continue
             sides[threshold.side] = threshold
             level_type = self._expr(threshold.level, ctx, expected=input_type)
-            self._comparable(input_type, level_type, item.input, threshold.level, f"`{threshold.side}` threshold")
+            self._comparable(
+                input_type, level_type, item.input, threshold.level, f"`{threshold.side}` threshold"
+            )
             value_type = self._expr(threshold.value, ctx, expected=target.type if target else None)
             if target is not None:
-                self._assignable(target.type, value_type, threshold.value, f"value of hysteresis `{item.name.text}`")
+                self._assignable(
+                    target.type, value_type, threshold.value, f"value of hysteresis `{item.name.text}`"
+                )
         for side in ("below", "above"):
             if side not in sides:
                 self._report(
@@ -639,29 +698,38 @@ class Checker:
                 )
         if "below" in sides and "above" in sides:
             low, high = self._const(sides["below"].level, ctx), self._const(sides["above"].level, ctx)
-            if low is not None and high is not None and low.number is not None and high.number is not None:
-                if low.number >= high.number:
-                    self._report(
-                        messages.HYSTERESIS_ORDER.at(
-                            sides["below"].level.span,
-                            name=item.name.text,
-                            low=low.show(),
-                            high=high.show(),
-                            hint="the dead band lies between the two thresholds; the `below` one must be lower",
-                            notes=(Note("the `above` threshold", sides["above"].level.span),),
-                        )
+            known = _numbers(low, high)
+            if low is not None and high is not None and known is not None and known[0] >= known[1]:
+                self._report(
+                    messages.HYSTERESIS_ORDER.at(
+                        sides["below"].level.span,
+                        name=item.name.text,
+                        low=low.show(),
+                        high=high.show(),
+                        hint="the dead band lies between the two thresholds; the `below` one must be lower",
+                        notes=(Note("the `above` threshold", sides["above"].level.span),),
                     )
+                )
 
     def _check_totalizer(self, item: n.Totalizer, ctx: _Context) -> None:
         symbol = ctx.scope.symbols.get(item.name.text)
-        total_type = symbol.type if symbol is not None and symbol.node is item else self._resolve_type(item.type, ctx.scope)
+        total_type = (
+            symbol.type
+            if symbol is not None and symbol.node is item
+            else self._resolve_type(item.type, ctx.scope)
+        )
         source_type = self._expr(item.source, ctx)
         self._check_period(item.period)
         if isinstance(total_type, ErrorType) or isinstance(source_type, ErrorType):
             return
         if not isinstance(total_type, QuantityType):
             self._report(
-                messages.TYPE_MISMATCH.at(item.type.span, context=f"totalizer `{item.name.text}`", expected="a quantity such as h or kWh", found=total_type.describe())
+                messages.TYPE_MISMATCH.at(
+                    item.type.span,
+                    context=f"totalizer `{item.name.text}`",
+                    expected="a quantity such as h or kWh",
+                    found=total_type.describe(),
+                )
             )
             return
         if isinstance(source_type, BoolType):
@@ -682,7 +750,12 @@ class Checker:
             source_text = f"{source_unit.describe()} over time"
         else:
             self._report(
-                messages.TYPE_MISMATCH.at(item.source.span, context=f"totalizer `{item.name.text}`", expected="a boolean or a quantity", found=source_type.describe())
+                messages.TYPE_MISMATCH.at(
+                    item.source.span,
+                    context=f"totalizer `{item.name.text}`",
+                    expected="a boolean or a quantity",
+                    found=source_type.describe(),
+                )
             )
             return
         if total_type.unit.dimension != expected_dimension:
@@ -712,7 +785,13 @@ class Checker:
 
     def _check_schedule(self, item: n.Schedule) -> None:
         if not item.periods:
-            self._report(messages.INVALID_CLAUSE.at(item.name.span, problem=f"schedule `{item.name.text}` has no periods", hint="add e.g. `monday .. friday 07:00 .. 18:00`"))
+            self._report(
+                messages.INVALID_CLAUSE.at(
+                    item.name.span,
+                    problem=f"schedule `{item.name.text}` has no periods",
+                    hint="add e.g. `monday .. friday 07:00 .. 18:00`",
+                )
+            )
         for period in item.periods:
             for days in period.days:
                 for day in (days.first, days.last):
@@ -721,20 +800,32 @@ class Checker:
                             messages.INVALID_CLAUSE.at(
                                 day.span,
                                 problem=f"`{day.text}` is not a day of the week",
-                                hint=_did_you_mean(day.text.lower(), [*DAYS, *DAY_ALIASES]) or "write monday ... sunday",
+                                hint=_did_you_mean(day.text.lower(), [*DAYS, *DAY_ALIASES])
+                                or "write monday ... sunday",
                             )
                         )
             for time in (period.start, period.end):
                 if not (0 <= time.hour <= 24 and 0 <= time.minute < 60) or (time.hour == 24 and time.minute):
-                    self._report(messages.INVALID_CLAUSE.at(time.span, problem=f"`{time.text}` is not a time of day", hint="write hh:mm from 00:00 to 24:00"))
+                    self._report(
+                        messages.INVALID_CLAUSE.at(
+                            time.span,
+                            problem=f"`{time.text}` is not a time of day",
+                            hint="write hh:mm from 00:00 to 24:00",
+                        )
+                    )
             start = period.start.hour * 60 + period.start.minute
             end = period.end.hour * 60 + period.end.minute
             if start >= end:
                 self._report(
                     messages.INVALID_CLAUSE.at(
                         period.span,
-                        problem=f"period {period.start.text} .. {period.end.text} does not end after it starts",
-                        hint="split a period that runs past midnight into two, ending at 24:00 and starting at 00:00",
+                        problem=(
+                            f"period {period.start.text} .. {period.end.text} does not end after it starts"
+                        ),
+                        hint=(
+                            "split a period that runs past midnight into two, ending at 24:00 and "
+                            "starting at 00:00"
+                        ),
                     )
                 )
 
@@ -757,10 +848,22 @@ class Checker:
             states[state.name.text] = state
         initial = [s for s in item.states if s.initial]
         if not item.states:
-            self._report(messages.INVALID_CLAUSE.at(item.name.span, problem=f"state machine `{item.name.text}` has no states", hint="add `initial state <Name> ... end`"))
+            self._report(
+                messages.INVALID_CLAUSE.at(
+                    item.name.span,
+                    problem=f"state machine `{item.name.text}` has no states",
+                    hint="add `initial state <Name> ... end`",
+                )
+            )
             return
         if not initial:
-            self._report(messages.NO_INITIAL_STATE.at(item.name.span, name=item.name.text, hint=f"write `initial state {item.states[0].name.text}`"))
+            self._report(
+                messages.NO_INITIAL_STATE.at(
+                    item.name.span,
+                    name=item.name.text,
+                    hint=f"write `initial state {item.states[0].name.text}`",
+                )
+            )
         elif len(initial) > 1:
             self._report(
                 messages.SEVERAL_INITIAL_STATES.at(
@@ -794,7 +897,9 @@ class Checker:
                     continue
                 edges[state.name.text].add(transition.target.text)
         for target in machine_writes:
-            writers.setdefault(target.text, []).append(Writer(f"state machine `{item.name.text}`", target.span, item.meta.priority))
+            writers.setdefault(target.text, []).append(
+                Writer(f"state machine `{item.name.text}`", target.span, item.meta.priority)
+            )
         if len(initial) >= 1:
             start = initial[0].name.text
             reached = {start}
@@ -808,7 +913,10 @@ class Checker:
                 if name not in reached:
                     self._report(
                         messages.UNREACHABLE_STATE.at(
-                            state.name.span, name=name, initial=start, hint=f"add a transition `-> {name}` to some state, or remove the state"
+                            state.name.span,
+                            name=name,
+                            initial=start,
+                            hint=f"add a transition `-> {name}` to some state, or remove the state",
                         )
                     )
         for name, state in states.items():
@@ -817,7 +925,10 @@ class Checker:
                     messages.DEAD_END_STATE.at(
                         state.name.span,
                         name=name,
-                        hint="add `when <condition> -> <State>` or `after <duration> -> <State>`; a lockout leaves on a reset input",
+                        hint=(
+                            "add `when <condition> -> <State>` or `after <duration> -> <State>`; a "
+                            "lockout leaves on a reset input"
+                        ),
                     )
                 )
 
@@ -825,29 +936,43 @@ class Checker:
     def _check_alarm(self, item: n.Alarm, ctx: _Context, writers: dict[str, list[Writer]]) -> None:
         name = item.name.text
         if item.condition is None:
-            self._report(messages.INVALID_CLAUSE.at(item.name.span, problem=f"alarm `{name}` has no condition", hint="add `when <condition>`"))
+            self._report(
+                messages.INVALID_CLAUSE.at(
+                    item.name.span, problem=f"alarm `{name}` has no condition", hint="add `when <condition>`"
+                )
+            )
         else:
             self._expect_bool(item.condition, ctx, f"condition of alarm `{name}`")
         if item.severity is None:
             self._report(
-                messages.INVALID_CLAUSE.at(item.name.span, problem=f"alarm `{name}` has no severity", hint="add `severity critical`, `high`, `medium` or `low`")
+                messages.INVALID_CLAUSE.at(
+                    item.name.span,
+                    problem=f"alarm `{name}` has no severity",
+                    hint="add `severity critical`, `high`, `medium` or `low`",
+                )
             )
         elif item.severity.text not in SEVERITIES:
             self._report(
                 messages.INVALID_CLAUSE.at(
                     item.severity.span,
                     problem=f"`{item.severity.text}` is not a severity",
-                    hint=_did_you_mean(item.severity.text, list(SEVERITIES)) or "severities are critical, high, medium, low",
+                    hint=_did_you_mean(item.severity.text, list(SEVERITIES))
+                    or "severities are critical, high, medium, low",
                 )
             )
         if item.delay is not None:
-            self._expect_duration(item.delay, _Context(ctx.scope, ctx.program, constant="the alarm delay"), "alarm delay")
+            self._expect_duration(
+                item.delay, _Context(ctx.scope, ctx.program, constant="the alarm delay"), "alarm delay"
+            )
         if item.latching and item.acknowledge is None:
             self._report(
                 messages.INVALID_CLAUSE.at(
                     item.name.span,
                     problem=f"latching alarm `{name}` has no way to be acknowledged",
-                    hint="add `acknowledge <input>`: a latched alarm clears once acknowledged and its condition is gone",
+                    hint=(
+                        "add `acknowledge <input>`: a latched alarm clears once acknowledged and its "
+                        "condition is gone"
+                    ),
                 )
             )
         if item.acknowledge is not None:
@@ -861,7 +986,9 @@ class Checker:
                     )
                 )
         for target in self._statements(item.action, ctx):
-            writers.setdefault(target.text, []).append(Writer(f"alarm `{name}`", target.span, item.meta.priority))
+            writers.setdefault(target.text, []).append(
+                Writer(f"alarm `{name}`", target.span, item.meta.priority)
+            )
 
     def _check_event(self, item: n.EventDecl, ctx: _Context) -> None:
         seen: dict[str, n.EventField] = {}
@@ -879,14 +1006,18 @@ class Checker:
             seen[field_decl.name.text] = field_decl
 
     # ================================================================== tables and curves
-    def _key_context(self, key: n.KeyParam, ctx: _Context, owner: str) -> tuple[Type, _Context, Const | None, Const | None]:
+    def _key_context(
+        self, key: n.KeyParam, ctx: _Context, owner: str
+    ) -> tuple[Type, _Context, Const | None, Const | None]:
         key_type = self._resolve_type(key.type, ctx.scope)
         scope = Scope(parent=ctx.scope)
         scope.symbols[key.name.text] = Symbol("key", key.name.text, key.name.span, key_type, key)
         inner = _Context(scope, ctx.program, constant=f"a row of {owner}")
         low = high = None
         if key.range is not None:
-            low, high = self._check_range(key.range, key_type, _Context(ctx.scope, ctx.program), key.name.text)
+            low, high = self._check_range(
+                key.range, key_type, _Context(ctx.scope, ctx.program), key.name.text
+            )
         return key_type, inner, low, high
 
     def _check_curve(self, item: n.Curve, ctx: _Context) -> None:
@@ -895,10 +1026,23 @@ class Checker:
         result_type = self._resolve_type(item.result, ctx.scope)
         for t, ref in ((key_type, item.key.type), (result_type, item.result)):
             if not is_numeric(t) and not isinstance(t, ErrorType):
-                self._report(messages.TYPE_MISMATCH.at(ref.span, context=f"curve `{name}`", expected="a number or quantity", found=t.describe()))
+                self._report(
+                    messages.TYPE_MISMATCH.at(
+                        ref.span,
+                        context=f"curve `{name}`",
+                        expected="a number or quantity",
+                        found=t.describe(),
+                    )
+                )
                 return
         if len(item.points) < 2:
-            self._report(messages.INVALID_CLAUSE.at(item.name.span, problem=f"curve `{name}` needs at least two points", hint="add rows `| input | output |`"))
+            self._report(
+                messages.INVALID_CLAUSE.at(
+                    item.name.span,
+                    problem=f"curve `{name}` needs at least two points",
+                    hint="add rows `| input | output |`",
+                )
+            )
         points: list[tuple[n.CurvePoint, float, float, Const, Const]] = []
         for point in item.points:
             x_type = self._expr(point.x, inner, expected=key_type)
@@ -906,22 +1050,60 @@ class Checker:
             ok_x = self._assignable(key_type, x_type, point.x, f"input of curve `{name}`")
             ok_y = self._assignable(result_type, y_type, point.y, f"output of curve `{name}`")
             x, y = self._const(point.x, ctx), self._const(point.y, ctx)
-            if ok_x and ok_y and x is not None and y is not None and x.number is not None and y.number is not None:
+            if (
+                ok_x
+                and ok_y
+                and x is not None
+                and y is not None
+                and x.number is not None
+                and y.number is not None
+            ):
                 points.append((point, x.number, y.number, x, y))
-        for (_, x1, y1, cx1, cy1), (p2, x2, y2, cx2, cy2) in zip(points, points[1:], strict=False):
+        for (_, x1, y1, cx1, cy1), (p2, x2, y2, cx2, cy2) in itertools.pairwise(points):
             if abs(x2 - x1) <= _EPS:
                 if abs(y2 - y1) > _EPS:
                     self._report(
-                        messages.CURVE_DISCONTINUOUS.at(p2.span, name=name, x=cx2.show(), y1=cy1.show(), y2=cy2.show(), hint="give each input value one output")
+                        messages.CURVE_DISCONTINUOUS.at(
+                            p2.span,
+                            name=name,
+                            x=cx2.show(),
+                            y1=cy1.show(),
+                            y2=cy2.show(),
+                            hint="give each input value one output",
+                        )
                     )
                 else:
-                    self._report(messages.CURVE_ORDER.at(p2.x.span, name=name, x=cx2.show(), previous=cx1.show(), hint="remove the repeated point"))
+                    self._report(
+                        messages.CURVE_ORDER.at(
+                            p2.x.span,
+                            name=name,
+                            x=cx2.show(),
+                            previous=cx1.show(),
+                            hint="remove the repeated point",
+                        )
+                    )
             elif x2 < x1:
-                self._report(messages.CURVE_ORDER.at(p2.x.span, name=name, x=cx2.show(), previous=cx1.show(), hint="list the points from the lowest input to the highest"))
-            elif item.monotonic == "increasing" and y2 < y1 - _EPS or item.monotonic == "decreasing" and y2 > y1 + _EPS:
+                self._report(
+                    messages.CURVE_ORDER.at(
+                        p2.x.span,
+                        name=name,
+                        x=cx2.show(),
+                        previous=cx1.show(),
+                        hint="list the points from the lowest input to the highest",
+                    )
+                )
+            elif (item.monotonic == "increasing" and y2 < y1 - _EPS) or (
+                item.monotonic == "decreasing" and y2 > y1 + _EPS
+            ):
                 self._report(
                     messages.CURVE_NOT_MONOTONIC.at(
-                        p2.span, name=name, direction=item.monotonic, y1=cy1.show(), y2=cy2.show(), x1=cx1.show(), x2=cx2.show(),
+                        p2.span,
+                        name=name,
+                        direction=item.monotonic,
+                        y1=cy1.show(),
+                        y2=cy2.show(),
+                        x1=cx1.show(),
+                        x2=cx2.show(),
                         hint=f"fix the point, or drop `{item.monotonic}` if the curve really turns",
                     )
                 )
@@ -933,15 +1115,25 @@ class Checker:
             self._report(
                 messages.TABLE_SHAPE.at(
                     item.key_header.span,
-                    problem=f"table `{name}`: the first column is `{item.key_header.text}`, but the key is `{item.key.name.text}`",
+                    problem=(
+                        f"table `{name}`: the first column is `{item.key_header.text}`, but the key "
+                        f"is `{item.key.name.text}`"
+                    ),
                     hint=f"name the first column `{item.key.name.text}`",
                 )
             )
         seen: dict[str, n.Ident] = {}
-        for column in item.columns:
-            if column.text in seen:
-                self._report(messages.DUPLICATE_NAME.at(column.span, name=column.text, hint="each column has its own name", notes=(Note("first column of that name", seen[column.text].span),)))
-            seen[column.text] = column
+        for header in item.columns:
+            if header.text in seen:
+                self._report(
+                    messages.DUPLICATE_NAME.at(
+                        header.span,
+                        name=header.text,
+                        hint="each column has its own name",
+                        notes=(Note("first column of that name", seen[header.text].span),),
+                    )
+                )
+            seen[header.text] = header
         column_types: list[Type | None] = [None] * len(item.columns)
         intervals: list[tuple[n.TableRow, _Interval]] = []
         for index, row in enumerate(item.rows, start=1):
@@ -949,7 +1141,10 @@ class Checker:
                 self._report(
                     messages.TABLE_SHAPE.at(
                         row.span,
-                        problem=f"table `{name}`: row {index} has {len(row.cells)} value(s) but the header names {len(item.columns)} column(s)",
+                        problem=(
+                            f"table `{name}`: row {index} has {len(row.cells)} value(s) but the "
+                            f"header names {len(item.columns)} column(s)"
+                        ),
                         hint="give one value per column",
                     )
                 )
@@ -965,25 +1160,40 @@ class Checker:
                     self._report(
                         messages.TABLE_SHAPE.at(
                             cell.span,
-                            problem=f"table `{name}`, column `{item.columns[column].text}`: {cell_type.describe()} in a column of {first.describe()}",
+                            problem=(
+                                f"table `{name}`, column `{item.columns[column].text}`: "
+                                f"{cell_type.describe()} in a column of {first.describe()}"
+                            ),
                             hint="every value in a column has the same type and unit",
                         )
                     )
         if not item.rows:
-            self._report(messages.INVALID_CLAUSE.at(item.name.span, problem=f"table `{name}` has no rows", hint="add rows `| key | value | ... |`"))
+            self._report(
+                messages.INVALID_CLAUSE.at(
+                    item.name.span,
+                    problem=f"table `{name}` has no rows",
+                    hint="add rows `| key | value | ... |`",
+                )
+            )
             return
         symbol = ctx.scope.lookup(name)
         if symbol is not None and symbol.node is item:
-            symbol.type = RowType(name, tuple((c.text, t or ERROR) for c, t in zip(item.columns, column_types, strict=False)))
+            symbol.type = RowType(
+                name, tuple((c.text, t or ERROR) for c, t in zip(item.columns, column_types, strict=False))
+            )
         if len(intervals) == len(item.rows):
             domain = _Interval(
-                low.number if low is not None and low.number is not None else -_INF, True,
-                high.number if high is not None and high.number is not None else _INF, True,
+                low.number if low is not None and low.number is not None else -_INF,
+                True,
+                high.number if high is not None and high.number is not None else _INF,
+                True,
             )
             unit = unit_of(key_type)
             self._check_coverage(item, intervals, domain, unit)
 
-    def _key_interval(self, key: n.KeyCell, key_type: Type, inner: _Context, ctx: _Context, table: str) -> _Interval | None:
+    def _key_interval(
+        self, key: n.KeyCell, key_type: Type, inner: _Context, ctx: _Context, table: str
+    ) -> _Interval | None:
         bounds: list[float | None] = []
         for bound in (key.low, key.high):
             if bound is None:
@@ -1000,7 +1210,11 @@ class Checker:
         if key.op is None:
             assert low is not None and high is not None
             if low > high:
-                self._report(messages.EMPTY_RANGE.at(key.span, low=_show(key.low), high=_show(key.high), hint="write the lower value first"))
+                self._report(
+                    messages.EMPTY_RANGE.at(
+                        key.span, low=_show(key.low), high=_show(key.high), hint="write the lower value first"
+                    )
+                )
                 return None
             return _Interval(low, True, high, True)
         if key.op in ("<", "<="):
@@ -1009,9 +1223,19 @@ class Checker:
         assert low is not None
         return _Interval(low, key.op == ">=", _INF, True)
 
-    def _check_coverage(self, item: n.Table, rows: list[tuple[n.TableRow, _Interval]], domain: _Interval, unit: units.Unit) -> None:
+    def _check_coverage(
+        self, item: n.Table, rows: list[tuple[n.TableRow, _Interval]], domain: _Interval, unit: units.Unit
+    ) -> None:
         """Report key values no row covers and rows that cover the same stretch of keys."""
-        points = sorted({p for _, iv in rows for p in (iv.low, iv.high) if domain.low <= p <= domain.high and abs(p) != _INF} | {domain.low, domain.high} - {_INF, -_INF})
+        points = sorted(
+            {
+                p
+                for _, iv in rows
+                for p in (iv.low, iv.high)
+                if domain.low <= p <= domain.high and abs(p) != _INF
+            }
+            | {domain.low, domain.high} - {_INF, -_INF}
+        )
 
         def show(value: float) -> str:
             return units.format_quantity(unit.from_si(value), unit)
@@ -1019,7 +1243,9 @@ class Checker:
         key = item.key.name.text
         samples: list[tuple[float, str]] = []  # (key value to test, how to describe a gap there)
         if domain.low == -_INF:
-            samples.append((points[0] - 1.0 if points else 0.0, f"below {show(points[0])}" if points else "any value"))
+            samples.append(
+                (points[0] - 1.0 if points else 0.0, f"below {show(points[0])}" if points else "any value")
+            )
         for i, p in enumerate(points):
             samples.append((p, f"at {show(p)}"))
             if i + 1 < len(points):
@@ -1034,8 +1260,14 @@ class Checker:
             if not covering:
                 self._report(
                     messages.TABLE_GAP.at(
-                        item.name.span, name=item.name.text, key=key, gap=where,
-                        hint="add a row for these values, or extend a neighbouring row (rows match top to bottom, both ends included)",
+                        item.name.span,
+                        name=item.name.text,
+                        key=key,
+                        gap=where,
+                        hint=(
+                            "add a row for these values, or extend a neighbouring row (rows match top "
+                            "to bottom, both ends included)"
+                        ),
                     )
                 )
             elif len(covering) > 1 and not where.startswith("at "):
@@ -1045,8 +1277,15 @@ class Checker:
                 reported_pairs.add((first, second))
                 self._report(
                     messages.TABLE_OVERLAP.at(
-                        rows[second][0].key.span, name=item.name.text, other=_row_number(item, rows[first][0]), key=key, overlap=where,
-                        hint="rows may share an end point (the upper row wins there) but not a stretch of values",
+                        rows[second][0].key.span,
+                        name=item.name.text,
+                        other=_row_number(item, rows[first][0]),
+                        key=key,
+                        overlap=where,
+                        hint=(
+                            "rows may share an end point (the upper row wins there) but not a stretch "
+                            "of values"
+                        ),
                         notes=(Note("the row it overlaps", rows[first][0].key.span),),
                     )
                 )
@@ -1067,24 +1306,46 @@ class Checker:
                                 name=name,
                                 first=first.description,
                                 second=second.description,
-                                hint="merge them into one rule, or give each a distinct `priority N` (the higher number wins)",
+                                hint=(
+                                    "merge them into one rule, or give each a distinct `priority N` "
+                                    "(the higher number wins)"
+                                ),
                                 notes=(Note(f"{first.description} writes it here", first.span),),
                             )
                         )
 
-    def _report_unused_program(self, program: n.Program, scope: Scope, writers: dict[str, list[Writer]]) -> None:
+    def _report_unused_program(
+        self, program: n.Program, scope: Scope, writers: dict[str, list[Writer]]
+    ) -> None:
         for symbol in scope.symbols.values():
             if symbol.kind == "output" and symbol.name not in writers:
                 decl = symbol.node
                 if isinstance(decl, n.Declaration) and decl.wiring is None:
-                    self._report(messages.OUTPUT_NOT_WRITTEN.at(symbol.span, name=symbol.name, hint="set it in a rule, state or alarm action, or remove it"))
-            elif symbol.kind in ("input", "parameter", "const", "var", "schedule", "curve", "table", "event") and id(symbol) not in self.used:
-                self._report(messages.UNUSED.at(symbol.span, kind=symbol.kind, name=symbol.name, hint="remove it, or use it in a rule"))
+                    self._report(
+                        messages.OUTPUT_NOT_WRITTEN.at(
+                            symbol.span,
+                            name=symbol.name,
+                            hint="set it in a rule, state or alarm action, or remove it",
+                        )
+                    )
+            elif (
+                symbol.kind in ("input", "parameter", "const", "var", "schedule", "curve", "table", "event")
+                and id(symbol) not in self.used
+            ):
+                self._report(
+                    messages.UNUSED.at(
+                        symbol.span, kind=symbol.kind, name=symbol.name, hint="remove it, or use it in a rule"
+                    )
+                )
 
     def _report_unused_package(self) -> None:
         for symbol in self.package_scope.symbols.values():
             if symbol.kind in ("enum", "const", "curve", "table") and id(symbol) not in self.used:
-                self._report(messages.UNUSED.at(symbol.span, kind=symbol.kind, name=symbol.name, hint="remove it, or use it in a rule"))
+                self._report(
+                    messages.UNUSED.at(
+                        symbol.span, kind=symbol.kind, name=symbol.name, hint="remove it, or use it in a rule"
+                    )
+                )
 
     def _cite(self, meta: n.Meta) -> None:
         for ident in meta.cites:
@@ -1094,14 +1355,21 @@ class Checker:
                     messages.UNKNOWN_REQUIREMENT.at(
                         ident.span,
                         name=ident.text,
-                        hint=_did_you_mean(ident.text, list(self.requirements)) or "declare it with `requirement <ID> \"summary\"`",
+                        hint=_did_you_mean(ident.text, list(self.requirements))
+                        or 'declare it with `requirement <ID> "summary"`',
                     )
                 )
 
     def _report_requirements(self) -> None:
         for name, requirement in self.requirements.items():
             if name not in self.citations:
-                self._report(messages.UNCOVERED_REQUIREMENT.at(requirement.name.span, name=name, hint=f"cite it on the rule that implements it: `cites {name}`"))
+                self._report(
+                    messages.UNCOVERED_REQUIREMENT.at(
+                        requirement.name.span,
+                        name=name,
+                        hint=f"cite it on the rule that implements it: `cites {name}`",
+                    )
+                )
 
     # ================================================================== expressions
     def _expr(self, expr: n.Expr, ctx: _Context, expected: Type | None = None) -> Type:
@@ -1118,7 +1386,11 @@ class Checker:
         if isinstance(expr, n.Quantity):
             unit = units.lookup(expr.unit)
             if unit is None:
-                self._report(messages.UNKNOWN_UNIT.at(expr.span, unit=expr.unit, hint=_did_you_mean(expr.unit, units.suggest(expr.unit))))
+                self._report(
+                    messages.UNKNOWN_UNIT.at(
+                        expr.span, unit=expr.unit, hint=_did_you_mean(expr.unit, units.suggest(expr.unit))
+                    )
+                )
                 return ERROR
             return QuantityType(unit)
         if isinstance(expr, n.BoolLiteral):
@@ -1145,7 +1417,15 @@ class Checker:
     def _not_in_constant(self, ctx: _Context, span: Span, what: str) -> bool:
         if ctx.constant is None:
             return False
-        self._report(messages.NOT_CONSTANT.at(span, context=ctx.constant, kind="the live value of", name=what, hint="use literals, constants and parameters here"))
+        self._report(
+            messages.NOT_CONSTANT.at(
+                span,
+                context=ctx.constant,
+                kind="the live value of",
+                name=what,
+                hint="use literals, constants and parameters here",
+            )
+        )
         return True
 
     def _name(self, expr: n.Name, ctx: _Context, expected: Type | None) -> Type:
@@ -1154,7 +1434,12 @@ class Checker:
             if ctx.machine is None:
                 self._report(
                     messages.UNDEFINED_NAME.at(
-                        expr.span, name=name, hint="`time_in_state` exists inside a state machine; elsewhere write `<machine>.time_in_state`"
+                        expr.span,
+                        name=name,
+                        hint=(
+                            "`time_in_state` exists inside a state machine; elsewhere write "
+                            "`<machine>.time_in_state`"
+                        ),
                     )
                 )
                 return ERROR
@@ -1166,13 +1451,26 @@ class Checker:
             self.resolved[id(expr)] = symbol
             if symbol.kind in ("curve", "table", "event", "program", "rule", "enum"):
                 self._report(
-                    messages.TYPE_MISMATCH.at(expr.span, context=f"`{name}`", expected="a value", found=f"a {symbol.kind}",
-                                              hint=f"call a {symbol.kind} with its key: `{name}(...)`" if symbol.kind in ("curve", "table") else None)
+                    messages.TYPE_MISMATCH.at(
+                        expr.span,
+                        context=f"`{name}`",
+                        expected="a value",
+                        found=f"a {symbol.kind}",
+                        hint=f"call a {symbol.kind} with its key: `{name}(...)`"
+                        if symbol.kind in ("curve", "table")
+                        else None,
+                    )
                 )
                 return ERROR
             if ctx.constant is not None and symbol.kind not in ("const", "parameter", "key"):
                 self._report(
-                    messages.NOT_CONSTANT.at(expr.span, context=ctx.constant, kind=f"{symbol.kind}", name=name, hint="use literals, constants and parameters here")
+                    messages.NOT_CONSTANT.at(
+                        expr.span,
+                        context=ctx.constant,
+                        kind=f"{symbol.kind}",
+                        name=name,
+                        hint="use literals, constants and parameters here",
+                    )
                 )
                 return symbol.type
             return symbol.type
@@ -1216,7 +1514,15 @@ class Checker:
                 self.used.add(id(symbol))
                 if member in symbol.type.members:
                     return symbol.type
-                self._report(messages.UNDEFINED_MEMBER.at(expr.name.span, owner=owner.name, what="member", name=member, hint=_did_you_mean(member, list(symbol.type.members))))
+                self._report(
+                    messages.UNDEFINED_MEMBER.at(
+                        expr.name.span,
+                        owner=owner.name,
+                        what="member",
+                        name=member,
+                        hint=_did_you_mean(member, list(symbol.type.members)),
+                    )
+                )
                 return ERROR
             if symbol is not None and symbol.kind == "machine" and isinstance(symbol.type, EnumType):
                 self.used.add(id(symbol))
@@ -1226,7 +1532,12 @@ class Checker:
                 if member in symbol.type.members:
                     return symbol.type
                 self._report(
-                    messages.UNDEFINED_STATE.at(expr.name.span, machine=owner.name, name=member, hint=_did_you_mean(member, [*symbol.type.members, TIME_IN_STATE]))
+                    messages.UNDEFINED_STATE.at(
+                        expr.name.span,
+                        machine=owner.name,
+                        name=member,
+                        hint=_did_you_mean(member, [*symbol.type.members, TIME_IN_STATE]),
+                    )
                 )
                 return ERROR
         owner_type = self._expr(owner, ctx)
@@ -1236,12 +1547,23 @@ class Checker:
             column = owner_type.column(member)
             if column is None:
                 self._report(
-                    messages.UNDEFINED_MEMBER.at(expr.name.span, owner=owner_type.table, what="column", name=member, hint=_did_you_mean(member, [c for c, _ in owner_type.columns]))
+                    messages.UNDEFINED_MEMBER.at(
+                        expr.name.span,
+                        owner=owner_type.table,
+                        what="column",
+                        name=member,
+                        hint=_did_you_mean(member, [c for c, _ in owner_type.columns]),
+                    )
                 )
                 return ERROR
             return column
         self._report(
-            messages.TYPE_MISMATCH.at(expr.span, context=f"`.{member}`", expected="an enumeration, a state machine or a table row", found=owner_type.describe())
+            messages.TYPE_MISMATCH.at(
+                expr.span,
+                context=f"`.{member}`",
+                expected="an enumeration, a state machine or a table row",
+                found=owner_type.describe(),
+            )
         )
         return ERROR
 
@@ -1254,7 +1576,13 @@ class Checker:
             node = symbol.node
             assert isinstance(node, (n.Curve, n.Table))
             if len(expr.args) != 1:
-                self._report(messages.BAD_CALL.at(expr.span, problem=f"{symbol.kind} `{name}` takes one key value, got {len(expr.args)}", hint=f"write `{name}({node.key.name.text})`"))
+                self._report(
+                    messages.BAD_CALL.at(
+                        expr.span,
+                        problem=f"{symbol.kind} `{name}` takes one key value, got {len(expr.args)}",
+                        hint=f"write `{name}({node.key.name.text})`",
+                    )
+                )
                 for arg in expr.args:
                     self._expr(arg, ctx)
                 return ERROR
@@ -1262,26 +1590,43 @@ class Checker:
             arg_type = self._expr(expr.args[0], ctx, expected=key_type)
             self._assignable(key_type, arg_type, expr.args[0], f"key of {symbol.kind} `{name}`")
             if symbol.kind == "table":
-                if not isinstance(symbol.type, RowType):
-                    # Tables are checked in order; one used before its check gets its row type now.
-                    self._check_table(node, ctx if node in (ctx.program.items if ctx.program else ()) else _Context(self.package_scope, None)) if isinstance(node, n.Table) else None
                 return symbol.type if isinstance(symbol.type, RowType) else ERROR
             return symbol.type
         if symbol is not None:
             for arg in expr.args:
                 self._expr(arg, ctx)
-            self._report(messages.BAD_CALL.at(expr.function.span, problem=f"`{name}` is a {symbol.kind} and cannot be called", hint="curves and tables are called with a key; built-in functions are " + ", ".join(BUILTIN_FUNCTIONS)))
+            self._report(
+                messages.BAD_CALL.at(
+                    expr.function.span,
+                    problem=f"`{name}` is a {symbol.kind} and cannot be called",
+                    hint="curves and tables are called with a key; built-in functions are "
+                    + ", ".join(BUILTIN_FUNCTIONS),
+                )
+            )
             return ERROR
         if name not in BUILTIN_FUNCTIONS:
             for arg in expr.args:
                 self._expr(arg, ctx)
-            callables = [*BUILTIN_FUNCTIONS, *(s.name for s in (ctx.scope.symbols | self.package_scope.symbols).values() if s.kind in ("curve", "table"))]
+            callables = [
+                *BUILTIN_FUNCTIONS,
+                *(
+                    s.name
+                    for s in (ctx.scope.symbols | self.package_scope.symbols).values()
+                    if s.kind in ("curve", "table")
+                ),
+            ]
             self._undefined(name, expr.function.span, callables)
             return ERROR
         if name in ("rising", "falling", "time_since"):
             self._not_in_constant(ctx, expr.span, f"{name}(...)")
             if len(expr.args) != 1:
-                self._report(messages.BAD_CALL.at(expr.span, problem=f"`{name}` takes one condition, got {len(expr.args)}", hint=f"write `{name}(<condition>)`"))
+                self._report(
+                    messages.BAD_CALL.at(
+                        expr.span,
+                        problem=f"`{name}` takes one condition, got {len(expr.args)}",
+                        hint=f"write `{name}(<condition>)`",
+                    )
+                )
                 for arg in expr.args:
                     self._expr(arg, ctx)
                 return ERROR
@@ -1290,18 +1635,42 @@ class Checker:
         arity = {"abs": (1, 1), "clamp": (3, 3), "min": (2, 99), "max": (2, 99)}[name]
         arg_types = [self._expr(arg, ctx, expected) for arg in expr.args]
         if not arity[0] <= len(expr.args) <= arity[1]:
-            wanted = {"abs": "one value", "clamp": "three values (value, low, high)", "min": "two or more values", "max": "two or more values"}[name]
-            self._report(messages.BAD_CALL.at(expr.span, problem=f"`{name}` takes {wanted}, got {len(expr.args)}", hint=f"e.g. `{_CALL_EXAMPLES[name]}`"))
+            wanted = {
+                "abs": "one value",
+                "clamp": "three values (value, low, high)",
+                "min": "two or more values",
+                "max": "two or more values",
+            }[name]
+            self._report(
+                messages.BAD_CALL.at(
+                    expr.span,
+                    problem=f"`{name}` takes {wanted}, got {len(expr.args)}",
+                    hint=f"e.g. `{_CALL_EXAMPLES[name]}`",
+                )
+            )
             return ERROR
         for arg, arg_type in zip(expr.args, arg_types, strict=True):
             if not is_numeric(arg_type) and not isinstance(arg_type, ErrorType):
-                self._report(messages.TYPE_MISMATCH.at(arg.span, context=f"argument of `{name}`", expected="a number or quantity", found=arg_type.describe()))
+                self._report(
+                    messages.TYPE_MISMATCH.at(
+                        arg.span,
+                        context=f"argument of `{name}`",
+                        expected="a number or quantity",
+                        found=arg_type.describe(),
+                    )
+                )
                 return ERROR
         if any(isinstance(t, ErrorType) for t in arg_types):
             return ERROR
         if name == "abs":
             if unit_of(arg_types[0]).absolute:
-                self._report(messages.ABSOLUTE_TEMPERATURE.at(expr.span, problem="the absolute value of an absolute temperature has no meaning", hint="take `abs` of a difference, e.g. `abs(supply_temp - supply_setpoint)`"))
+                self._report(
+                    messages.ABSOLUTE_TEMPERATURE.at(
+                        expr.span,
+                        problem="the absolute value of an absolute temperature has no meaning",
+                        hint="take `abs` of a difference, e.g. `abs(supply_temp - supply_setpoint)`",
+                    )
+                )
                 return ERROR
             return arg_types[0]
         result = arg_types[0]
@@ -1323,7 +1692,13 @@ class Checker:
             self._report(messages.OPERAND_TYPE.at(expr.span, op="-", found=operand.describe()))
             return ERROR
         if unit_of(operand).absolute:
-            self._report(messages.ABSOLUTE_TEMPERATURE.at(expr.span, problem="an absolute temperature cannot be negated", hint="negate a difference instead, e.g. `-(outdoor_temp - 0C)`"))
+            self._report(
+                messages.ABSOLUTE_TEMPERATURE.at(
+                    expr.span,
+                    problem="an absolute temperature cannot be negated",
+                    hint="negate a difference instead, e.g. `-(outdoor_temp - 0C)`",
+                )
+            )
             return ERROR
         return operand
 
@@ -1338,7 +1713,14 @@ class Checker:
             return ERROR
         for side, side_type in ((expr.left, left), (expr.right, right)):
             if not is_numeric(side_type):
-                self._report(messages.OPERAND_TYPE.at(side.span, op=expr.op, found=side_type.describe(), hint="arithmetic works on numbers and quantities"))
+                self._report(
+                    messages.OPERAND_TYPE.at(
+                        side.span,
+                        op=expr.op,
+                        found=side_type.describe(),
+                        hint="arithmetic works on numbers and quantities",
+                    )
+                )
                 return ERROR
         lu, ru = unit_of(left), unit_of(right)
         if expr.op in ("+", "-"):
@@ -1346,6 +1728,8 @@ class Checker:
                 return ERROR
             if isinstance(left, IntType) and isinstance(right, IntType):
                 return INT
+            lu = unit_of(_zero_adopts(expr.left, left, right))
+            ru = unit_of(_zero_adopts(expr.right, right, left))
             try:
                 unit = units.add(lu, ru) if expr.op == "+" else units.subtract(lu, ru)
             except UnitError as exc:
@@ -1371,53 +1755,76 @@ class Checker:
         right = self._expr(expr.right, ctx, expected=left)
         if isinstance(left, ErrorType) or isinstance(right, ErrorType):
             return BOOL
-        if expr.op in ("==", "!=") and (isinstance(left, (BoolType, EnumType)) or isinstance(right, (BoolType, EnumType))):
+        if expr.op in ("==", "!=") and (
+            isinstance(left, (BoolType, EnumType)) or isinstance(right, (BoolType, EnumType))
+        ):
             if not _same_type(left, right):
-                self._report(messages.TYPE_MISMATCH.at(expr.right.span, context=f"comparison `{expr.op}`", expected=left.describe(), found=right.describe()))
+                self._report(
+                    messages.TYPE_MISMATCH.at(
+                        expr.right.span,
+                        context=f"comparison `{expr.op}`",
+                        expected=left.describe(),
+                        found=right.describe(),
+                    )
+                )
             return BOOL
         if not is_numeric(left) or not is_numeric(right):
             bad = expr.left if not is_numeric(left) else expr.right
             self._report(
-                messages.OPERAND_TYPE.at(bad.span, op=expr.op, found=(left if bad is expr.left else right).describe(), hint="only numbers and quantities are ordered; test booleans and modes with `==`")
+                messages.OPERAND_TYPE.at(
+                    bad.span,
+                    op=expr.op,
+                    found=(left if bad is expr.left else right).describe(),
+                    hint="only numbers and quantities are ordered; test booleans and modes with `==`",
+                )
             )
             return BOOL
         self._comparable(left, right, expr.left, expr.right, f"comparison `{expr.op}`")
         return BOOL
 
     # ================================================================== type relations
-    def _units_meet(self, left_expr: n.Expr, right_expr: n.Expr, left: Type, right: Type, context: str) -> bool:
-        """A bare number beside a quantity with a unit is almost always a forgotten unit."""
-        for bare, other_expr, other in ((left_expr, right_expr, right), (right_expr, left_expr, left)):
-            if _is_bare_number(bare) and isinstance(other, QuantityType) and other.unit != units.NUMBER:
-                if _bare_value(bare) == 0 and not other.unit.absolute:
-                    continue  # zero is zero in any unit but an absolute temperature scale
-                self._report(
-                    messages.MISSING_UNIT.at(
-                        bare.span,
-                        context=context,
-                        value=_bare_text(bare),
-                        expected=other.describe(),
-                        hint=f"write `{_bare_text(bare)}{'' if other.unit.symbol in ('C', 'F') else ' '}{other.unit.symbol}`",
-                    )
-                )
-                return False
+    def _missing_unit(self, bare: n.Expr, other: Type, context: str) -> bool:
+        """Report a bare number where a quantity with a unit is meant; True when reported."""
+        if not _is_bare_number(bare) or not isinstance(other, QuantityType) or other.unit == units.NUMBER:
+            return False
+        if _bare_value(bare) == 0 and not other.unit.absolute:
+            return False  # zero is zero in any unit but an absolute temperature scale
+        text, symbol = _bare_text(bare), other.unit.symbol
+        written = f"{text}{symbol}" if symbol in ("C", "F") else f"{text} {symbol}"
+        self._report(
+            messages.MISSING_UNIT.at(
+                bare.span, context=context, value=text, expected=other.describe(), hint=f"write `{written}`"
+            )
+        )
         return True
 
-    def _comparable(self, left: Type, right: Type, left_expr: n.Expr | None, right_expr: n.Expr, context: str) -> bool:
+    def _units_meet(
+        self, left_expr: n.Expr, right_expr: n.Expr, left: Type, right: Type, context: str
+    ) -> bool:
+        """A bare number beside a quantity with a unit is almost always a forgotten unit."""
+        return not (
+            self._missing_unit(left_expr, right, context) or self._missing_unit(right_expr, left, context)
+        )
+
+    def _comparable(
+        self, left: Type, right: Type, left_expr: n.Expr | None, right_expr: n.Expr, context: str
+    ) -> bool:
         if isinstance(left, ErrorType) or isinstance(right, ErrorType):
             return True
-        if isinstance(left, (BoolType, EnumType)) or isinstance(right, (BoolType, EnumType)):
-            if not _same_type(left, right):
-                self._report(messages.TYPE_MISMATCH.at(right_expr.span, context=context, expected=left.describe(), found=right.describe()))
-                return False
-            return True
-        if not is_numeric(left) or not is_numeric(right):
-            self._report(messages.TYPE_MISMATCH.at(right_expr.span, context=context, expected=left.describe(), found=right.describe()))
+        if not (is_numeric(left) and is_numeric(right)):
+            if _same_type(left, right) and not is_numeric(left):
+                return True  # booleans with booleans, members of one enumeration
+            self._report(
+                messages.TYPE_MISMATCH.at(
+                    right_expr.span, context=context, expected=left.describe(), found=right.describe()
+                )
+            )
             return False
         if left_expr is not None and not self._units_meet(left_expr, right_expr, left, right, context):
             return False
-        if left_expr is None and _is_bare_number(right_expr) and not self._units_meet(right_expr, right_expr, right, left, context):
+        if left_expr is None and self._missing_unit(right_expr, left, context):
             return False
+        left, right = _zero_adopts(left_expr, left, right), _zero_adopts(right_expr, right, left)
         try:
             units.compare(unit_of(left), unit_of(right))
         except UnitError as exc:
@@ -1429,21 +1836,21 @@ class Checker:
         """Can a value of type `value` be stored where `target` is declared? Reports if not."""
         if isinstance(target, ErrorType) or isinstance(value, ErrorType):
             return True
-        if isinstance(target, IntType) and isinstance(value, QuantityType):
-            if value.unit == units.NUMBER:
-                self._report(messages.TYPE_MISMATCH.at(value_expr.span, context=context, expected=target.describe(), found="a real number", hint="integers hold whole numbers; declare it `real` to keep fractions"))
-                return False
+        if isinstance(target, IntType) and isinstance(value, QuantityType) and value.unit == units.NUMBER:
+            self._report(
+                messages.TYPE_MISMATCH.at(
+                    value_expr.span,
+                    context=context,
+                    expected=target.describe(),
+                    found="a real number",
+                    hint="integers hold whole numbers; declare it `real` to keep fractions",
+                )
+            )
+            return False
         if is_numeric(target) and is_numeric(value):
-            if isinstance(target, QuantityType) and target.unit != units.NUMBER and _is_bare_number(value_expr):
-                if _bare_value(value_expr) != 0 or target.unit.absolute:
-                    unit = target.unit.symbol
-                    self._report(
-                        messages.MISSING_UNIT.at(
-                            value_expr.span, context=context, value=_bare_text(value_expr), expected=target.describe(),
-                            hint=f"write `{_bare_text(value_expr)}{'' if unit in ('C', 'F') else ' '}{unit}`",
-                        )
-                    )
-                    return False
+            if self._missing_unit(value_expr, target, context):
+                return False
+            value = _zero_adopts(value_expr, value, target)
             try:
                 units.compare(unit_of(target), unit_of(value))
             except UnitError as exc:
@@ -1451,36 +1858,68 @@ class Checker:
                 return False
             return True
         if not _same_type(target, value):
-            self._report(messages.TYPE_MISMATCH.at(value_expr.span, context=context, expected=target.describe(), found=value.describe()))
+            self._report(
+                messages.TYPE_MISMATCH.at(
+                    value_expr.span, context=context, expected=target.describe(), found=value.describe()
+                )
+            )
             return False
         return True
 
     def _unit_error(self, exc: UnitError, span: Span, context: str) -> None:
         if exc.kind == "absolute":
             self._report(
-                messages.ABSOLUTE_TEMPERATURE.at(span, problem=str(exc), hint="a temperature difference is written in K: `21C - 15C` is `6 K`")
+                messages.ABSOLUTE_TEMPERATURE.at(
+                    span,
+                    problem=str(exc),
+                    hint="a temperature difference is written in K: `21C - 15C` is `6 K`",
+                )
             )
         else:
             self._report(
                 messages.UNIT_MISMATCH.at(
-                    span, context=context, left=_unit_words(exc.left), right=_unit_words(exc.right), hint="both sides must measure the same physical quantity"
+                    span,
+                    context=context,
+                    left=_unit_words(exc.left),
+                    right=_unit_words(exc.right),
+                    hint="both sides must measure the same physical quantity",
                 )
             )
 
     def _expect_bool(self, expr: n.Expr, ctx: _Context, context: str) -> None:
         type_ = self._expr(expr, ctx, expected=BOOL)
         if not isinstance(type_, (BoolType, ErrorType)):
-            self._report(messages.TYPE_MISMATCH.at(expr.span, context=context, expected="a boolean condition", found=type_.describe(), hint="compare it with something, e.g. `x > 5C`"))
+            self._report(
+                messages.TYPE_MISMATCH.at(
+                    expr.span,
+                    context=context,
+                    expected="a boolean condition",
+                    found=type_.describe(),
+                    hint="compare it with something, e.g. `x > 5C`",
+                )
+            )
 
     def _expect_duration(self, expr: n.Expr, ctx: _Context, context: str) -> None:
         type_ = self._expr(expr, ctx, expected=DURATION)
         if isinstance(type_, ErrorType):
             return
         if _is_bare_number(expr):
-            self._report(messages.MISSING_UNIT.at(expr.span, context=context, value=_bare_text(expr), expected="a duration", hint=f"write e.g. `{_bare_text(expr)} min` or `{_bare_text(expr)} s`"))
+            self._report(
+                messages.MISSING_UNIT.at(
+                    expr.span,
+                    context=context,
+                    value=_bare_text(expr),
+                    expected="a duration",
+                    hint=f"write e.g. `{_bare_text(expr)} min` or `{_bare_text(expr)} s`",
+                )
+            )
             return
         if not (isinstance(type_, QuantityType) and type_.is_time):
-            self._report(messages.TYPE_MISMATCH.at(expr.span, context=context, expected="a duration such as 10 min", found=type_.describe()))
+            self._report(
+                messages.TYPE_MISMATCH.at(
+                    expr.span, context=context, expected="a duration such as 10 min", found=type_.describe()
+                )
+            )
 
     # ================================================================== helpers
     def _lookup_symbol(self, name: str, span: Span, ctx: _Context) -> Symbol | None:
@@ -1507,7 +1946,11 @@ class Checker:
             if symbol is None:
                 return Const(name) if name in self.enum_members else None
             decl = symbol.node
-            if symbol.kind in ("const", "parameter") and isinstance(decl, n.Declaration) and decl.initial is not None:
+            if (
+                symbol.kind in ("const", "parameter")
+                and isinstance(decl, n.Declaration)
+                and decl.initial is not None
+            ):
                 if any(decl.initial is e for e in _stack):
                     return None  # a constant defined through itself
                 _stack.append(decl.initial)
@@ -1540,7 +1983,10 @@ class _Interval:
 
 
 _CLAUSE_HINTS = {
-    ("input", "="): "an input gets its value from the plant each scan; use `fallback <value>` for a faulted sensor",
+    (
+        "input",
+        "=",
+    ): "an input gets its value from the plant each scan; use `fallback <value>` for a faulted sensor",
     ("output", "fallback"): "outputs take their value from rules; `fallback` is the value of a faulted input",
 }
 _NOT_ASSIGNABLE_HINTS = {
@@ -1549,7 +1995,38 @@ _NOT_ASSIGNABLE_HINTS = {
     "const": "constants never change; declare a var to hold a changing value",
     "key": "a table's or curve's key is its argument",
 }
-_CALL_EXAMPLES = {"abs": "abs(supply_temp - target)", "clamp": "clamp(load, 0 %, 100 %)", "min": "min(a, b)", "max": "max(a, b)"}
+_CALL_EXAMPLES = {
+    "abs": "abs(supply_temp - target)",
+    "clamp": "clamp(load, 0 %, 100 %)",
+    "min": "min(a, b)",
+    "max": "max(a, b)",
+}
+
+
+def _functions_first(item: n.Item) -> int:
+    """Sort key that checks tables and curves before the items that call them (a stable sort)."""
+    return 0 if isinstance(item, (n.Table, n.Curve)) else 1
+
+
+def _zero_adopts(expr: n.Expr | None, type_: Type, other: Type) -> Type:
+    """A bare `0` beside a quantity (not an absolute temperature) is zero in that quantity's unit."""
+    if (
+        expr is not None
+        and _is_bare_number(expr)
+        and _bare_value(expr) == 0
+        and isinstance(other, QuantityType)
+        and not other.unit.absolute
+    ):
+        return other
+    return type_
+
+
+def _numbers(*values: Const | None) -> tuple[float, ...] | None:
+    """The numeric values of constants, or None when any is unknown or not a number."""
+    numbers = [v.number if v is not None else None for v in values]
+    if any(x is None for x in numbers):
+        return None
+    return tuple(x for x in numbers if x is not None)
 
 
 def _same_type(a: Type, b: Type, loose: bool = False) -> bool:

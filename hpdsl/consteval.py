@@ -25,7 +25,7 @@ class Const:
 
     @property
     def number(self) -> float | None:
-        if isinstance(self.value, bool) or isinstance(self.value, str):
+        if isinstance(self.value, (bool, str)):
             return None
         return self.value
 

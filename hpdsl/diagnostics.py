@@ -51,50 +51,110 @@ EMPTY_FILE = _code("empty-file", W, "input", "A rules file holds no declarations
 
 # --- Syntax --------------------------------------------------------------------------
 SYNTAX = _code("syntax", E, "syntax", "The text does not follow the grammar at this point.")
-UNCLOSED_BLOCK = _code("unclosed-block", E, "syntax", "A block (program, rule, if, state, ...) is missing its `end`.")
+UNCLOSED_BLOCK = _code(
+    "unclosed-block", E, "syntax", "A block (program, rule, if, state, ...) is missing its `end`."
+)
 UNEXPECTED_END = _code("unexpected-end", E, "syntax", "An `end` with no open block to close.")
-UNTERMINATED_STRING = _code("unterminated-string", E, "syntax", "A string is not closed before the end of the line.")
-INVALID_CHARACTER = _code("invalid-character", E, "syntax", "A character that has no meaning in the language.")
+UNTERMINATED_STRING = _code(
+    "unterminated-string", E, "syntax", "A string is not closed before the end of the line."
+)
+INVALID_CHARACTER = _code(
+    "invalid-character", E, "syntax", "A character that has no meaning in the language."
+)
 KEYWORD_AS_NAME = _code("keyword-as-name", E, "syntax", "A keyword is used where a name is expected.")
-COMPARISON_OPERATOR = _code("comparison-operator", E, "syntax", "`=` used to compare (write `==`), or comparisons chained.")
+COMPARISON_OPERATOR = _code(
+    "comparison-operator", E, "syntax", "`=` used to compare (write `==`), or comparisons chained."
+)
 TOO_DEEP = _code("too-deep", E, "syntax", "Expressions or blocks nested deeper than the limit.")
 
 # --- Names ---------------------------------------------------------------------------
 UNDEFINED_NAME = _code("undefined-name", E, "names", "A name that is not declared anywhere in the package.")
 DUPLICATE_NAME = _code("duplicate-name", E, "names", "The same name declared twice in one scope.")
-AMBIGUOUS_NAME = _code("ambiguous-name", E, "names", "A bare enumeration member that belongs to several enumerations.")
+AMBIGUOUS_NAME = _code(
+    "ambiguous-name", E, "names", "A bare enumeration member that belongs to several enumerations."
+)
 UNUSED = _code("unused", W, "names", "A declaration that nothing reads.")
-OUTPUT_NOT_WRITTEN = _code("output-not-written", W, "names", "An output that no rule, state or alarm ever sets.")
+OUTPUT_NOT_WRITTEN = _code(
+    "output-not-written", W, "names", "An output that no rule, state or alarm ever sets."
+)
 UNKNOWN_UNIT = _code("unknown-unit", E, "names", "A unit symbol hpdsl does not know.")
-UNKNOWN_REQUIREMENT = _code("unknown-requirement", E, "names", "A citation of a requirement ID that no `requirement` declares.")
-UNCOVERED_REQUIREMENT = _code("uncovered-requirement", W, "names", "A declared requirement that nothing cites.")
+UNKNOWN_REQUIREMENT = _code(
+    "unknown-requirement", E, "names", "A citation of a requirement ID that no `requirement` declares."
+)
+UNCOVERED_REQUIREMENT = _code(
+    "uncovered-requirement", W, "names", "A declared requirement that nothing cites."
+)
 
 # --- Types and units -----------------------------------------------------------------
-TYPE_MISMATCH = _code("type-mismatch", E, "types", "A value of the wrong type (boolean, number, enumeration, duration).")
-UNIT_MISMATCH = _code("unit-mismatch", E, "types", "Quantities of different physical dimensions combined or compared.")
-ABSOLUTE_TEMPERATURE = _code("absolute-temperature", E, "types", "Absolute temperatures added, scaled, or mixed with differences.")
+TYPE_MISMATCH = _code(
+    "type-mismatch", E, "types", "A value of the wrong type (boolean, number, enumeration, duration)."
+)
+UNIT_MISMATCH = _code(
+    "unit-mismatch", E, "types", "Quantities of different physical dimensions combined or compared."
+)
+ABSOLUTE_TEMPERATURE = _code(
+    "absolute-temperature", E, "types", "Absolute temperatures added, scaled, or mixed with differences."
+)
 MISSING_UNIT = _code("missing-unit", E, "types", "A bare number where a quantity with a unit is needed.")
-BAD_CALL = _code("bad-call", E, "types", "A call with the wrong number or kind of arguments, or of something not callable.")
-NOT_ASSIGNABLE = _code("not-assignable", E, "types", "An assignment to an input, parameter, constant or derived value.")
-NOT_CONSTANT = _code("not-constant", E, "types", "An expression that must be known before the first scan reads a live value.")
+BAD_CALL = _code(
+    "bad-call", E, "types", "A call with the wrong number or kind of arguments, or of something not callable."
+)
+NOT_ASSIGNABLE = _code(
+    "not-assignable", E, "types", "An assignment to an input, parameter, constant or derived value."
+)
+NOT_CONSTANT = _code(
+    "not-constant", E, "types", "An expression that must be known before the first scan reads a live value."
+)
 DIVISION_BY_ZERO = _code("division-by-zero", E, "types", "A division whose divisor is the constant zero.")
-INVALID_CLAUSE = _code("invalid-clause", E, "structure", "A clause that does not belong, is repeated, or is missing.")
+INVALID_CLAUSE = _code(
+    "invalid-clause", E, "structure", "A clause that does not belong, is repeated, or is missing."
+)
 
 # --- Semantics -----------------------------------------------------------------------
-CONFLICTING_WRITERS = _code("conflicting-writers", E, "semantics", "Two constructs may write one output in the same scan without distinct priorities.")
-OUT_OF_RANGE = _code("out-of-range", E, "semantics", "A constant, default or fallback outside the declared range of its target.")
+CONFLICTING_WRITERS = _code(
+    "conflicting-writers",
+    E,
+    "semantics",
+    "Two constructs may write one output in the same scan without distinct priorities.",
+)
+OUT_OF_RANGE = _code(
+    "out-of-range",
+    E,
+    "semantics",
+    "A constant, default or fallback outside the declared range of its target.",
+)
 EMPTY_RANGE = _code("empty-range", E, "semantics", "A declared range whose low end is above its high end.")
-HYSTERESIS_ORDER = _code("hysteresis-order", E, "semantics", "A hysteresis whose low threshold is not below its high threshold.")
+HYSTERESIS_ORDER = _code(
+    "hysteresis-order", E, "semantics", "A hysteresis whose low threshold is not below its high threshold."
+)
 TABLE_GAP = _code("table-gap", E, "semantics", "Key values that no row of a range table covers.")
-TABLE_OVERLAP = _code("table-overlap", E, "semantics", "Two rows of a range table that cover the same key values.")
-TABLE_SHAPE = _code("table-shape", E, "semantics", "A table row whose cells do not match the header, or a column of mixed types.")
+TABLE_OVERLAP = _code(
+    "table-overlap", E, "semantics", "Two rows of a range table that cover the same key values."
+)
+TABLE_SHAPE = _code(
+    "table-shape",
+    E,
+    "semantics",
+    "A table row whose cells do not match the header, or a column of mixed types.",
+)
 CURVE_ORDER = _code("curve-order", E, "semantics", "Curve points whose input values do not increase.")
-CURVE_DISCONTINUOUS = _code("curve-discontinuous", E, "semantics", "A curve with two outputs for one input value (a jump).")
-CURVE_NOT_MONOTONIC = _code("curve-not-monotonic", E, "semantics", "A curve declared increasing or decreasing that is not.")
+CURVE_DISCONTINUOUS = _code(
+    "curve-discontinuous", E, "semantics", "A curve with two outputs for one input value (a jump)."
+)
+CURVE_NOT_MONOTONIC = _code(
+    "curve-not-monotonic", E, "semantics", "A curve declared increasing or decreasing that is not."
+)
 INITIAL_STATE = _code("initial-state", E, "semantics", "A state machine without exactly one initial state.")
-UNREACHABLE_STATE = _code("unreachable-state", E, "semantics", "A state no transition path reaches from the initial state.")
+UNREACHABLE_STATE = _code(
+    "unreachable-state", E, "semantics", "A state no transition path reaches from the initial state."
+)
 DEAD_END_STATE = _code("dead-end-state", E, "semantics", "A state with no transition out of it.")
-WIRING = _code("wiring", E, "semantics", "An input wired `from` something that is not a matching output of another program.")
+WIRING = _code(
+    "wiring",
+    E,
+    "semantics",
+    "An input wired `from` something that is not a matching output of another program.",
+)
 
 del E, W
 

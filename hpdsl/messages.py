@@ -45,14 +45,20 @@ NO_RULES = Message(codes.NO_RULES, "no .rules files in folder `{path}`")
 FILE_UNREADABLE = Message(codes.FILE_UNREADABLE, "cannot read `{path}`: {reason}")
 BAD_ENCODING = Message(codes.BAD_ENCODING, "file is not UTF-8 text (byte 0x{byte:02x} at offset {offset})")
 BINARY_FILE = Message(codes.BAD_ENCODING, "file looks binary (it contains a NUL byte at offset {offset})")
-FILE_TOO_LARGE = Message(codes.FILE_TOO_LARGE, "file is {size} bytes; rules files are limited to {limit} bytes")
+FILE_TOO_LARGE = Message(
+    codes.FILE_TOO_LARGE, "file is {size} bytes; rules files are limited to {limit} bytes"
+)
 EMPTY_FILE = Message(codes.EMPTY_FILE, "file holds no declarations")
 
 # --- Syntax --------------------------------------------------------------------------
 UNEXPECTED_TOKEN = Message(codes.SYNTAX, "unexpected {found}; expected {expected}")
 UNEXPECTED_EOF = Message(codes.SYNTAX, "the file ends too early; expected {expected}")
-UNCLOSED_BLOCK = Message(codes.UNCLOSED_BLOCK, "`{block}` opened at line {line} is still open at the end of the file")
-UNCLOSED_BLOCK_AT = Message(codes.UNCLOSED_BLOCK, "unexpected {found} inside the `{block}` opened at line {line}; expected {expected}")
+UNCLOSED_BLOCK = Message(
+    codes.UNCLOSED_BLOCK, "`{block}` opened at line {line} is still open at the end of the file"
+)
+UNCLOSED_BLOCK_AT = Message(
+    codes.UNCLOSED_BLOCK, "unexpected {found} inside the `{block}` opened at line {line}; expected {expected}"
+)
 UNEXPECTED_END = Message(codes.UNEXPECTED_END, "`end` does not close anything here")
 UNTERMINATED_STRING = Message(codes.UNTERMINATED_STRING, "string is not closed before the end of the line")
 INVALID_CHARACTER = Message(codes.INVALID_CHARACTER, "character {char!r} has no meaning here")
@@ -80,26 +86,46 @@ TYPE_MISMATCH = Message(codes.TYPE_MISMATCH, "{context}: expected {expected}, fo
 OPERAND_TYPE = Message(codes.TYPE_MISMATCH, "`{op}` cannot be applied to {found}")
 UNIT_MISMATCH = Message(codes.UNIT_MISMATCH, "{context}: {left} and {right} are different quantities")
 ABSOLUTE_TEMPERATURE = Message(codes.ABSOLUTE_TEMPERATURE, "{problem}")
-MISSING_UNIT = Message(codes.MISSING_UNIT, "{context}: the number {value} has no unit, but {expected} is expected")
+MISSING_UNIT = Message(
+    codes.MISSING_UNIT, "{context}: the number {value} has no unit, but {expected} is expected"
+)
 BAD_CALL = Message(codes.BAD_CALL, "{problem}")
 NOT_ASSIGNABLE = Message(codes.NOT_ASSIGNABLE, "cannot assign to {kind} `{name}`")
-NOT_CONSTANT = Message(codes.NOT_CONSTANT, "{context} must be known before the first scan, but it reads {kind} `{name}`")
+NOT_CONSTANT = Message(
+    codes.NOT_CONSTANT, "{context} must be known before the first scan, but it reads {kind} `{name}`"
+)
 DIVISION_BY_ZERO = Message(codes.DIVISION_BY_ZERO, "division by zero")
 INVALID_CLAUSE = Message(codes.INVALID_CLAUSE, "{problem}")
 
 # --- Semantics -----------------------------------------------------------------------
-CONFLICTING_WRITERS = Message(codes.CONFLICTING_WRITERS, "`{name}` is written by {first} and by {second} without distinct priorities")
+CONFLICTING_WRITERS = Message(
+    codes.CONFLICTING_WRITERS, "`{name}` is written by {first} and by {second} without distinct priorities"
+)
 OUT_OF_RANGE = Message(codes.OUT_OF_RANGE, "{what} {value} is outside the range {low} .. {high} of `{name}`")
 EMPTY_RANGE = Message(codes.EMPTY_RANGE, "range {low} .. {high} is empty: its low end is above its high end")
-HYSTERESIS_ORDER = Message(codes.HYSTERESIS_ORDER, "hysteresis `{name}`: the `below` threshold {low} is not below the `above` threshold {high}")
+HYSTERESIS_ORDER = Message(
+    codes.HYSTERESIS_ORDER,
+    "hysteresis `{name}`: the `below` threshold {low} is not below the `above` threshold {high}",
+)
 TABLE_GAP = Message(codes.TABLE_GAP, "table `{name}` has no row for {key} {gap}")
-TABLE_OVERLAP = Message(codes.TABLE_OVERLAP, "table `{name}`: this row overlaps row {other} for {key} {overlap}")
+TABLE_OVERLAP = Message(
+    codes.TABLE_OVERLAP, "table `{name}`: this row overlaps row {other} for {key} {overlap}"
+)
 TABLE_SHAPE = Message(codes.TABLE_SHAPE, "{problem}")
-CURVE_ORDER = Message(codes.CURVE_ORDER, "curve `{name}`: input {x} is not above the previous point's {previous}")
+CURVE_ORDER = Message(
+    codes.CURVE_ORDER, "curve `{name}`: input {x} is not above the previous point's {previous}"
+)
 CURVE_DISCONTINUOUS = Message(codes.CURVE_DISCONTINUOUS, "curve `{name}` jumps at {x}: {y1} and {y2}")
-CURVE_NOT_MONOTONIC = Message(codes.CURVE_NOT_MONOTONIC, "curve `{name}` is declared {direction} but goes from {y1} to {y2} between {x1} and {x2}")
+CURVE_NOT_MONOTONIC = Message(
+    codes.CURVE_NOT_MONOTONIC,
+    "curve `{name}` is declared {direction} but goes from {y1} to {y2} between {x1} and {x2}",
+)
 NO_INITIAL_STATE = Message(codes.INITIAL_STATE, "state machine `{name}` has no initial state")
-SEVERAL_INITIAL_STATES = Message(codes.INITIAL_STATE, "state machine `{name}` has more than one initial state")
-UNREACHABLE_STATE = Message(codes.UNREACHABLE_STATE, "state `{name}` cannot be reached from the initial state `{initial}`")
+SEVERAL_INITIAL_STATES = Message(
+    codes.INITIAL_STATE, "state machine `{name}` has more than one initial state"
+)
+UNREACHABLE_STATE = Message(
+    codes.UNREACHABLE_STATE, "state `{name}` cannot be reached from the initial state `{initial}`"
+)
 DEAD_END_STATE = Message(codes.DEAD_END_STATE, "state `{name}` has no transition out of it")
 WIRING = Message(codes.WIRING, "{problem}")

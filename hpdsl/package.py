@@ -76,9 +76,7 @@ def load_paths(paths: list[Path]) -> CheckResult:
     """Read every rules file under the given paths; unreadable files become diagnostics."""
     files, empty_dirs, missing = discover(paths)
     if missing:
-        raise UsageError(
-            "no such file or folder: " + ", ".join(f"`{p}`" for p in missing)
-        )
+        raise UsageError("no such file or folder: " + ", ".join(f"`{p}`" for p in missing))
     result = CheckResult()
     for folder in empty_dirs:
         name = display_name(folder)
@@ -95,7 +93,9 @@ def load_paths(paths: list[Path]) -> CheckResult:
             data = path.read_bytes()
         except OSError as exc:
             result.diagnostics.append(
-                messages.FILE_UNREADABLE.at(Span.point(name, 0, 0), path=name, reason=exc.strerror or str(exc))
+                messages.FILE_UNREADABLE.at(
+                    Span.point(name, 0, 0), path=name, reason=exc.strerror or str(exc)
+                )
             )
             continue
         source, problem = decode(name, data)

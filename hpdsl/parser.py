@@ -46,7 +46,6 @@ BLOCK_OPENERS = {
 }
 
 
-
 @functools.cache
 def keywords() -> frozenset[str]:
     """Every keyword of the grammar, read from its string terminals so the list never drifts."""
@@ -126,9 +125,9 @@ def lark_parser() -> Lark:
     options = dict(parser="lalr", lexer="contextual", propagate_positions=True, maybe_placeholders=True)
     try:
         # lark keys the cache file on the grammar text and options, so a stale file is never used.
-        return Lark(text, cache=_cache_file(), **options)  # type: ignore[arg-type]
+        return Lark(text, cache=_cache_file(), **options)
     except OSError:
-        return Lark(text, **options)  # type: ignore[arg-type]
+        return Lark(text, **options)
 
 
 def parse_source(source: SourceFile) -> ParseResult:
@@ -172,7 +171,11 @@ def _token_span(source: SourceFile, tok: Token) -> Span:
 
 
 def _eof_span(source: SourceFile) -> Span:
-    line = max(len(source.lines), 1)
+    """Just after the last character of the text, where the missing word belongs."""
+    line = len(source.lines)
+    while line > 1 and not source.line(line).strip():
+        line -= 1
+    line = max(line, 1)
     return Span.point(source.name, line, len(source.line(line)) + 1)
 
 
@@ -267,7 +270,7 @@ def _explain_characters(source: SourceFile, exc: UnexpectedCharacters) -> Diagno
         hint = "blocks are closed with `end`, not braces"
     elif char == "'":
         hint = 'strings are written in double quotes: "..."'
-    elif char == "!" :
+    elif char == "!":
         hint = "negation is written `not`; inequality `!=`"
     elif char == "&":
         hint = "write `and`"
@@ -333,7 +336,10 @@ def _explain_token(source: SourceFile, exc: UnexpectedToken) -> Diagnostic:
             and str(candidate) != candidate.lower()
         ):
             return messages.UPPERCASE_KEYWORD.at(
-                _token_span(source, candidate), word=str(candidate), hint=f"write `{candidate.lower()}`", notes=notes
+                _token_span(source, candidate),
+                word=str(candidate),
+                hint=f"write `{candidate.lower()}`",
+                notes=notes,
             )
 
     if expected - _OPERATORS == {"NAME"} and word in keywords():
@@ -345,7 +351,7 @@ def _explain_token(source: SourceFile, exc: UnexpectedToken) -> Diagnostic:
         # `21 degrees`: an unknown unit lexes as a number followed by a name.
         if isinstance(candidate, Token) and candidate.type == "NAME" and candidate.line and candidate.column:
             before = source.line(candidate.line)[: candidate.column - 1]
-            if before.rstrip(" \t")[-1:].isdigit() and before[-1:] in (" ", "\t") or before[-1:].isdigit():
+            if (before.rstrip(" \t")[-1:].isdigit() and before[-1:] in (" ", "\t")) or before[-1:].isdigit():
                 suggestions = units.suggest(str(candidate))
                 hint = (
                     f"did you mean `{suggestions[0]}`?"
@@ -358,7 +364,10 @@ def _explain_token(source: SourceFile, exc: UnexpectedToken) -> Diagnostic:
 
     if tok.type == "COLON" and source.line(tok.line or 0)[(tok.column or 1) :].startswith("="):
         return messages.UNEXPECTED_TOKEN.at(
-            span, found="`:=`", expected=_describe_expected(expected), hint="assignments are written `name = value`",
+            span,
+            found="`:=`",
+            expected=_describe_expected(expected),
+            hint="assignments are written `name = value`",
             notes=notes,
         )
 

@@ -16,7 +16,7 @@ MAX_FILE_BYTES = 8 * 1024 * 1024
 
 @dataclass(frozen=True)
 class Span:
-    """A region of a source file: 1-based line and column, end inclusive of its last character."""
+    """A region of a source file: 1-based line and column; the end column is one past the last character."""
 
     file: str
     line: int
@@ -54,7 +54,9 @@ class SourceFile:
     lines: tuple[str, ...] = dataclasses.field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "lines", tuple(self.text.splitlines()))
+        # Only "\n" ends a line, as the lexer counts lines; splitlines() would also break
+        # at form feeds and put carets under the wrong line.
+        object.__setattr__(self, "lines", tuple(self.text.split("\n")))
 
     def line(self, number: int) -> str:
         """The text of a 1-based line, or '' past the end."""

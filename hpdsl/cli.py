@@ -1,0 +1,176 @@
+"""The `hpdsl` command line.
+
+Exit codes: 0 no errors, 1 the rules have errors, 2 the command line is wrong (unknown
+option, missing or non-existent path), 3 hpdsl itself failed (a bug to report).
+Each subcommand is one entry in ``COMMANDS``: a help line, a function that declares its
+arguments and a function that runs it and returns the exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NoReturn, TextIO
+
+EXIT_OK = 0
+EXIT_ERRORS = 1
+EXIT_USAGE = 2
+EXIT_INTERNAL = 3
+EXIT_INTERRUPTED = 130
+
+FORMATS = ("text", "json", "github", "sarif")
+COLOR_CHOICES = ("auto", "always", "never")
+
+# Set to 1 to let an internal error raise with its traceback instead of exit code 3.
+DEBUG_ENV = "HPDSL_DEBUG"
+ISSUES_HINT = (
+    "this is a bug in hpdsl; please report it with the command you ran and the rules files involved "
+    f"(set {DEBUG_ENV}=1 to see the traceback)"
+)
+
+
+@dataclass(frozen=True)
+class Command:
+    """One subcommand: its help line, how it declares its arguments, and what it does."""
+
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line on stderr and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
+# --- check -------------------------------------------------------------------------------
+
+
+def _check_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", metavar="PATH", nargs="+", type=Path, help="rules files or folders of them")
+    parser.add_argument(
+        "--format", choices=FORMATS, default="text", help="how to print the diagnostics (default: text)"
+    )
+    parser.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    parser.add_argument(
+        "--color",
+        choices=COLOR_CHOICES,
+        default="auto",
+        help="colour the text output (default: auto, when printing to a terminal and NO_COLOR is unset)",
+    )
+
+
+def _run_check(args: argparse.Namespace) -> int:
+    from hpdsl import diagnostics, render
+    from hpdsl.package import check_paths
+
+    result = check_paths(args.paths)
+    found = result.diagnostics
+    if args.strict:
+        found = diagnostics.promote_warnings(found)
+    if args.format == "json":
+        output = render.render_json(found)
+    elif args.format == "github":
+        output = render.render_github(found)
+    elif args.format == "sarif":
+        import hpdsl
+
+        output = render.render_sarif(found, tool_version=hpdsl.__version__)
+    else:
+        output = render.render_text(found, result.sources, color=_use_color(args.color, sys.stdout))
+    _write(sys.stdout, output)
+    return EXIT_ERRORS if any(d.is_error for d in found) else EXIT_OK
+
+
+def _use_color(choice: str, stream: TextIO) -> bool:
+    """`--color`: auto colours only a terminal, and never when NO_COLOR is set (no-color.org)."""
+    if choice == "always":
+        return True
+    if choice == "never":
+        return False
+    return not os.environ.get("NO_COLOR") and stream.isatty()
+
+
+# --- The command table -------------------------------------------------------------------
+
+# Later subcommands (compile, test, simulate, doc, fmt, diff, lsp) are added here.
+COMMANDS: dict[str, Command] = {
+    "check": Command("check rules files for errors", _check_arguments, _run_check),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for `hpdsl` and all its subcommands."""
+    from hpdsl import __version__
+
+    parser = _Parser(prog="hpdsl", description="A rules language and compiler for heat-pump control.")
+    parser.add_argument("--version", action="version", version=f"hpdsl {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, command in COMMANDS.items():
+        subparser = subparsers.add_parser(name, help=command.help, description=command.help)
+        command.add_arguments(subparser)
+        subparser.set_defaults(run=command.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run `hpdsl` with the given arguments (default: the process's) and return its exit code."""
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as stop:  # --help, --version and usage errors end inside argparse
+        return _exit_code(stop)
+    run: Callable[[argparse.Namespace], int] = args.run
+    from hpdsl.package import UsageError
+
+    try:
+        return run(args)
+    except UsageError as exc:
+        print(f"hpdsl {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("hpdsl: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`hpdsl check rules/ | head`): nothing left to tell anyone.
+        _silence_stdout()
+        return EXIT_ERRORS
+    except Exception as exc:
+        if os.environ.get(DEBUG_ENV) == "1":
+            raise
+        print(f"hpdsl: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(f"hpdsl: {ISSUES_HINT}", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def _exit_code(stop: SystemExit) -> int:
+    if stop.code is None:
+        return EXIT_OK
+    if isinstance(stop.code, int):
+        return stop.code
+    print(stop.code, file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _write(stream: TextIO, text: str) -> None:
+    """Write output, replacing what the stream's encoding cannot show instead of failing."""
+    try:
+        stream.write(text)
+    except UnicodeEncodeError:
+        encoding = stream.encoding or "ascii"
+        stream.write(text.encode(encoding, "backslashreplace").decode(encoding))
+    stream.flush()
+
+
+def _silence_stdout() -> None:
+    # Python flushes stdout again at exit and would report the broken pipe a second time.
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass

@@ -1,0 +1,211 @@
+"""The checker on expressions and statements: types, units, names, writers.
+
+Each case sets one expression or statement inside a small program and lists the error
+codes it must produce (none for a correct one). The per-code corpus in
+tests/data/diagnostics covers every code with whole files; these cases cover the unit
+algebra an engineer meets daily.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from hpdsl.checker import check_package
+from hpdsl.diagnostics import Diagnostic
+from hpdsl.source import SourceFile
+
+PROGRAM = """
+enum SystemMode (Heating, Cooling)
+program P
+    input outdoor_temp: C range -40C .. 60C
+    input suction_pressure: bar range 0 bar .. 50 bar
+    input electrical_power: kW range 0 kW .. 200 kW
+    input running: bool
+    input load: % range 0 % .. 100 %
+    parameter nominal_cop: real = 3.5 range 1.0 .. 8.0
+    output flag: bool
+    output observed: bool
+    output mode: SystemMode = Heating
+    output delta: K = 0 K
+    output capacity: kW = 0 kW
+    rule under_test
+        {body}
+    end
+    rule readers
+        observed = flag or running or mode == Heating or delta > 0 K or capacity > 0 kW
+            or outdoor_temp > 0C or suction_pressure > 0 bar or electrical_power > 0 kW or load > 0 %
+            or nominal_cop > 0.0
+    end
+end
+"""
+
+
+def errors(body: str) -> list[str]:
+    source = SourceFile("t.rules", PROGRAM.replace("{body}", body))
+    _, diagnostics = check_package([source])
+    return sorted(d.code for d in diagnostics if d.is_error)
+
+
+def everything(text: str) -> list[Diagnostic]:
+    _, diagnostics = check_package([SourceFile("t.rules", text)])
+    return diagnostics
+
+
+@pytest.mark.parametrize(
+    ("condition", "expected"),
+    [
+        ("outdoor_temp > 21C", []),
+        ("outdoor_temp > 70 F", []),  # another temperature scale converts
+        ("electrical_power > 500 W", []),
+        ("outdoor_temp > suction_pressure", ["unit-mismatch"]),
+        ("outdoor_temp + electrical_power > 5C", ["unit-mismatch"]),
+        ("outdoor_temp - 15C > 6 K", []),
+        ("outdoor_temp + 15C > 21C", ["absolute-temperature"]),
+        ("outdoor_temp > 6 K", ["absolute-temperature"]),
+        ("outdoor_temp * 2 > 21C", ["absolute-temperature"]),
+        ("(outdoor_temp - 15C) * 2 > 6 K", []),
+        ("-outdoor_temp > 5C", ["absolute-temperature"]),
+        ("outdoor_temp > 21", ["missing-unit"]),
+        ("outdoor_temp > 0", ["missing-unit"]),  # 0C is not 0K: zero needs a unit here
+        ("electrical_power > 0", []),  # zero is zero in kW
+        ("load > 30 %", []),
+        ("load > 30", ["missing-unit"]),
+        ("electrical_power * 0.7 > 10 kW", []),
+        ("electrical_power / 0 > 1 kW", ["division-by-zero"]),
+        ("electrical_power / electrical_power > 0.5", []),
+        ("running and outdoor_temp", ["type-mismatch"]),
+        ("mode == Heating", []),
+        ("Cooling == mode", []),
+        ("mode == 3", ["type-mismatch"]),
+        ("mode < Cooling", ["type-mismatch"]),
+        ("outdoor_temp < 5C for 10 min", []),
+        ("outdoor_temp < 5C for 10", ["missing-unit"]),
+        ("outdoor_temp < 5C for 10 kW", ["type-mismatch"]),
+        ("abs(outdoor_temp - 20C) > 3 K", []),
+        ("abs(outdoor_temp) > 3C", ["absolute-temperature"]),
+        ("clamp(electrical_power, 0 kW, 50 kW) > 10 kW", []),
+        ("clamp(electrical_power, 0 kW) > 1 kW", ["bad-call"]),
+        ("min(electrical_power, outdoor_temp) > 1 kW", ["unit-mismatch"]),
+        ("max(electrical_power, 2 kW, 3 kW) > 1 kW", []),
+        ("rising(running)", []),
+        ("rising(electrical_power)", ["type-mismatch"]),
+        ("time_since(running) > 10 min", []),
+        ("time_since(running) > 10 kW", ["unit-mismatch"]),
+        ("outdoor_tmp > 5C", ["undefined-name"]),
+        ("frobnicate(outdoor_temp)", ["undefined-name"]),
+        ("time_in_state > 1 min", ["undefined-name"]),
+        ("SystemMode.Heating == mode", []),
+        ("SystemMode.Hot == mode", ["undefined-name"]),
+        ("electrical_power / nominal_cop > 1 kW", []),
+    ],
+)
+def test_conditions(condition: str, expected: list[str]) -> None:
+    assert errors(f"flag = {condition}") == expected
+
+
+@pytest.mark.parametrize(
+    ("statement", "expected"),
+    [
+        ("delta = outdoor_temp - 15C", []),
+        ("delta = outdoor_temp", ["absolute-temperature"]),
+        ("capacity = electrical_power * nominal_cop", []),
+        ("capacity = electrical_power * 3", []),
+        ("capacity = 40", ["missing-unit"]),
+        ("capacity = 0", []),
+        ("capacity = outdoor_temp - 5C", ["unit-mismatch"]),
+        ("mode = Cooling", []),
+        ("mode = true", ["type-mismatch"]),
+        ("outdoor_temp = 5C", ["not-assignable"]),
+        ("nominal_cop = 4.0", ["not-assignable"]),
+        (
+            "if outdoor_temp > 21C then\n mode = Cooling\n"
+            " else if outdoor_temp < 15C then\n mode = Heating\n end",
+            [],
+        ),
+        ("if outdoor_temp then\n mode = Cooling\n end", ["type-mismatch"]),
+    ],
+)
+def test_statements(statement: str, expected: list[str]) -> None:
+    assert errors(statement) == expected
+
+
+def test_one_mistake_is_reported_once() -> None:
+    # The undefined name gets the error type; nothing that uses it is reported again.
+    assert errors("capacity = max(undefined_power * 2, 3 kW) + 1 kW") == ["undefined-name"]
+
+
+def test_did_you_mean() -> None:
+    text = PROGRAM.replace("{body}", "flag = outdoor_tmp > 5C")
+    (diagnostic,) = [d for d in everything(text) if d.is_error]
+    assert diagnostic.hint == "did you mean `outdoor_temp`?"
+
+
+def test_all_problems_in_one_run() -> None:
+    body = "flag = outdoor_temp > 21\n delta = outdoor_temp\n mode = 3\n capacity = suction_pressure"
+    assert errors(body) == ["absolute-temperature", "missing-unit", "type-mismatch", "unit-mismatch"]
+
+
+def test_writers_need_distinct_priorities() -> None:
+    text = """
+program P
+    input t: C range -40C .. 60C
+    output fan: bool
+    rule a priority {a}
+        fan = t > 5C
+    end
+    rule b priority {b}
+        if t > 30C then
+            fan = false
+        end
+    end
+end
+"""
+    conflicts = [d for d in everything(text.format(a=1, b=1)) if d.code == "conflicting-writers"]
+    assert len(conflicts) == 1
+    assert "rule `a`" in conflicts[0].message and "rule `b`" in conflicts[0].message
+    assert [d for d in everything(text.format(a=1, b=2)) if d.is_error] == []
+
+
+def test_one_rule_writing_an_output_twice_is_fine() -> None:
+    text = """
+program P
+    input t: C range -40C .. 60C
+    output fan: bool
+    rule a
+        fan = false
+        if t > 5C then
+            fan = true
+        end
+    end
+end
+"""
+    assert everything(text) == []
+
+
+def test_names_are_shared_across_files() -> None:
+    plant = SourceFile("plant.rules", 'enum SystemMode (Heating, Cooling)\nconst deadband: K = 6 K\n')
+    program = SourceFile(
+        "changeover.rules",
+        "program P\n input t: C range -40C .. 60C\n output mode: SystemMode = Heating\n"
+        " rule r\n  if t > 15C + deadband then\n   mode = Cooling\n  end\n end\nend\n",
+    )
+    _, diagnostics = check_package([plant, program])
+    assert diagnostics == []
+
+
+def test_a_syntax_error_stops_semantic_checks_of_the_package() -> None:
+    good = SourceFile(
+        "a.rules", "program P\n input t: C\n output y: bool\n rule r\n  y = t > undefined\n end\nend\n"
+    )
+    bad = SourceFile("b.rules", "program Q\n rule r\n")
+    _, diagnostics = check_package([good, bad])
+    assert [d.code for d in diagnostics] == ["unclosed-block"]
+
+
+def test_typed_package_records_expression_types() -> None:
+    text = PROGRAM.replace("{body}", "delta = outdoor_temp - 15C")
+    package, _ = check_package([SourceFile("t.rules", text)])
+    assert package is not None
+    described = sorted({t.describe() for t in package.expr_types.values()})
+    assert "temperature difference (K)" in described
+    assert "temperature (C)" in described
