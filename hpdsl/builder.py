@@ -8,16 +8,40 @@ meaning is the checker's job.
 from __future__ import annotations
 
 import ast
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from lark import Token, Transformer, v_args
-from lark.tree import Meta as LarkMeta
+from lark import Token, Transformer
 
 from hpdsl import messages
 from hpdsl import nodes as n
 from hpdsl.diagnostics import Diagnostic
 from hpdsl.source import Span
+
+# Deeper than this and the tree walkers would need Python's recursion limit raised; no
+# hand-written rules nest anywhere near it.
+MAX_NESTING = 150
+
+# Tokens that carry a value. All others (keywords, punctuation) reach the builder only
+# because the parser keeps every token for exact spans; they are dropped before building.
+SIGNIFICANT_TOKENS = frozenset(
+    {
+        "NAME",
+        "STRING",
+        "NUMBER",
+        "QUANTITY",
+        "CMP_OP",
+        "INITIAL",
+        "ELSE_IF",
+        "TIME_OF_DAY",
+        "PERCENT",
+        "DEGREE",
+    }
+)
+
+_R = TypeVar("_R")
 
 
 # Clause markers: what a clause rule returns before its owner sorts it into a field.
@@ -28,20 +52,59 @@ class _Clause:
     span: Span
 
 
-class AstBuilder(Transformer[Token, Any]):
-    """Turns one file's parse tree into an `nodes.Module`."""
+def _node(
+    method: Callable[[AstBuilder, Span, list[Any]], _R],
+) -> Callable[[AstBuilder, list[Any]], _R]:
+    """Give a builder method the span of its whole construct and only the children that carry values."""
 
-    def __init__(self, file: str, keywords: frozenset[str]) -> None:
+    @functools.wraps(method)
+    def build(self: AstBuilder, children: list[Any]) -> _R:
+        values = [c for c in children if not isinstance(c, Token) or c.type in SIGNIFICANT_TOKENS]
+        return method(self, self._span_of(children), values)
+
+    return build
+
+
+class AstBuilder(Transformer[Token, Any]):
+    """Builds `nodes` while the LALR parser reduces: one method per grammar rule.
+
+    It runs inside the parser (no parse tree is built), so one instance serves many
+    files: `begin` sets the file name and clears the diagnostics before each parse.
+    """
+
+    def __init__(self, keywords: frozenset[str] = frozenset()) -> None:
         super().__init__(visit_tokens=False)
-        self.file = file
+        self.file = "<unknown>"
         self.keywords = keywords
         self.diagnostics: list[Diagnostic] = []
+        self.too_deep = False
+
+    def begin(self, file: str) -> None:
+        self.file = file
+        self.diagnostics = []
+        self.too_deep = False
 
     # ------------------------------------------------------------------ positions
-    def _span(self, meta: LarkMeta) -> Span:
-        if getattr(meta, "empty", True):
+    def _span_of(self, children: list[Any]) -> Span:
+        first = _first_position(children)
+        last = _first_position(reversed(children), end=True)
+        if first is None or last is None:
             return Span.point(self.file, 1, 1)
-        return Span(self.file, meta.line, meta.column, meta.end_line, meta.end_column)
+        return Span(self.file, first[0], first[1], last[0], last[1])
+
+    def _deeper(self, span: Span, *parts: Any) -> int:
+        """The nesting depth of a new node over its parts; reports once when past the limit."""
+        depth = 1 + max((_depth_of(p) for p in parts), default=0)
+        if depth > MAX_NESTING and not self.too_deep:
+            self.too_deep = True
+            self.diagnostics.append(
+                messages.TOO_DEEP.at(
+                    Span.point(span.file, span.line, span.column),
+                    limit=MAX_NESTING,
+                    hint="name intermediate results in a `var` to flatten the expression",
+                )
+            )
+        return depth
 
     def _tok_span(self, tok: Token) -> Span:
         return Span(
@@ -68,7 +131,7 @@ class AstBuilder(Transformer[Token, Any]):
             )
 
     # ------------------------------------------------------------------ clauses
-    def _clauses(
+    def _split_clauses(
         self, owner: str, items: list[Any], allowed: set[str]
     ) -> tuple[dict[str, _Clause], list[Any]]:
         """Sort clause markers into a dict (reporting repeats); return the other items."""
@@ -90,8 +153,8 @@ class AstBuilder(Transformer[Token, Any]):
                 rest.append(item)
         return found, rest
 
-    def _meta(self, owner: str, items: list[Any]) -> tuple[n.Meta, list[Any]]:
-        found, rest = self._clauses(owner, items, {"doc", "cites", "priority"})
+    def _split_meta(self, owner: str, items: list[Any]) -> tuple[n.Meta, list[Any]]:
+        found, rest = self._split_clauses(owner, items, {"doc", "cites", "priority"})
         if not found:
             return n.NO_META, rest
         spans = [c.span for c in found.values()]
@@ -107,38 +170,38 @@ class AstBuilder(Transformer[Token, Any]):
         return meta, rest
 
     # ------------------------------------------------------------------ package
-    @v_args(meta=True)
-    def start(self, meta: LarkMeta, items: list[n.Item]) -> n.Module:
-        return n.Module(file=self.file, items=tuple(items), span=self._span(meta))
+    @_node
+    def start(self, span: Span, items: list[n.Item]) -> n.Module:
+        return n.Module(file=self.file, items=tuple(items), span=span)
 
-    @v_args(meta=True)
-    def enum_decl(self, meta: LarkMeta, children: list[Any]) -> n.EnumDecl:
+    @_node
+    def enum_decl(self, span: Span, children: list[Any]) -> n.EnumDecl:
         name, *rest = children
-        info, members = self._meta("enum", rest)
+        info, members = self._split_meta("enum", rest)
         return n.EnumDecl(
             name=self._ident(name),
             members=tuple(self._ident(m) for m in members),
             meta=info,
-            span=self._span(meta),
+            span=span,
         )
 
-    @v_args(meta=True)
-    def requirement_decl(self, meta: LarkMeta, children: list[Token]) -> n.Requirement:
+    @_node
+    def requirement_decl(self, span: Span, children: list[Token]) -> n.Requirement:
         name, text = children
-        return n.Requirement(name=self._ident(name), summary=_string_value(text), span=self._span(meta))
+        return n.Requirement(name=self._ident(name), summary=_string_value(text), span=span)
 
-    @v_args(meta=True)
-    def doc(self, meta: LarkMeta, children: list[Token]) -> _Clause:
-        return _Clause("doc", _string_value(children[0]), self._span(meta))
+    @_node
+    def doc(self, span: Span, children: list[Token]) -> _Clause:
+        return _Clause("doc", _string_value(children[0]), span)
 
-    @v_args(meta=True)
-    def cites(self, meta: LarkMeta, children: list[Token]) -> _Clause:
-        return _Clause("cites", tuple(self._ident(t) for t in children), self._span(meta))
+    @_node
+    def cites(self, span: Span, children: list[Token]) -> _Clause:
+        return _Clause("cites", tuple(self._ident(t) for t in children), span)
 
-    @v_args(meta=True)
-    def priority(self, meta: LarkMeta, children: list[Token]) -> _Clause:
+    @_node
+    def priority(self, span: Span, children: list[Token]) -> _Clause:
         text = str(children[0])
-        span = self._span(meta)
+        span = span
         try:
             value = int(text)
         except ValueError:
@@ -150,20 +213,20 @@ class AstBuilder(Transformer[Token, Any]):
             value = 0
         return _Clause("priority", value, span)
 
-    @v_args(meta=True)
-    def program(self, meta: LarkMeta, children: list[Any]) -> n.Program:
+    @_node
+    def program(self, span: Span, children: list[Any]) -> n.Program:
         name, *rest = children
-        info, items = self._meta("program", rest)
-        return n.Program(name=self._ident(name), meta=info, items=tuple(items), span=self._span(meta))
+        info, items = self._split_meta("program", rest)
+        return n.Program(name=self._ident(name), meta=info, items=tuple(items), span=span)
 
     # ------------------------------------------------------------------ declarations
-    @v_args(meta=True)
-    def declaration(self, meta: LarkMeta, children: list[Any]) -> n.Declaration:
+    @_node
+    def declaration(self, span: Span, children: list[Any]) -> n.Declaration:
         kind_tok, name, *rest = children
-        kind = str(kind_tok)
+        kind = kind_tok.value
         type_ref = rest.pop(0) if rest and isinstance(rest[0], n.TypeRef) else None
-        info, rest = self._meta(kind, rest)
-        found, _ = self._clauses(kind, rest, {"=", "range", "fallback", "min_on", "min_off", "from"})
+        info, rest = self._split_meta(kind, rest)
+        found, _ = self._split_clauses(kind, rest, {"=", "range", "fallback", "min_on", "min_off", "from"})
 
         def value(key: str) -> Any:
             return found[key].value if key in found else None
@@ -179,64 +242,65 @@ class AstBuilder(Transformer[Token, Any]):
             min_off=value("min_off"),
             wiring=value("from"),
             meta=info,
-            span=self._span(meta),
+            span=span,
         )
 
-    def decl_kind(self, children: list[Token]) -> Token:
-        return children[0]
+    def decl_kind(self, children: list[Token]) -> _Clause:
+        return _Clause("kind", str(children[0]), self._span_of(children))
 
-    @v_args(meta=True)
-    def initial_value(self, meta: LarkMeta, children: list[n.Expr]) -> _Clause:
-        return _Clause("=", children[0], self._span(meta))
+    @_node
+    def initial_value(self, span: Span, children: list[n.Expr]) -> _Clause:
+        return _Clause("=", children[0], span)
 
-    @v_args(meta=True)
-    def range_clause(self, meta: LarkMeta, children: list[n.Expr]) -> _Clause:
-        span = self._span(meta)
+    @_node
+    def range_clause(self, span: Span, children: list[n.Expr]) -> _Clause:
+        span = span
         return _Clause("range", n.RangeClause(low=children[0], high=children[1], span=span), span)
 
-    @v_args(meta=True)
-    def fallback_clause(self, meta: LarkMeta, children: list[n.Expr]) -> _Clause:
-        return _Clause("fallback", children[0], self._span(meta))
+    @_node
+    def fallback_clause(self, span: Span, children: list[n.Expr]) -> _Clause:
+        return _Clause("fallback", children[0], span)
 
-    @v_args(meta=True)
-    def min_on_clause(self, meta: LarkMeta, children: list[n.Expr]) -> _Clause:
-        return _Clause("min_on", children[0], self._span(meta))
+    @_node
+    def min_on_clause(self, span: Span, children: list[n.Expr]) -> _Clause:
+        return _Clause("min_on", children[0], span)
 
-    @v_args(meta=True)
-    def min_off_clause(self, meta: LarkMeta, children: list[n.Expr]) -> _Clause:
-        return _Clause("min_off", children[0], self._span(meta))
+    @_node
+    def min_off_clause(self, span: Span, children: list[n.Expr]) -> _Clause:
+        return _Clause("min_off", children[0], span)
 
-    @v_args(meta=True)
-    def from_clause(self, meta: LarkMeta, children: list[Token]) -> _Clause:
-        span = self._span(meta)
+    @_node
+    def from_clause(self, span: Span, children: list[Token]) -> _Clause:
+        span = span
         wiring = n.Wiring(program=self._ident(children[0]), output=self._ident(children[1]), span=span)
         return _Clause("from", wiring, span)
 
-    @v_args(meta=True)
-    def type_atom(self, meta: LarkMeta, children: list[Token]) -> n.TypeRef:
-        return n.TypeRef(text=str(children[0]), span=self._span(meta))
+    @_node
+    def type_atom(self, span: Span, children: list[Token]) -> n.TypeRef:
+        return n.TypeRef(text=str(children[0]), span=span)
 
-    @v_args(meta=True)
-    def type_div(self, meta: LarkMeta, children: list[n.TypeRef]) -> n.TypeRef:
-        return n.TypeRef(text=f"{children[0].text}/{children[1].text}", span=self._span(meta))
+    @_node
+    def type_div(self, span: Span, children: list[n.TypeRef]) -> n.TypeRef:
+        return n.TypeRef(text=f"{children[0].text}/{children[1].text}", span=span)
 
-    @v_args(meta=True)
-    def type_mul(self, meta: LarkMeta, children: list[n.TypeRef]) -> n.TypeRef:
-        return n.TypeRef(text=f"{children[0].text}*{children[1].text}", span=self._span(meta))
+    @_node
+    def type_mul(self, span: Span, children: list[n.TypeRef]) -> n.TypeRef:
+        return n.TypeRef(text=f"{children[0].text}*{children[1].text}", span=span)
 
     # ------------------------------------------------------------------ rules, statements
-    @v_args(meta=True)
-    def rule(self, meta: LarkMeta, children: list[Any]) -> n.Rule:
+    @_node
+    def rule(self, span: Span, children: list[Any]) -> n.Rule:
         name, *rest = children
-        info, body = self._meta("rule", rest)
-        return n.Rule(name=self._ident(name), meta=info, body=tuple(body), span=self._span(meta))
+        info, body = self._split_meta("rule", rest)
+        return n.Rule(name=self._ident(name), meta=info, body=tuple(body), span=span)
 
-    @v_args(meta=True)
-    def assign(self, meta: LarkMeta, children: list[Any]) -> n.Assign:
-        return n.Assign(target=self._ident(children[0]), value=children[1], span=self._span(meta))
+    @_node
+    def assign(self, span: Span, children: list[Any]) -> n.Assign:
+        target, value = children
+        return n.Assign(target=self._ident(target), value=value, span=span, depth=self._deeper(span, value))
 
-    @v_args(meta=True)
-    def if_stmt(self, meta: LarkMeta, children: list[Any]) -> n.If:
+    @_node
+    def if_stmt(self, span: Span, children: list[Any]) -> n.If:
         condition, body, *rest = children
         branches = [n.Branch(condition=condition, body=body, span=condition.span)]
         else_body: tuple[n.Stmt, ...] | None = None
@@ -245,120 +309,121 @@ class AstBuilder(Transformer[Token, Any]):
                 branches.append(part)
             else:
                 else_body = part
-        return n.If(branches=tuple(branches), else_body=else_body, span=self._span(meta))
+        parts = [p for b in branches for p in (b.condition, *b.body)] + list(else_body or ())
+        return n.If(
+            branches=tuple(branches), else_body=else_body, span=span, depth=self._deeper(span, *parts)
+        )
 
-    @v_args(meta=True)
-    def elif_clause(self, meta: LarkMeta, children: list[Any]) -> n.Branch:
+    @_node
+    def elif_clause(self, span: Span, children: list[Any]) -> n.Branch:
         _keyword, condition, body = children
-        return n.Branch(condition=condition, body=body, span=self._span(meta))
+        return n.Branch(condition=condition, body=body, span=span)
 
     def else_clause(self, children: list[Any]) -> tuple[n.Stmt, ...]:
-        body: tuple[n.Stmt, ...] = children[0]
+        body: tuple[n.Stmt, ...] = children[-1]
         return body
 
     def block(self, children: list[n.Stmt]) -> tuple[n.Stmt, ...]:
         return tuple(children)
 
-    @v_args(meta=True)
-    def log_stmt(self, meta: LarkMeta, children: list[Any]) -> n.Log:
+    @_node
+    def log_stmt(self, span: Span, children: list[Any]) -> n.Log:
         event, *fields = children
         return n.Log(
             event=self._ident(event),
             fields=tuple(f for f in fields if f is not None),
-            span=self._span(meta),
+            span=span,
         )
 
-    @v_args(meta=True)
-    def field_value(self, meta: LarkMeta, children: list[Any]) -> n.FieldValue:
-        return n.FieldValue(name=self._ident(children[0]), value=children[1], span=self._span(meta))
+    @_node
+    def field_value(self, span: Span, children: list[Any]) -> n.FieldValue:
+        return n.FieldValue(name=self._ident(children[0]), value=children[1], span=span)
 
     # ------------------------------------------------------------------ derived signals
-    @v_args(meta=True)
-    def hysteresis(self, meta: LarkMeta, children: list[Any]) -> n.Hysteresis:
+    @_node
+    def hysteresis(self, span: Span, children: list[Any]) -> n.Hysteresis:
         target, source, *rest = children
-        info, thresholds = self._meta("hysteresis", rest)
+        info, thresholds = self._split_meta("hysteresis", rest)
         return n.Hysteresis(
             name=self._ident(target),
             input=source,
             thresholds=tuple(thresholds),
             meta=info,
-            span=self._span(meta),
+            span=span,
         )
 
-    def threshold_side(self, children: list[Token]) -> Token:
-        return children[0]
+    def threshold_side(self, children: list[Token]) -> str:
+        return str(children[0])
 
-    @v_args(meta=True)
-    def threshold(self, meta: LarkMeta, children: list[Any]) -> n.Threshold:
+    @_node
+    def threshold(self, span: Span, children: list[Any]) -> n.Threshold:
         side, level, value = children
-        return n.Threshold(side=str(side), level=level, value=value, span=self._span(meta))
+        return n.Threshold(side=str(side), level=level, value=value, span=span)
 
-    @v_args(meta=True)
-    def totalizer(self, meta: LarkMeta, children: list[Any]) -> n.Totalizer:
+    @_node
+    def totalizer(self, span: Span, children: list[Any]) -> n.Totalizer:
         name, type_ref, source, *rest = children
         period = rest.pop(0) if rest and isinstance(rest[0], n.Ident) else None
-        info, _ = self._meta("totalizer", rest)
+        info, _ = self._split_meta("totalizer", rest)
         return n.Totalizer(
             name=self._ident(name),
             type=type_ref,
             source=source,
             period=period,
             meta=info,
-            span=self._span(meta),
+            span=span,
         )
 
-    @v_args(meta=True)
-    def counter(self, meta: LarkMeta, children: list[Any]) -> n.Counter:
+    @_node
+    def counter(self, span: Span, children: list[Any]) -> n.Counter:
         name, source, *rest = children
         period = rest.pop(0) if rest and isinstance(rest[0], n.Ident) else None
-        info, _ = self._meta("counter", rest)
-        return n.Counter(
-            name=self._ident(name), source=source, period=period, meta=info, span=self._span(meta)
-        )
+        info, _ = self._split_meta("counter", rest)
+        return n.Counter(name=self._ident(name), source=source, period=period, meta=info, span=span)
 
     def period(self, children: list[Token]) -> n.Ident:
-        return self._ident(children[0])
+        return self._ident(children[-1])
 
-    @v_args(meta=True)
-    def schedule(self, meta: LarkMeta, children: list[Any]) -> n.Schedule:
+    @_node
+    def schedule(self, span: Span, children: list[Any]) -> n.Schedule:
         name, *rest = children
-        info, periods = self._meta("schedule", rest)
-        return n.Schedule(name=self._ident(name), periods=tuple(periods), meta=info, span=self._span(meta))
+        info, periods = self._split_meta("schedule", rest)
+        return n.Schedule(name=self._ident(name), periods=tuple(periods), meta=info, span=span)
 
-    @v_args(meta=True)
-    def schedule_period(self, meta: LarkMeta, children: list[Any]) -> n.SchedulePeriod:
+    @_node
+    def schedule_period(self, span: Span, children: list[Any]) -> n.SchedulePeriod:
         *days, start, end = children
         return n.SchedulePeriod(
             days=tuple(days),
             start=self._time_of_day(start),
             end=self._time_of_day(end),
-            span=self._span(meta),
+            span=span,
         )
 
     def _time_of_day(self, tok: Token) -> n.TimeOfDay:
         hour, minute = str(tok).split(":")
         return n.TimeOfDay(hour=int(hour), minute=int(minute), text=str(tok), span=self._tok_span(tok))
 
-    @v_args(meta=True)
-    def day_range(self, meta: LarkMeta, children: list[Token]) -> n.DayRange:
+    @_node
+    def day_range(self, span: Span, children: list[Token]) -> n.DayRange:
         last = self._ident(children[1]) if len(children) > 1 else None
-        return n.DayRange(first=self._ident(children[0]), last=last, span=self._span(meta))
+        return n.DayRange(first=self._ident(children[0]), last=last, span=span)
 
     # ------------------------------------------------------------------ state machines
-    @v_args(meta=True)
-    def machine(self, meta: LarkMeta, children: list[Any]) -> n.Machine:
+    @_node
+    def machine(self, span: Span, children: list[Any]) -> n.Machine:
         name, *rest = children
-        info, states = self._meta("machine", rest)
-        return n.Machine(name=self._ident(name), states=tuple(states), meta=info, span=self._span(meta))
+        info, states = self._split_meta("machine", rest)
+        return n.Machine(name=self._ident(name), states=tuple(states), meta=info, span=span)
 
-    @v_args(meta=True)
-    def state(self, meta: LarkMeta, children: list[Any]) -> n.State:
+    @_node
+    def state(self, span: Span, children: list[Any]) -> n.State:
         initial = bool(children) and isinstance(children[0], Token) and children[0].type == "INITIAL"
         if initial:
             children = children[1:]
         name, *rest = children
-        info, rest = self._meta("state", rest)
-        actions, transitions = self._clauses(f"state `{name}`", rest, {"entry", "during", "exit"})
+        info, rest = self._split_meta("state", rest)
+        actions, transitions = self._split_clauses(f"state `{name}`", rest, {"entry", "during", "exit"})
 
         def body(key: str) -> tuple[n.Stmt, ...] | None:
             return actions[key].value if key in actions else None
@@ -371,42 +436,40 @@ class AstBuilder(Transformer[Token, Any]):
             exit=body("exit"),
             transitions=tuple(transitions),
             meta=info,
-            span=self._span(meta),
+            span=span,
         )
 
-    @v_args(meta=True)
-    def entry_action(self, meta: LarkMeta, children: list[Any]) -> _Clause:
-        return _Clause("entry", children[0], self._span(meta))
+    @_node
+    def entry_action(self, span: Span, children: list[Any]) -> _Clause:
+        return _Clause("entry", children[0], span)
 
-    @v_args(meta=True)
-    def during_action(self, meta: LarkMeta, children: list[Any]) -> _Clause:
-        return _Clause("during", children[0], self._span(meta))
+    @_node
+    def during_action(self, span: Span, children: list[Any]) -> _Clause:
+        return _Clause("during", children[0], span)
 
-    @v_args(meta=True)
-    def exit_action(self, meta: LarkMeta, children: list[Any]) -> _Clause:
-        return _Clause("exit", children[0], self._span(meta))
+    @_node
+    def exit_action(self, span: Span, children: list[Any]) -> _Clause:
+        return _Clause("exit", children[0], span)
 
-    def _transition(self, kind: str, meta: LarkMeta, children: list[Any]) -> n.Transition:
+    def _transition(self, kind: str, span: Span, children: list[Any]) -> n.Transition:
         trigger, target, *rest = children
-        info, _ = self._meta("transition", rest)
-        return n.Transition(
-            kind=kind, trigger=trigger, target=self._ident(target), meta=info, span=self._span(meta)
-        )
+        info, _ = self._split_meta("transition", rest)
+        return n.Transition(kind=kind, trigger=trigger, target=self._ident(target), meta=info, span=span)
 
-    @v_args(meta=True)
-    def guarded_transition(self, meta: LarkMeta, children: list[Any]) -> n.Transition:
-        return self._transition("when", meta, children)
+    @_node
+    def guarded_transition(self, span: Span, children: list[Any]) -> n.Transition:
+        return self._transition("when", span, children)
 
-    @v_args(meta=True)
-    def timeout_transition(self, meta: LarkMeta, children: list[Any]) -> n.Transition:
-        return self._transition("after", meta, children)
+    @_node
+    def timeout_transition(self, span: Span, children: list[Any]) -> n.Transition:
+        return self._transition("after", span, children)
 
     # ------------------------------------------------------------------ alarms, events
-    @v_args(meta=True)
-    def alarm(self, meta: LarkMeta, children: list[Any]) -> n.Alarm:
+    @_node
+    def alarm(self, span: Span, children: list[Any]) -> n.Alarm:
         name, *rest = children
-        info, rest = self._meta("alarm", rest)
-        found, _ = self._clauses(
+        info, rest = self._split_meta("alarm", rest)
+        found, _ = self._split_clauses(
             f"alarm `{name}`", rest, {"when", "severity", "delay", "latching", "acknowledge", "action"}
         )
 
@@ -422,56 +485,56 @@ class AstBuilder(Transformer[Token, Any]):
             acknowledge=value("acknowledge"),
             action=value("action") or (),
             meta=info,
-            span=self._span(meta),
+            span=span,
         )
 
-    @v_args(meta=True)
-    def alarm_condition(self, meta: LarkMeta, children: list[Any]) -> _Clause:
-        return _Clause("when", children[0], self._span(meta))
+    @_node
+    def alarm_condition(self, span: Span, children: list[Any]) -> _Clause:
+        return _Clause("when", children[0], span)
 
-    @v_args(meta=True)
-    def alarm_severity(self, meta: LarkMeta, children: list[Token]) -> _Clause:
-        return _Clause("severity", self._ident(children[0]), self._span(meta))
+    @_node
+    def alarm_severity(self, span: Span, children: list[Token]) -> _Clause:
+        return _Clause("severity", self._ident(children[0]), span)
 
-    @v_args(meta=True)
-    def alarm_delay(self, meta: LarkMeta, children: list[Any]) -> _Clause:
-        return _Clause("delay", children[0], self._span(meta))
+    @_node
+    def alarm_delay(self, span: Span, children: list[Any]) -> _Clause:
+        return _Clause("delay", children[0], span)
 
-    @v_args(meta=True)
-    def alarm_latching(self, meta: LarkMeta, children: list[Any]) -> _Clause:
-        return _Clause("latching", True, self._span(meta))
+    @_node
+    def alarm_latching(self, span: Span, children: list[Any]) -> _Clause:
+        return _Clause("latching", True, span)
 
-    @v_args(meta=True)
-    def alarm_acknowledge(self, meta: LarkMeta, children: list[Any]) -> _Clause:
-        return _Clause("acknowledge", children[0], self._span(meta))
+    @_node
+    def alarm_acknowledge(self, span: Span, children: list[Any]) -> _Clause:
+        return _Clause("acknowledge", children[0], span)
 
-    @v_args(meta=True)
-    def action(self, meta: LarkMeta, children: list[n.Stmt]) -> _Clause:
-        return _Clause("action", tuple(children), self._span(meta))
+    @_node
+    def action(self, span: Span, children: list[n.Stmt]) -> _Clause:
+        return _Clause("action", tuple(children), span)
 
-    @v_args(meta=True)
-    def event_decl(self, meta: LarkMeta, children: list[Any]) -> n.EventDecl:
+    @_node
+    def event_decl(self, span: Span, children: list[Any]) -> n.EventDecl:
         name, *rest = children
-        info, fields = self._meta("event", rest)
-        return n.EventDecl(name=self._ident(name), fields=tuple(fields), meta=info, span=self._span(meta))
+        info, fields = self._split_meta("event", rest)
+        return n.EventDecl(name=self._ident(name), fields=tuple(fields), meta=info, span=span)
 
-    @v_args(meta=True)
-    def event_field(self, meta: LarkMeta, children: list[Any]) -> n.EventField:
+    @_node
+    def event_field(self, span: Span, children: list[Any]) -> n.EventField:
         name, type_ref, *rest = children
         doc = rest[0].value if rest else None
-        return n.EventField(name=self._ident(name), type=type_ref, doc=doc, span=self._span(meta))
+        return n.EventField(name=self._ident(name), type=type_ref, doc=doc, span=span)
 
     # ------------------------------------------------------------------ tables, curves
-    @v_args(meta=True)
-    def key_param(self, meta: LarkMeta, children: list[Any]) -> n.KeyParam:
+    @_node
+    def key_param(self, span: Span, children: list[Any]) -> n.KeyParam:
         name, type_ref, *rest = children
         range_ = rest[0].value if rest else None
-        return n.KeyParam(name=self._ident(name), type=type_ref, range=range_, span=self._span(meta))
+        return n.KeyParam(name=self._ident(name), type=type_ref, range=range_, span=span)
 
-    @v_args(meta=True)
-    def table_decl(self, meta: LarkMeta, children: list[Any]) -> n.Table:
+    @_node
+    def table_decl(self, span: Span, children: list[Any]) -> n.Table:
         name, key, *rest = children
-        info, rest = self._meta("table", rest)
+        info, rest = self._split_meta("table", rest)
         header: list[n.Ident] = rest[0]
         rows = rest[1:]
         return n.Table(
@@ -481,35 +544,35 @@ class AstBuilder(Transformer[Token, Any]):
             columns=tuple(header[1:]),
             rows=tuple(rows),
             meta=info,
-            span=self._span(meta),
+            span=span,
         )
 
     def table_header(self, children: list[Token]) -> list[n.Ident]:
-        return [self._ident(t) for t in children]
+        return [self._ident(t) for t in children if t.type == "NAME"]
 
-    @v_args(meta=True)
-    def table_row(self, meta: LarkMeta, children: list[Any]) -> n.TableRow:
+    @_node
+    def table_row(self, span: Span, children: list[Any]) -> n.TableRow:
         key, *cells = children
-        return n.TableRow(key=key, cells=tuple(cells), span=self._span(meta))
+        return n.TableRow(key=key, cells=tuple(cells), span=span)
 
-    @v_args(meta=True)
-    def key_between(self, meta: LarkMeta, children: list[n.Expr]) -> n.KeyCell:
-        return n.KeyCell(low=children[0], high=children[1], op=None, span=self._span(meta))
+    @_node
+    def key_between(self, span: Span, children: list[n.Expr]) -> n.KeyCell:
+        return n.KeyCell(low=children[0], high=children[1], op=None, span=span)
 
-    @v_args(meta=True)
-    def key_bound(self, meta: LarkMeta, children: list[Any]) -> n.KeyCell:
+    @_node
+    def key_bound(self, span: Span, children: list[Any]) -> n.KeyCell:
         op, bound = str(children[0]), children[1]
         if op in ("<", "<="):
-            return n.KeyCell(low=None, high=bound, op=op, span=self._span(meta))
-        return n.KeyCell(low=bound, high=None, op=op, span=self._span(meta))
+            return n.KeyCell(low=None, high=bound, op=op, span=span)
+        return n.KeyCell(low=bound, high=None, op=op, span=span)
 
-    @v_args(meta=True)
-    def curve_decl(self, meta: LarkMeta, children: list[Any]) -> n.Curve:
+    @_node
+    def curve_decl(self, span: Span, children: list[Any]) -> n.Curve:
         name, key, result, *rest = children
         monotonic = None
-        if rest and isinstance(rest[0], Token):
-            monotonic = str(rest.pop(0))
-        info, points = self._meta("curve", rest)
+        if rest and isinstance(rest[0], _Clause) and rest[0].keyword == "monotonic":
+            monotonic = rest.pop(0).value
+        info, points = self._split_meta("curve", rest)
         return n.Curve(
             name=self._ident(name),
             key=key,
@@ -517,64 +580,63 @@ class AstBuilder(Transformer[Token, Any]):
             monotonic=monotonic,
             points=tuple(points),
             meta=info,
-            span=self._span(meta),
+            span=span,
         )
 
-    def monotonic(self, children: list[Token]) -> Token:
-        return children[0]
+    def monotonic(self, children: list[Token]) -> _Clause:
+        return _Clause("monotonic", str(children[0]), self._span_of(children))
 
-    @v_args(meta=True)
-    def curve_point(self, meta: LarkMeta, children: list[n.Expr]) -> n.CurvePoint:
-        return n.CurvePoint(x=children[0], y=children[1], span=self._span(meta))
+    @_node
+    def curve_point(self, span: Span, children: list[n.Expr]) -> n.CurvePoint:
+        return n.CurvePoint(x=children[0], y=children[1], span=span)
 
     # ------------------------------------------------------------------ expressions
-    @v_args(meta=True)
-    def name(self, meta: LarkMeta, children: list[Token]) -> n.Name:
-        span = self._span(meta)
+    @_node
+    def name(self, span: Span, children: list[Token]) -> n.Name:
+        span = span
         self._not_keyword(str(children[0]), span)
         return n.Name(name=str(children[0]), span=span)
 
-    @v_args(meta=True)
-    def call(self, meta: LarkMeta, children: list[Any]) -> n.Call:
-        function, *args = children
-        return n.Call(
-            function=self._ident(function),
-            args=tuple(a for a in args if a is not None),
-            span=self._span(meta),
-        )
+    @_node
+    def call(self, span: Span, children: list[Any]) -> n.Call:
+        function, *rest = children
+        args = tuple(a for a in rest if a is not None)
+        return n.Call(function=self._ident(function), args=args, span=span, depth=self._deeper(span, *args))
 
-    @v_args(meta=True)
-    def member(self, meta: LarkMeta, children: list[Any]) -> n.Member:
-        return n.Member(owner=children[0], name=self._ident(children[1]), span=self._span(meta))
+    @_node
+    def member(self, span: Span, children: list[Any]) -> n.Member:
+        owner, member = children
+        return n.Member(owner=owner, name=self._ident(member), span=span, depth=self._deeper(span, owner))
 
-    @v_args(meta=True)
-    def number(self, meta: LarkMeta, children: list[Token]) -> n.Number:
+    @_node
+    def number(self, span: Span, children: list[Token]) -> n.Number:
         text = str(children[0])
         is_integer = text.isdigit()
-        return n.Number(value=float(text), text=text, is_integer=is_integer, span=self._span(meta))
+        return n.Number(value=float(text), text=text, is_integer=is_integer, span=span)
 
-    @v_args(meta=True)
-    def quantity(self, meta: LarkMeta, children: list[Token]) -> n.Quantity:
+    @_node
+    def quantity(self, span: Span, children: list[Token]) -> n.Quantity:
         text = str(children[0])
         number, unit = _split_quantity(text)
-        return n.Quantity(value=float(number), unit=unit, text=text, span=self._span(meta))
+        return n.Quantity(value=float(number), unit=unit, text=text, span=span)
 
-    @v_args(meta=True)
-    def true(self, meta: LarkMeta, children: list[Any]) -> n.BoolLiteral:
-        return n.BoolLiteral(value=True, span=self._span(meta))
+    @_node
+    def true(self, span: Span, children: list[Any]) -> n.BoolLiteral:
+        return n.BoolLiteral(value=True, span=span)
 
-    @v_args(meta=True)
-    def false(self, meta: LarkMeta, children: list[Any]) -> n.BoolLiteral:
-        return n.BoolLiteral(value=False, span=self._span(meta))
+    @_node
+    def false(self, span: Span, children: list[Any]) -> n.BoolLiteral:
+        return n.BoolLiteral(value=False, span=span)
 
-    @v_args(meta=True)
-    def paren(self, meta: LarkMeta, children: list[n.Expr]) -> n.Paren:
-        return n.Paren(inner=children[0], span=self._span(meta))
+    @_node
+    def paren(self, span: Span, children: list[n.Expr]) -> n.Paren:
+        inner = children[0]
+        return n.Paren(inner=inner, span=span, depth=self._deeper(span, inner))
 
-    @v_args(meta=True)
-    def negate(self, meta: LarkMeta, children: list[n.Expr]) -> n.Expr:
+    @_node
+    def negate(self, span: Span, children: list[n.Expr]) -> n.Expr:
         operand = children[0]
-        span = self._span(meta)
+        span = span
         # `-5C` is a negative temperature, not the negation of an absolute temperature.
         if isinstance(operand, n.Number):
             return n.Number(
@@ -582,47 +644,52 @@ class AstBuilder(Transformer[Token, Any]):
             )
         if isinstance(operand, n.Quantity):
             return n.Quantity(value=-operand.value, unit=operand.unit, text="-" + operand.text, span=span)
-        return n.Unary(op="-", operand=operand, span=span)
+        return n.Unary(op="-", operand=operand, span=span, depth=self._deeper(span, operand))
 
-    @v_args(meta=True)
-    def not_op(self, meta: LarkMeta, children: list[n.Expr]) -> n.Unary:
-        return n.Unary(op="not", operand=children[0], span=self._span(meta))
+    @_node
+    def not_op(self, span: Span, children: list[n.Expr]) -> n.Unary:
+        operand = children[0]
+        return n.Unary(op="not", operand=operand, span=span, depth=self._deeper(span, operand))
 
-    def _binary(self, op: str, meta: LarkMeta, children: list[n.Expr]) -> n.Binary:
-        return n.Binary(op=op, left=children[0], right=children[1], span=self._span(meta))
+    def _binary(self, op: str, span: Span, children: list[n.Expr]) -> n.Binary:
+        left, right = children
+        return n.Binary(op=op, left=left, right=right, span=span, depth=self._deeper(span, left, right))
 
-    @v_args(meta=True)
-    def add(self, meta: LarkMeta, children: list[n.Expr]) -> n.Binary:
-        return self._binary("+", meta, children)
+    @_node
+    def add(self, span: Span, children: list[n.Expr]) -> n.Binary:
+        return self._binary("+", span, children)
 
-    @v_args(meta=True)
-    def subtract(self, meta: LarkMeta, children: list[n.Expr]) -> n.Binary:
-        return self._binary("-", meta, children)
+    @_node
+    def subtract(self, span: Span, children: list[n.Expr]) -> n.Binary:
+        return self._binary("-", span, children)
 
-    @v_args(meta=True)
-    def multiply(self, meta: LarkMeta, children: list[n.Expr]) -> n.Binary:
-        return self._binary("*", meta, children)
+    @_node
+    def multiply(self, span: Span, children: list[n.Expr]) -> n.Binary:
+        return self._binary("*", span, children)
 
-    @v_args(meta=True)
-    def divide(self, meta: LarkMeta, children: list[n.Expr]) -> n.Binary:
-        return self._binary("/", meta, children)
+    @_node
+    def divide(self, span: Span, children: list[n.Expr]) -> n.Binary:
+        return self._binary("/", span, children)
 
-    @v_args(meta=True)
-    def and_op(self, meta: LarkMeta, children: list[n.Expr]) -> n.Binary:
-        return self._binary("and", meta, children)
+    @_node
+    def and_op(self, span: Span, children: list[n.Expr]) -> n.Binary:
+        return self._binary("and", span, children)
 
-    @v_args(meta=True)
-    def or_op(self, meta: LarkMeta, children: list[n.Expr]) -> n.Binary:
-        return self._binary("or", meta, children)
+    @_node
+    def or_op(self, span: Span, children: list[n.Expr]) -> n.Binary:
+        return self._binary("or", span, children)
 
-    @v_args(meta=True)
-    def compare(self, meta: LarkMeta, children: list[Any]) -> n.Compare:
+    @_node
+    def compare(self, span: Span, children: list[Any]) -> n.Compare:
         left, op, right = children
-        return n.Compare(op=str(op), left=left, right=right, span=self._span(meta))
+        return n.Compare(op=str(op), left=left, right=right, span=span, depth=self._deeper(span, left, right))
 
-    @v_args(meta=True)
-    def held_for(self, meta: LarkMeta, children: list[n.Expr]) -> n.HeldFor:
-        return n.HeldFor(condition=children[0], duration=children[1], span=self._span(meta))
+    @_node
+    def held_for(self, span: Span, children: list[n.Expr]) -> n.HeldFor:
+        condition, duration = children
+        return n.HeldFor(
+            condition=condition, duration=duration, span=span, depth=self._deeper(span, condition, duration)
+        )
 
 
 def _string_value(tok: Token) -> str:
@@ -651,3 +718,32 @@ def _split_quantity(text: str) -> tuple[str, str]:
         while i < len(text) and text[i].isdigit():
             i += 1
     return text[:i], text[i:].strip()
+
+
+def _position(item: Any, end: bool) -> tuple[int, int] | None:
+    if isinstance(item, Token):
+        if item.line is None:
+            return None
+        if end:
+            return (item.end_line or item.line, item.end_column or (item.column or 1) + len(item))
+        return (item.line, item.column or 1)
+    span = getattr(item, "span", None)
+    if isinstance(span, Span) and span.line > 0:
+        return (span.end_line, span.end_column) if end else (span.line, span.column)
+    if isinstance(item, (list, tuple)):
+        return _first_position(reversed(item) if end else item, end)
+    return None
+
+
+def _first_position(items: Any, end: bool = False) -> tuple[int, int] | None:
+    """The first (or, walking backwards, the last) source position among parsed items."""
+    for item in items:
+        found = _position(item, end)
+        if found is not None:
+            return found
+    return None
+
+
+def _depth_of(item: Any) -> int:
+    depth = getattr(item, "depth", 0)
+    return depth if isinstance(depth, int) else 0

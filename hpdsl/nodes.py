@@ -6,9 +6,14 @@ differently laid-out text compare equal when they mean the same thing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from hpdsl.source import Span, span_field
+
+
+def depth_field() -> int:
+    """How deeply a node nests (1 for a leaf); bounds the recursion of every tree walk."""
+    return field(default=1, compare=False, hash=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -26,7 +31,7 @@ class Ident(Node):
 # --------------------------------------------------------------------------- expressions
 @dataclass(frozen=True, kw_only=True)
 class Expr(Node):
-    pass
+    depth: int = depth_field()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -135,7 +140,7 @@ NO_META = Meta()
 # --------------------------------------------------------------------------- statements
 @dataclass(frozen=True, kw_only=True)
 class Stmt(Node):
-    pass
+    depth: int = depth_field()
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -10,22 +10,22 @@ from __future__ import annotations
 import functools
 import os
 import tempfile
+import threading
 from dataclasses import dataclass
+from typing import Any, cast
 
 import lark
-from lark import Lark, Token, Tree
+from lark import Lark, Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.lexer import PatternStr
 
 from hpdsl import messages, units
+from hpdsl import nodes as n
 from hpdsl.builder import AstBuilder
 from hpdsl.diagnostics import Diagnostic, Note
 from hpdsl.nodes import Module
 from hpdsl.resources import resource_path
 from hpdsl.source import SourceFile, Span
-
-# Deeper than this and the tree walkers would need Python's recursion limit raised; no
-# hand-written rules nest anywhere near it.
-MAX_NESTING = 150
 
 # Keywords that open a block closed by `end`, with the words used for them in messages.
 BLOCK_OPENERS = {
@@ -44,19 +44,6 @@ BLOCK_OPENERS = {
     "TABLE": "table",
     "CURVE": "curve",
 }
-
-
-@functools.cache
-def keywords() -> frozenset[str]:
-    """Every keyword of the grammar, read from its string terminals so the list never drifts."""
-    from lark.lexer import PatternStr
-
-    words = set()
-    for terminal in lark_parser().terminals:
-        pattern = terminal.pattern
-        if isinstance(pattern, PatternStr) and pattern.value.isidentifier():
-            words.add(pattern.value)
-    return frozenset(words)
 
 
 # How expected terminals read in a message.
@@ -119,48 +106,59 @@ def grammar_text() -> str:
 
 
 @functools.cache
-def lark_parser() -> Lark:
-    """The LALR parser for the rules grammar, built once per process (and cached on disk)."""
-    text = grammar_text()
-    options = dict(parser="lalr", lexer="contextual", propagate_positions=True, maybe_placeholders=True)
+def _front_end() -> tuple[Lark, AstBuilder]:
+    """The LALR parser with the AST builder inside it, built once per process.
+
+    The builder runs as the parser reduces, so no parse tree is ever built; every token
+    is kept so that each node's span runs from its first keyword to its last token.
+    lark caches the compiled tables on disk, keyed on the grammar text and options.
+    """
+    builder = AstBuilder()
+    options: dict[str, Any] = dict(
+        parser="lalr", lexer="basic", keep_all_tokens=True, maybe_placeholders=True, transformer=builder
+    )
     try:
-        # lark keys the cache file on the grammar text and options, so a stale file is never used.
-        return Lark(text, cache=_cache_file(), **options)
+        parser = Lark(grammar_text(), cache=_cache_file(), **options)
     except OSError:
-        return Lark(text, **options)
+        parser = Lark(grammar_text(), **options)
+    builder.keywords = _keywords_of(parser)
+    return parser, builder
+
+
+def lark_parser() -> Lark:
+    return _front_end()[0]
+
+
+def keywords() -> frozenset[str]:
+    """Every keyword of the grammar, read from its string terminals so the list never drifts."""
+    return _front_end()[1].keywords
+
+
+def _keywords_of(parser: Lark) -> frozenset[str]:
+    words = set()
+    for terminal in parser.terminals:
+        pattern = terminal.pattern
+        if isinstance(pattern, PatternStr) and pattern.value.isidentifier():
+            words.add(pattern.value)
+    return frozenset(words)
+
+
+_PARSE_LOCK = threading.Lock()  # one builder instance serves every parse
 
 
 def parse_source(source: SourceFile) -> ParseResult:
     """Parse one file into a Module, or explain why it is not valid rules text."""
-    try:
-        tree = lark_parser().parse(source.text)
-    except UnexpectedInput as exc:
-        return ParseResult(None, [_explain(source, exc)])
-    too_deep = _check_depth(source, tree)
-    if too_deep is not None:
-        return ParseResult(None, [too_deep])
-    builder = AstBuilder(source.name, keywords())
-    module: Module = builder.transform(tree)
-    return ParseResult(module, builder.diagnostics)
-
-
-def _check_depth(source: SourceFile, tree: Tree[Token]) -> Diagnostic | None:
-    """Refuse trees nested deeper than MAX_NESTING, without recursing ourselves."""
-    stack: list[tuple[Tree[Token], int]] = [(tree, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > MAX_NESTING:
-            meta = node.meta
-            span = (
-                Span.point(source.name, meta.line, meta.column)
-                if not getattr(meta, "empty", True)
-                else Span.point(source.name, 1, 1)
-            )
-            return messages.TOO_DEEP.at(
-                span, limit=MAX_NESTING, hint="name intermediate results in a `var` to flatten the expression"
-            )
-        stack.extend((child, depth + 1) for child in node.children if isinstance(child, Tree))
-    return None
+    parser, builder = _front_end()
+    with _PARSE_LOCK:
+        builder.begin(source.name)
+        try:
+            # With the builder inside the parser, parse() returns what `start` built.
+            module = cast(Module, parser.parse(source.text))
+        except UnexpectedInput as exc:
+            return ParseResult(None, [_explain(source, exc)])
+        if builder.too_deep:
+            return ParseResult(None, [d for d in builder.diagnostics if d.code == "too-deep"])
+        return ParseResult(module, builder.diagnostics)
 
 
 # ----------------------------------------------------------------------------- explaining
@@ -317,7 +315,7 @@ def _explain_token(source: SourceFile, exc: UnexpectedToken) -> Diagnostic:
         return messages.COMPARE_WITH_EQUALS.at(span, hint="write `==` to compare two values", notes=notes)
 
     if tok.type == "CMP_OP" and (
-        (isinstance(previous, Tree) and previous.data == "compare")
+        isinstance(previous, n.Compare)
         or any(isinstance(v, Token) and v.type == "CMP_OP" for v in stack[-2:])
     ):
         return messages.CHAINED_COMPARISON.at(
