@@ -1241,36 +1241,43 @@ class Checker:
             return units.format_quantity(unit.from_si(value), unit)
 
         key = item.key.name.text
-        samples: list[tuple[float, str]] = []  # (key value to test, how to describe a gap there)
+        # One test value per end point and per stretch between neighbouring end points:
+        # (value, lower extent, upper extent, is a single point).
+        samples: list[tuple[float, float, float, bool]] = []
         if domain.low == -_INF:
-            samples.append(
-                (points[0] - 1.0 if points else 0.0, f"below {show(points[0])}" if points else "any value")
-            )
+            edge = points[0] if points else 0.0
+            samples.append((edge - 1.0, -_INF, edge, False))
         for i, p in enumerate(points):
-            samples.append((p, f"at {show(p)}"))
+            samples.append((p, p, p, True))
             if i + 1 < len(points):
-                samples.append(((p + points[i + 1]) / 2, f"between {show(p)} and {show(points[i + 1])}"))
-        if domain.high == _INF and points:
-            samples.append((points[-1] + 1.0, f"above {show(points[-1])}"))
+                samples.append(((p + points[i + 1]) / 2, p, points[i + 1], False))
+        if domain.high == _INF:
+            edge = points[-1] if points else 0.0
+            samples.append((edge + 1.0, edge, _INF, False))
+        samples = [sample for sample in samples if domain.contains(sample[0])]
+
+        def describe(low: float, high: float) -> str:
+            if low == -_INF and high == _INF:
+                return "any value"
+            if low == -_INF:
+                return f"below {show(high)}"
+            if high == _INF:
+                return f"above {show(low)}"
+            return f"at {show(low)}" if low == high else f"from {show(low)} to {show(high)}"
+
+        gaps: list[list[float]] = []  # merged runs of uncovered samples: [low, high]
+        previous_uncovered = False
         reported_pairs: set[tuple[int, int]] = set()
-        for value, where in samples:
-            if not domain.contains(value):
-                continue
+        for value, low, high, is_point in samples:
             covering = [i for i, (_, iv) in enumerate(rows) if iv.contains(value)]
             if not covering:
-                self._report(
-                    messages.TABLE_GAP.at(
-                        item.name.span,
-                        name=item.name.text,
-                        key=key,
-                        gap=where,
-                        hint=(
-                            "add a row for these values, or extend a neighbouring row (rows match top "
-                            "to bottom, both ends included)"
-                        ),
-                    )
-                )
-            elif len(covering) > 1 and not where.startswith("at "):
+                if previous_uncovered:
+                    gaps[-1][1] = high
+                else:
+                    gaps.append([low, high])
+            previous_uncovered = not covering
+            where = describe(low, high)
+            if len(covering) > 1 and not is_point:
                 first, second = covering[0], covering[1]
                 if (first, second) in reported_pairs:
                     continue
@@ -1289,6 +1296,19 @@ class Checker:
                         notes=(Note("the row it overlaps", rows[first][0].key.span),),
                     )
                 )
+        for low, high in gaps:
+            self._report(
+                messages.TABLE_GAP.at(
+                    item.name.span,
+                    name=item.name.text,
+                    key=key,
+                    gap=describe(low, high),
+                    hint=(
+                        "add a row for these values, or extend a neighbouring row (rows match top "
+                        "to bottom, both ends included)"
+                    ),
+                )
+            )
 
     # ================================================================== writers and usage
     def _check_writers(self, writers: dict[str, list[Writer]], scope: Scope) -> None:

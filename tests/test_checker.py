@@ -209,3 +209,120 @@ def test_typed_package_records_expression_types() -> None:
     described = sorted({t.describe() for t in package.expr_types.values()})
     assert "temperature difference (K)" in described
     assert "temperature (C)" in described
+
+
+TABLE = """
+table t(x: {key})
+    | x | v |
+{rows}
+end
+program P
+    input a: {unit} range {low} .. {high}
+    output o: int = 0
+    rule r
+        o = t(a).v
+    end
+end
+"""
+
+
+@pytest.mark.parametrize(
+    ("key", "rows", "expected"),
+    [
+        # the document's A1-A4 leave -15C .. -10C uncovered
+        (
+            "C",
+            "| > 5C | 0 |\n| -5C .. 5C | 1 |\n| -10C .. -5C | 2 |\n| < -15C | 3 |",
+            ["table-gap: from -15C to -10C"],
+        ),
+        ("C", "| > 5C | 0 |\n| -5C .. 5C | 1 |\n| -10C .. -5C | 2 |\n| < -10C | 3 |", []),
+        ("C", "| < 0C | 1 |\n| > 0C | 2 |", ["table-gap: at 0C"]),
+        ("C", "| <= 0C | 1 |\n| >= 0C | 2 |", []),  # a shared end point is fine: the upper row wins
+        ("C", "| < 0C | 1 |", ["table-gap: above 0C"]),
+        ("C", "| 0C .. 10C | 1 |", ["table-gap: below 0C", "table-gap: above 10C"]),
+        ("% range 0 % .. 100 %", "| 10 % .. 50 % | 1 |\n| > 50 % | 2 |", ["table-gap: from 0 % to 10 %"]),
+        (
+            "% range 0 % .. 100 %",
+            "| 0 % .. 40 % | 1 |\n| 30 % .. 100 % | 2 |",
+            ["table-overlap: from 30 % to 40 %"],
+        ),
+        ("C", "| <= 0C | 1 |\n| 5C .. -5C | 2 |\n| > 0C | 3 |", ["empty-range"]),
+    ],
+)
+def test_range_table_coverage(key: str, rows: str, expected: list[str]) -> None:
+    unit_key = key.split()[0]
+    low, high = ("-40C", "60C") if unit_key == "C" else ("0 %", "100 %")
+    text = TABLE.format(key=key, unit=unit_key, rows=rows, low=low, high=high)
+    found = []
+    for d in everything(text):
+        if d.is_error:
+            detail = d.message.split(" for x ")[-1] if d.code in ("table-gap", "table-overlap") else ""
+            found.append(f"{d.code}: {detail}" if detail else d.code)
+    assert sorted(found) == sorted(expected)
+
+
+@pytest.mark.parametrize(
+    ("points", "monotonic", "expected"),
+    [
+        ("| -10C | 10 kW |\n| 0C | 30 kW |\n| 5C | 50 kW |", "increasing", []),
+        # K1 as the document's pseudo-code evaluates it: 100 kW just below 5C, 50 kW above
+        (
+            "| -10C | 10 kW |\n| 0C | 50 kW |\n| 5C | 100 kW |\n| 5C | 50 kW |",
+            "increasing",
+            ["curve-discontinuous"],
+        ),
+        ("| -10C | 10 kW |\n| 0C | 50 kW |\n| 5C | 40 kW |", "increasing", ["curve-not-monotonic"]),
+        ("| -10C | 10 kW |\n| 0C | 50 kW |\n| 5C | 40 kW |", "", []),
+        ("| 0C | 10 kW |\n| -10C | 50 kW |", "", ["curve-order"]),
+        ("| 0C | 10 kW |", "", ["invalid-clause"]),
+        ("| 0C | 10 |\n| 5C | 20 kW |", "", ["missing-unit"]),
+    ],
+)
+def test_curves(points: str, monotonic: str, expected: list[str]) -> None:
+    text = (
+        f"curve cap(t: C) -> kW {monotonic}\n{points}\nend\n"
+        "program P\n input a: C range -40C .. 60C\n output o: kW = 0 kW\n rule r\n  o = cap(a)\n end\nend\n"
+    )
+    assert sorted(d.code for d in everything(text) if d.is_error) == expected
+
+
+@pytest.mark.parametrize(
+    ("below", "above", "expected"),
+    [("15C", "21C", []), ("21C", "15C", ["hysteresis-order"]), ("21C", "21C", ["hysteresis-order"])],
+)
+def test_hysteresis_thresholds(below: str, above: str, expected: list[str]) -> None:
+    text = (
+        "enum M (Heating, Cooling)\nprogram P\n input t: C range -40C .. 60C\n"
+        f" parameter low: C = {below}\n output mode: M = Heating\n"
+        f" hysteresis mode on t\n  below low -> Heating\n  above {above} -> Cooling\n end\nend\n"
+    )
+    assert sorted(d.code for d in everything(text) if d.is_error) == expected
+
+
+def test_state_machine_shape() -> None:
+    text = """
+program P
+    input go: bool
+    output busy: bool = false
+    machine m
+        initial state Idle
+            when go -> Busy
+        end
+        state Busy
+            entry busy = true end
+            after 10 min -> Idle
+        end
+        state Orphan
+            when go -> Idle
+        end
+        state Stuck
+        end
+    end
+end
+"""
+    found = sorted((d.code, d.message.split("`")[1]) for d in everything(text) if d.is_error)
+    assert found == [
+        ("dead-end-state", "Stuck"),
+        ("unreachable-state", "Orphan"),
+        ("unreachable-state", "Stuck"),
+    ]
