@@ -153,6 +153,7 @@ class Checker:
         self.diagnostics: list[Diagnostic] = []
         self.package_scope = Scope()
         self.program_scopes: dict[str, Scope] = {}
+        self.program_contexts: dict[int, _Context] = {}
         self.requirements: dict[str, n.Requirement] = {}
         self.citations: dict[str, list[Span]] = {}
         self.enum_members: dict[str, list[EnumType]] = {}
@@ -182,6 +183,13 @@ class Checker:
         for item in items:
             if not isinstance(item, (n.Requirement, n.EnumDecl)):
                 self._declare_package_item(item)
+        # Every program's names exist before any program is checked, so an input wired
+        # `from` another program finds its output whatever the order of files and programs.
+        for item in items:
+            if isinstance(item, n.Program):
+                ctx = self.program_contexts[id(item)]
+                for member in item.items:
+                    self._declare_program_item(member, ctx)
         package_context = _Context(self.package_scope, None)
         # Tables and curves first: a call anywhere needs the table's row type.
         for item in sorted(items, key=_functions_first):
@@ -269,7 +277,10 @@ class Checker:
             self._declare(scope, Symbol("table", item.name.text, item.name.span, ERROR, item))
         elif isinstance(item, n.Program):
             self._declare(scope, Symbol("program", item.name.text, item.name.span, ERROR, item))
-            self.program_scopes[item.name.text] = Scope(parent=scope)
+            program_scope = Scope(parent=scope)
+            self.program_contexts[id(item)] = _Context(program_scope, item)
+            if scope.symbols[item.name.text].node is item:  # a duplicate is checked on its own
+                self.program_scopes[item.name.text] = program_scope
 
     # ================================================================== types
     def _resolve_type(self, ref: n.TypeRef | None, scope: Scope | None = None) -> Type:
@@ -327,14 +338,8 @@ class Checker:
 
     # ================================================================== programs
     def _check_program(self, program: n.Program) -> None:
-        scope = self.program_scopes.get(program.name.text)
-        if scope is None or (
-            scope.symbols and self.package_scope.symbols[program.name.text].node is not program
-        ):
-            scope = Scope(parent=self.package_scope)  # a duplicate program: check it on its own
-        ctx = _Context(scope, program)
-        for item in program.items:
-            self._declare_program_item(item, ctx)
+        ctx = self.program_contexts[id(program)]
+        scope = ctx.scope
         writers: dict[str, list[Writer]] = {}
         for item in sorted(program.items, key=_functions_first):
             self._cite(item.meta)

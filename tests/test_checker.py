@@ -326,3 +326,42 @@ end
         ("unreachable-state", "Orphan"),
         ("unreachable-state", "Stuck"),
     ]
+
+
+@pytest.mark.parametrize("consumer_first", [True, False])
+def test_wiring_does_not_depend_on_program_order(consumer_first: bool) -> None:
+    consumer = (
+        "program Consumer\n input t: C from Producer.t_out\n output copy: C = 0C\n"
+        " rule r\n  copy = t\n end\nend\n"
+    )
+    producer = (
+        "program Producer\n input t_in: C range -40C .. 60C\n output t_out: C = 0C\n"
+        " rule r\n  t_out = t_in\n end\nend\n"
+    )
+    files = [SourceFile("a.rules", consumer), SourceFile("b.rules", producer)]
+    _, diagnostics = check_package(files if consumer_first else files[::-1])
+    assert diagnostics == []
+
+
+def test_wiring_mistakes() -> None:
+    text = """
+enum M (Heating, Cooling)
+program Producer
+    input t_in: C range -40C .. 60C
+    output t_out: C = 0C
+    rule r
+        t_out = t_in
+    end
+end
+program Consumer
+    input wrong_type: M from Producer.t_out
+    input no_such: C from Producer.t_missing
+    input no_program: C from Nowhere.t_out
+    output o: bool = false
+    rule r
+        o = wrong_type == Heating and no_such > 0C and no_program > 0C
+    end
+end
+"""
+    found = sorted((d.code, d.span.line) for d in everything(text) if d.is_error)
+    assert found == [("undefined-name", 13), ("wiring", 11), ("wiring", 12)]
