@@ -63,6 +63,16 @@ class Symbol:
 class Scope:
     symbols: dict[str, Symbol] = field(default_factory=dict)
     parent: Scope | None = None
+    # state name -> the state enumerations of this scope's machines that have that state
+    machine_states: dict[str, list[EnumType]] = field(default_factory=dict)
+
+    def states_named(self, name: str) -> list[EnumType]:
+        found: list[EnumType] = []
+        scope: Scope | None = self
+        while scope is not None:
+            found.extend(scope.machine_states.get(name, ()))
+            scope = scope.parent
+        return found
 
     def lookup(self, name: str) -> Symbol | None:
         scope: Scope | None = self
@@ -161,6 +171,7 @@ class Checker:
         self.expr_types: dict[int, Type] = {}
         self.resolved: dict[int, Symbol] = {}
         self.ref_types: dict[int, Type] = {}
+        self.pending_consts: dict[int, _Context] = {}  # id(declaration) -> where it stands
         self.package = CheckedPackage(
             modules,
             self.package_scope,
@@ -190,6 +201,8 @@ class Checker:
                 ctx = self.program_contexts[id(item)]
                 for member in item.items:
                     self._declare_program_item(member, ctx)
+        for scope in (self.package_scope, *(c.scope for c in self.program_contexts.values())):
+            self._check_constant_cycles(scope)
         package_context = _Context(self.package_scope, None)
         # Tables and curves first: a call anywhere needs the table's row type.
         for item in sorted(items, key=_functions_first):
@@ -322,11 +335,10 @@ class Checker:
         if decl.type is not None:
             return self._resolve_type(decl.type, ctx.scope)
         if decl.kind == "const" and decl.initial is not None:
-            # `const nominal_cop = 3.5`: the type follows from the value.
-            inferred = self._expr(decl.initial, _Context(ctx.scope, ctx.program, constant="a constant"))
-            return (
-                REAL if isinstance(inferred, IntType) and not _is_integer_literal(decl.initial) else inferred
-            )
+            # `const nominal_cop = 3.5`: the type follows from the value, inferred when first
+            # needed, so the value may use names declared after it.
+            self.pending_consts[id(decl)] = ctx
+            return _PENDING
         self._report(
             messages.INVALID_CLAUSE.at(
                 decl.name.span,
@@ -335,6 +347,65 @@ class Checker:
             )
         )
         return ERROR
+
+    def _check_constant_cycles(self, scope: Scope) -> None:
+        """Report constants and parameter defaults whose values depend on themselves."""
+        values = {
+            name: symbol.node.initial
+            for name, symbol in scope.symbols.items()
+            if symbol.kind in ("const", "parameter")
+            and isinstance(symbol.node, n.Declaration)
+            and symbol.node.initial is not None
+        }
+
+        def depends_on(name: str) -> list[str]:
+            # A name found in this table is this scope's own symbol: it shadows any outer one.
+            return [ref for ref in _names_in(values[name]) if ref in values]
+
+        state: dict[str, int] = {}  # 1: on the current path, 2: finished
+        for start in values:
+            if state.get(start):
+                continue
+            path = [(start, iter(depends_on(start)))]
+            state[start] = 1
+            while path:
+                name, pending = path[-1]
+                nxt = next(pending, None)
+                if nxt is None:
+                    state[name] = 2
+                    path.pop()
+                elif state.get(nxt) == 1:
+                    cycle = [p for p, _ in path][[p for p, _ in path].index(nxt) :]
+                    first = values[cycle[0]]
+                    self._report(
+                        messages.CIRCULAR_CONSTANT.at(
+                            first.span,
+                            name=cycle[0],
+                            hint="the values go round: " + " -> ".join([*cycle, cycle[0]])
+                            + "; give one of them a literal value",
+                        )
+                    )
+                    for member in cycle:
+                        state[member] = 2
+                    path = []
+                elif not state.get(nxt):
+                    state[nxt] = 1
+                    path.append((nxt, iter(depends_on(nxt))))
+
+    def _infer_const(self, symbol: Symbol) -> Type:
+        """The type of an untyped constant, from its value; checks that value exactly once."""
+        decl = symbol.node
+        ctx = self.pending_consts.pop(id(decl), None)
+        if ctx is None or not isinstance(decl, n.Declaration) or decl.initial is None:
+            return symbol.type
+        symbol.type = ERROR  # a constant defined through itself stays an error, reported once
+        inferred = self._expr(
+            decl.initial, _Context(ctx.scope, ctx.program, constant=f"the value of const `{symbol.name}`")
+        )
+        if isinstance(inferred, IntType) and not _is_integer_literal(decl.initial):
+            inferred = REAL
+        symbol.type = inferred
+        return inferred
 
     # ================================================================== programs
     def _check_program(self, program: n.Program) -> None:
@@ -356,6 +427,8 @@ class Checker:
             kind, type_ = item.kind, self._declared_type(item, ctx)
         elif isinstance(item, n.Machine):
             kind, type_ = "machine", EnumType(item.name.text, tuple(s.name.text for s in item.states))
+            for state_name in dict.fromkeys(type_.members):
+                scope.machine_states.setdefault(state_name, []).append(type_)
         elif isinstance(item, n.Alarm):
             kind, type_ = "alarm", BOOL
         elif isinstance(item, n.Totalizer):
@@ -403,7 +476,14 @@ class Checker:
     # ================================================================== declarations
     def _check_declaration(self, decl: n.Declaration, ctx: _Context) -> None:
         symbol = ctx.scope.symbols.get(decl.name.text)
-        type_ = symbol.type if symbol is not None and symbol.node is decl else self._declared_type(decl, ctx)
+        if symbol is not None and symbol.node is decl:
+            type_ = self._infer_const(symbol) if symbol.type is _PENDING else symbol.type
+        else:  # a duplicate name: reported already; check the declaration on its own
+            type_ = self._declared_type(decl, ctx)
+            if type_ is _PENDING:
+                self.pending_consts.pop(id(decl), None)
+                type_ = ERROR
+        inferred = decl.type is None and decl.kind == "const"  # its value was checked while inferring
         kind = decl.kind
         what = f"{kind} `{decl.name.text}`"
 
@@ -451,9 +531,10 @@ class Checker:
         for label, expr in (("value", decl.initial), ("fallback", decl.fallback)):
             if expr is None:
                 continue
-            value_type = self._expr(expr, constant_ctx, expected=type_)
-            if not self._assignable(type_, value_type, expr, f"{label} of {what}"):
-                continue
+            if not (label == "value" and inferred):
+                value_type = self._expr(expr, constant_ctx, expected=type_)
+                if not self._assignable(type_, value_type, expr, f"{label} of {what}"):
+                    continue
             what_value = "default" if label == "value" else "fallback"
             self._check_in_range(expr, what_value, decl.name.text, low, high, ctx)
         if decl.wiring is not None:
@@ -1474,6 +1555,8 @@ class Checker:
         if symbol is not None:
             self.used.add(id(symbol))
             self.resolved[id(expr)] = symbol
+            if symbol.type is _PENDING:
+                self._infer_const(symbol)
             if symbol.kind in ("curve", "table", "event", "program", "rule", "enum"):
                 self._report(
                     messages.TYPE_MISMATCH.at(
@@ -1499,14 +1582,15 @@ class Checker:
                 )
                 return symbol.type
             return symbol.type
-        member_of = self._enum_for_member(name, expr.span, expected)
+        member_of = self._enum_for_member(name, expr.span, expected, ctx.scope)
         if member_of is not None:
             return member_of
         self._undefined(name, expr.span, [*ctx.scope.visible_names(), *self.enum_members])
         return ERROR
 
-    def _enum_for_member(self, name: str, span: Span, expected: Type | None) -> Type | None:
-        owners = self.enum_members.get(name)
+    def _enum_for_member(self, name: str, span: Span, expected: Type | None, scope: Scope) -> Type | None:
+        """The enumeration (or state machine) a bare member name belongs to, if exactly one fits."""
+        owners: list[EnumType] = [*self.enum_members.get(name, ()), *scope.states_named(name)]
         if not owners:
             return None
         if len(owners) == 1:
@@ -1991,6 +2075,13 @@ class Checker:
 
 # ---------------------------------------------------------------------------- module helpers
 _EPS = 1e-9
+
+
+class _PendingType(ErrorType):
+    """The type of an untyped constant before its value is checked; behaves as an error."""
+
+
+_PENDING = _PendingType()
 _INF = float("inf")
 
 
@@ -2026,6 +2117,29 @@ _CALL_EXAMPLES = {
     "min": "min(a, b)",
     "max": "max(a, b)",
 }
+
+
+def _names_in(expr: n.Expr) -> list[str]:
+    """Every plain name an expression reads, without recursion."""
+    names: list[str] = []
+    stack: list[n.Expr] = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, n.Name):
+            names.append(node.name)
+        elif isinstance(node, n.Paren):
+            stack.append(node.inner)
+        elif isinstance(node, n.Unary):
+            stack.append(node.operand)
+        elif isinstance(node, (n.Binary, n.Compare)):
+            stack.extend((node.left, node.right))
+        elif isinstance(node, n.HeldFor):
+            stack.extend((node.condition, node.duration))
+        elif isinstance(node, n.Call):
+            stack.extend(node.args)
+        elif isinstance(node, n.Member):
+            stack.append(node.owner)
+    return names
 
 
 def _functions_first(item: n.Item) -> int:

@@ -105,6 +105,7 @@ NOT_ASSIGNABLE = _code(
 NOT_CONSTANT = _code(
     "not-constant", E, "types", "An expression that must be known before the first scan reads a live value."
 )
+CIRCULAR_CONSTANT = _code("circular-constant", E, "types", "A constant whose value depends on itself.")
 DIVISION_BY_ZERO = _code("division-by-zero", E, "types", "A division whose divisor is the constant zero.")
 INVALID_CLAUSE = _code(
     "invalid-clause", E, "structure", "A clause that does not belong, is repeated, or is missing."

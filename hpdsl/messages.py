@@ -94,6 +94,7 @@ NOT_ASSIGNABLE = Message(codes.NOT_ASSIGNABLE, "cannot assign to {kind} `{name}`
 NOT_CONSTANT = Message(
     codes.NOT_CONSTANT, "{context} must be known before the first scan, but it reads {kind} `{name}`"
 )
+CIRCULAR_CONSTANT = Message(codes.CIRCULAR_CONSTANT, "const `{name}` is defined through itself")
 DIVISION_BY_ZERO = Message(codes.DIVISION_BY_ZERO, "division by zero")
 INVALID_CLAUSE = Message(codes.INVALID_CLAUSE, "{problem}")
 

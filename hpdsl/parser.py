@@ -182,8 +182,17 @@ def _open_blocks(exc: UnexpectedToken) -> list[Token]:
     state = getattr(exc, "interactive_parser", None)
     if state is None:
         return []
-    stack = state.parser_state.value_stack
-    return [v for v in stack if isinstance(v, Token) and v.type in BLOCK_OPENERS]
+    # A block whose `end` is shifted but not yet reduced is closed: the parser reduces it
+    # only on the token after `end`. Pair each such `end` with the latest unmatched opener.
+    open_blocks: list[Token] = []
+    for value in state.parser_state.value_stack:
+        if not isinstance(value, Token):
+            continue
+        if value.type in BLOCK_OPENERS:
+            open_blocks.append(value)
+        elif value.type == "END" and open_blocks:
+            open_blocks.pop()
+    return open_blocks
 
 
 def _describe_block(tok: Token, exc: UnexpectedToken) -> str:
