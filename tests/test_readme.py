@@ -1,0 +1,30 @@
+"""The README's example is real: it checks clean, and the mistake it shows gives the errors it shows."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from hpdsl.checker import check_package
+from hpdsl.source import SourceFile
+
+
+def readme_example(repo_root: Path) -> str:
+    text = (repo_root / "README.md").read_text(encoding="utf-8")
+    match = re.search(r"```rules\n(.*?)```", text, re.DOTALL)
+    assert match is not None, "README has no ```rules example"
+    return match.group(1)
+
+
+def test_readme_example_checks_clean(repo_root: Path) -> None:
+    _, diagnostics = check_package([SourceFile("changeover.rules", readme_example(repo_root))])
+    assert diagnostics == []
+
+
+def test_readme_shows_what_the_mistake_gives(repo_root: Path) -> None:
+    wrong = readme_example(repo_root).replace("heating_below: C = 15C", "heating_below: C = 22C")
+    _, diagnostics = check_package([SourceFile("changeover.rules", wrong)])
+    shown = (repo_root / "README.md").read_text(encoding="utf-8")
+    for d in diagnostics:
+        assert f"changeover.rules:{d.span.line}:{d.span.column}: error: {d.message} [{d.code}]" in shown
+    assert sorted(d.code for d in diagnostics) == ["hysteresis-order", "out-of-range"]
