@@ -13,6 +13,7 @@ import gc
 import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from hpdsl import consteval, messages, units
 from hpdsl import nodes as n
@@ -38,6 +39,8 @@ from hpdsl.types import (
     unit_of,
 )
 from hpdsl.units import UnitError
+
+_T = TypeVar("_T")
 
 SEVERITIES = ("critical", "high", "medium", "low")
 PERIODS = ("day",)
@@ -267,19 +270,8 @@ class Checker:
     def _declare_enum(self, item: n.EnumDecl) -> None:
         enum = EnumType(item.name.text, tuple(m.text for m in item.members))
         self._declare(self.package_scope, Symbol("enum", item.name.text, item.name.span, enum, item))
-        seen: dict[str, n.Ident] = {}
-        for member in item.members:
-            if member.text in seen:
-                self._report(
-                    messages.DUPLICATE_NAME.at(
-                        member.span,
-                        name=member.text,
-                        hint="each member of an enumeration is listed once",
-                        notes=(Note("first listed here", seen[member.text].span),),
-                    )
-                )
-                continue
-            seen[member.text] = member
+        members = self._unique(((m, m) for m in item.members), "each member of an enumeration is listed once")
+        for member in members.values():
             self.enum_members.setdefault(member.text, []).append(enum)
 
     def _declare_package_item(self, item: n.Item) -> None:
@@ -308,6 +300,23 @@ class Checker:
             self.program_contexts[id(item)] = _Context(program_scope, item)
             if scope.symbols[item.name.text].node is item:  # a duplicate is checked on its own
                 self.program_scopes[item.name.text] = program_scope
+
+    def _unique(self, entries: Iterable[tuple[n.Ident, _T]], hint: str) -> dict[str, _T]:
+        """The entries by name, first occurrence kept; every repeated name is reported."""
+        first: dict[str, tuple[n.Ident, _T]] = {}
+        for ident, entry in entries:
+            if ident.text in first:
+                self._report(
+                    messages.DUPLICATE_NAME.at(
+                        ident.span,
+                        name=ident.text,
+                        hint=hint,
+                        notes=(Note("first defined here", first[ident.text][0].span),),
+                    )
+                )
+                continue
+            first[ident.text] = (ident, entry)
+        return {name: entry for name, (_, entry) in first.items()}
 
     # ================================================================== types
     def _resolve_type(self, ref: n.TypeRef | None, scope: Scope | None = None) -> Type:
@@ -395,7 +404,8 @@ class Checker:
                         messages.CIRCULAR_CONSTANT.at(
                             first.span,
                             name=cycle[0],
-                            hint="the values go round: " + " -> ".join([*cycle, cycle[0]])
+                            hint="the values go round: "
+                            + " -> ".join([*cycle, cycle[0]])
                             + "; give one of them a literal value",
                         )
                     )
@@ -932,20 +942,9 @@ class Checker:
     # ================================================================== state machines
     def _check_machine(self, item: n.Machine, ctx: _Context, writers: dict[str, list[Writer]]) -> None:
         machine_ctx = _Context(ctx.scope, ctx.program, machine=item)
-        states: dict[str, n.State] = {}
         for state in item.states:
             self._cite(state.meta)
-            if state.name.text in states:
-                self._report(
-                    messages.DUPLICATE_NAME.at(
-                        state.name.span,
-                        name=state.name.text,
-                        hint="each state of a machine has its own name",
-                        notes=(Note("first defined here", states[state.name.text].name.span),),
-                    )
-                )
-                continue
-            states[state.name.text] = state
+        states = self._unique(((s.name, s) for s in item.states), "each state of a machine has its own name")
         initial = [s for s in item.states if s.initial]
         if not item.states:
             self._report(
@@ -1091,19 +1090,9 @@ class Checker:
             )
 
     def _check_event(self, item: n.EventDecl, ctx: _Context) -> None:
-        seen: dict[str, n.EventField] = {}
         for field_decl in item.fields:
             self._resolve_type(field_decl.type, ctx.scope)
-            if field_decl.name.text in seen:
-                self._report(
-                    messages.DUPLICATE_NAME.at(
-                        field_decl.name.span,
-                        name=field_decl.name.text,
-                        hint="each field of an event has its own name",
-                        notes=(Note("first defined here", seen[field_decl.name.text].name.span),),
-                    )
-                )
-            seen[field_decl.name.text] = field_decl
+        self._unique(((f.name, f) for f in item.fields), "each field of an event has its own name")
 
     # ================================================================== tables and curves
     def _key_context(
@@ -1222,18 +1211,7 @@ class Checker:
                     hint=f"name the first column `{item.key.name.text}`",
                 )
             )
-        seen: dict[str, n.Ident] = {}
-        for header in item.columns:
-            if header.text in seen:
-                self._report(
-                    messages.DUPLICATE_NAME.at(
-                        header.span,
-                        name=header.text,
-                        hint="each column has its own name",
-                        notes=(Note("first column of that name", seen[header.text].span),),
-                    )
-                )
-            seen[header.text] = header
+        self._unique(((c, c) for c in item.columns), "each column has its own name")
         column_types: list[Type | None] = [None] * len(item.columns)
         intervals: list[tuple[n.TableRow, _Interval]] = []
         for index, row in enumerate(item.rows, start=1):
