@@ -177,7 +177,7 @@ class AstBuilder(Transformer[Token, Any]):
     @_node
     def enum_decl(self, span: Span, children: list[Any]) -> n.EnumDecl:
         name, *rest = children
-        info, members = self._split_meta("enum", rest)
+        info, members = self._split_meta(f"enum `{name}`", rest)
         return n.EnumDecl(
             name=self._ident(name),
             members=tuple(self._ident(m) for m in members),
@@ -216,7 +216,7 @@ class AstBuilder(Transformer[Token, Any]):
     @_node
     def program(self, span: Span, children: list[Any]) -> n.Program:
         name, *rest = children
-        info, items = self._split_meta("program", rest)
+        info, items = self._split_meta(f"program `{name}`", rest)
         return n.Program(name=self._ident(name), meta=info, items=tuple(items), span=span)
 
     # ------------------------------------------------------------------ declarations
@@ -225,8 +225,10 @@ class AstBuilder(Transformer[Token, Any]):
         kind_tok, name, *rest = children
         kind = kind_tok.value
         type_ref = rest.pop(0) if rest and isinstance(rest[0], n.TypeRef) else None
-        info, rest = self._split_meta(kind, rest)
-        found, _ = self._split_clauses(kind, rest, {"=", "range", "fallback", "min_on", "min_off", "from"})
+        info, rest = self._split_meta(f"{kind} `{name}`", rest)
+        found, _ = self._split_clauses(
+            f"{kind} `{name}`", rest, {"=", "range", "fallback", "min_on", "min_off", "from"}
+        )
 
         def value(key: str) -> Any:
             return found[key].value if key in found else None
@@ -291,7 +293,7 @@ class AstBuilder(Transformer[Token, Any]):
     @_node
     def rule(self, span: Span, children: list[Any]) -> n.Rule:
         name, *rest = children
-        info, body = self._split_meta("rule", rest)
+        info, body = self._split_meta(f"rule `{name}`", rest)
         return n.Rule(name=self._ident(name), meta=info, body=tuple(body), span=span)
 
     @_node
@@ -343,7 +345,7 @@ class AstBuilder(Transformer[Token, Any]):
     @_node
     def hysteresis(self, span: Span, children: list[Any]) -> n.Hysteresis:
         target, source, *rest = children
-        info, thresholds = self._split_meta("hysteresis", rest)
+        info, thresholds = self._split_meta(f"hysteresis `{target}`", rest)
         return n.Hysteresis(
             name=self._ident(target),
             input=source,
@@ -364,7 +366,7 @@ class AstBuilder(Transformer[Token, Any]):
     def totalizer(self, span: Span, children: list[Any]) -> n.Totalizer:
         name, type_ref, source, *rest = children
         period = rest.pop(0) if rest and isinstance(rest[0], n.Ident) else None
-        info, _ = self._split_meta("totalizer", rest)
+        info, _ = self._split_meta(f"totalizer `{name}`", rest)
         return n.Totalizer(
             name=self._ident(name),
             type=type_ref,
@@ -378,7 +380,7 @@ class AstBuilder(Transformer[Token, Any]):
     def counter(self, span: Span, children: list[Any]) -> n.Counter:
         name, source, *rest = children
         period = rest.pop(0) if rest and isinstance(rest[0], n.Ident) else None
-        info, _ = self._split_meta("counter", rest)
+        info, _ = self._split_meta(f"counter `{name}`", rest)
         return n.Counter(name=self._ident(name), source=source, period=period, meta=info, span=span)
 
     def period(self, children: list[Token]) -> n.Ident:
@@ -387,7 +389,7 @@ class AstBuilder(Transformer[Token, Any]):
     @_node
     def schedule(self, span: Span, children: list[Any]) -> n.Schedule:
         name, *rest = children
-        info, periods = self._split_meta("schedule", rest)
+        info, periods = self._split_meta(f"schedule `{name}`", rest)
         return n.Schedule(name=self._ident(name), periods=tuple(periods), meta=info, span=span)
 
     @_node
@@ -413,7 +415,7 @@ class AstBuilder(Transformer[Token, Any]):
     @_node
     def machine(self, span: Span, children: list[Any]) -> n.Machine:
         name, *rest = children
-        info, states = self._split_meta("machine", rest)
+        info, states = self._split_meta(f"machine `{name}`", rest)
         return n.Machine(name=self._ident(name), states=tuple(states), meta=info, span=span)
 
     @_node
@@ -422,7 +424,7 @@ class AstBuilder(Transformer[Token, Any]):
         if initial:
             children = children[1:]
         name, *rest = children
-        info, rest = self._split_meta("state", rest)
+        info, rest = self._split_meta(f"state `{name}`", rest)
         actions, transitions = self._split_clauses(f"state `{name}`", rest, {"entry", "during", "exit"})
 
         def body(key: str) -> tuple[n.Stmt, ...] | None:
@@ -468,7 +470,7 @@ class AstBuilder(Transformer[Token, Any]):
     @_node
     def alarm(self, span: Span, children: list[Any]) -> n.Alarm:
         name, *rest = children
-        info, rest = self._split_meta("alarm", rest)
+        info, rest = self._split_meta(f"alarm `{name}`", rest)
         found, _ = self._split_clauses(
             f"alarm `{name}`", rest, {"when", "severity", "delay", "latching", "acknowledge", "action"}
         )
@@ -515,7 +517,7 @@ class AstBuilder(Transformer[Token, Any]):
     @_node
     def event_decl(self, span: Span, children: list[Any]) -> n.EventDecl:
         name, *rest = children
-        info, fields = self._split_meta("event", rest)
+        info, fields = self._split_meta(f"event `{name}`", rest)
         return n.EventDecl(name=self._ident(name), fields=tuple(fields), meta=info, span=span)
 
     @_node
@@ -534,7 +536,7 @@ class AstBuilder(Transformer[Token, Any]):
     @_node
     def table_decl(self, span: Span, children: list[Any]) -> n.Table:
         name, key, *rest = children
-        info, rest = self._split_meta("table", rest)
+        info, rest = self._split_meta(f"table `{name}`", rest)
         header: list[n.Ident] = rest[0]
         rows = rest[1:]
         return n.Table(
@@ -572,7 +574,7 @@ class AstBuilder(Transformer[Token, Any]):
         monotonic = None
         if rest and isinstance(rest[0], _Clause) and rest[0].keyword == "monotonic":
             monotonic = rest.pop(0).value
-        info, points = self._split_meta("curve", rest)
+        info, points = self._split_meta(f"curve `{name}`", rest)
         return n.Curve(
             name=self._ident(name),
             key=key,

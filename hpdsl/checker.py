@@ -339,18 +339,21 @@ class Checker:
         unit = units.lookup(ref.text)
         if unit is not None:
             return QuantityType(unit)
-        enums = [name for name, s in self.package_scope.symbols.items() if s.kind == "enum"]
-        suggestions = units.suggest(ref.text) or difflib.get_close_matches(
-            ref.text, [*BUILTIN_TYPES, *enums], 1
-        )
-        hint = (
-            f"did you mean `{suggestions[0]}`?"
-            if suggestions
-            else "types are bool, int, real, duration, an enumeration, or a unit such as C, K, kW, bar, %"
-        )
-        if "/" in ref.text or "*" in ref.text or (ref.text[:1].islower() is False and len(ref.text) <= 4):
+        # A close unit spelling (`kw`, `Bar`) or a compound is a unit typo; anything else is
+        # a type name that is not declared, such as an enumeration nobody wrote.
+        unit_suggestions = units.suggest(ref.text)
+        if unit_suggestions or "/" in ref.text or "*" in ref.text:
+            hint = (
+                f"did you mean `{unit_suggestions[0]}`?"
+                if unit_suggestions
+                else "see the list of units in docs/language.md"
+            )
             self._report(messages.UNKNOWN_UNIT.at(ref.span, unit=ref.text, hint=hint))
         else:
+            enums = [name for name, s in self.package_scope.symbols.items() if s.kind == "enum"]
+            hint = _did_you_mean(ref.text, [*BUILTIN_TYPES, *enums]) or (
+                "types are bool, int, real, duration, an enumeration, or a unit such as C, K, kW, bar, %"
+            )
             self._report(messages.UNKNOWN_TYPE.at(ref.span, name=ref.text, hint=hint))
         return ERROR
 
@@ -588,7 +591,16 @@ class Checker:
         wiring = decl.wiring
         assert wiring is not None
         program = self.package_scope.symbols.get(wiring.program.text)
-        if program is None or program.kind != "program":
+        if program is not None and program.kind != "program":
+            self._report(
+                messages.WIRING.at(
+                    wiring.program.span,
+                    problem=f"`{wiring.program.text}` is {_a(program.kind)}, not a program",
+                    hint="wire an input `from <Program>.<output>`",
+                )
+            )
+            return
+        if program is None:
             self._undefined(
                 wiring.program.text,
                 wiring.program.span,
@@ -1572,7 +1584,7 @@ class Checker:
                         hint="use literals, constants and parameters here",
                     )
                 )
-                return symbol.type
+                return ERROR  # reported once: no type error on top of it
             return symbol.type
         member_of = self._enum_for_member(name, expr.span, expected, ctx.scope)
         if member_of is not None:
@@ -1892,9 +1904,15 @@ class Checker:
             return False  # zero is zero in any unit but an absolute temperature scale
         text, symbol = _bare_text(bare), other.unit.symbol
         written = f"{text}{symbol}" if symbol in ("C", "F") else f"{text} {symbol}"
+        hint = f"write `{written}`"
+        value = _bare_value(bare)
+        if symbol == "%" and 0 < abs(value) <= 1 and "." in text:
+            # `load > 0.3` almost always means 30 %, not 0.3 %.
+            percent = units.format_quantity(value * 100, other.unit)
+            hint = f"write `{percent}` (the fraction {text}), or `{written}` if that is what you mean"
         self._report(
             messages.MISSING_UNIT.at(
-                bare.span, context=context, value=text, expected=other.describe(), hint=f"write `{written}`"
+                bare.span, context=context, value=text, expected=other.describe(), hint=hint
             )
         )
         return True
@@ -2200,7 +2218,13 @@ def _show(expr: n.Expr | None) -> str:
 
 
 def _unit_words(unit: units.Unit) -> str:
+    if unit == units.NUMBER:
+        return "a plain number"
     return unit.describe() if unit.symbol == "" else f"{unit.describe()} ({unit.symbol})"
+
+
+def _a(word: str) -> str:
+    return f"an {word}" if word[:1] in "aeio" else f"a {word}"
 
 
 def _describe_dimension(dimension: units.Dimension) -> str:
