@@ -365,3 +365,44 @@ end
 """
     found = sorted((d.code, d.span.line) for d in everything(text) if d.is_error)
     assert found == [("undefined-name", 13), ("wiring", 11), ("wiring", 12)]
+
+
+@pytest.mark.parametrize(
+    ("declaration", "code", "fragment"),
+    [
+        ("input p: kw range 0 kW .. 5 kW", "unknown-unit", "did you mean `kW`?"),
+        ("input m: Mode", "undefined-name", "`Mode` is not a type or a unit"),
+        ("input m: SystemMod", "undefined-name", "did you mean `SystemMode`?"),
+        ("input w: C from SystemMode.Heating", "wiring", "`SystemMode` is an enum, not a program"),
+        ("input t: C range 0C .. 5C range 0C .. 9C", "invalid-clause", "input `t`: `range` is given twice"),
+    ],
+)
+def test_declaration_messages(declaration: str, code: str, fragment: str) -> None:
+    text = f"enum SystemMode (Heating, Cooling)\nprogram P\n    {declaration}\nend\n"
+    errors = [d for d in everything(text) if d.is_error]
+    assert [d.code for d in errors] == [code]
+    assert fragment in errors[0].message + " " + (errors[0].hint or "")
+
+
+def test_a_fraction_against_a_percentage_suggests_the_percentage() -> None:
+    (diagnostic,) = [d for d in everything(PROGRAM.replace("{body}", "flag = load > 0.3")) if d.is_error]
+    assert diagnostic.code == "missing-unit"
+    assert diagnostic.hint is not None and diagnostic.hint.startswith("write `30 %`")
+
+
+def test_not_constant_is_not_also_a_type_error() -> None:
+    text = """
+program P
+    var count: int = 0
+    output f: bool = false
+    alarm a
+        when f
+        severity low
+        delay count
+    end
+    rule r
+        count = count + 1
+    end
+end
+"""
+    assert [d.code for d in everything(text) if d.is_error] == ["not-constant"]
