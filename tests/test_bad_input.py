@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -55,9 +56,43 @@ end
 
 TOKENS = [
     *sorted(keywords()),
-    "outdoor_temp", "x", "Heating", "(", ")", ",", ":", "=", "==", "<", ">", "->", "..", "|", "+", "-",
-    "*", "/", ".", "21C", "6 K", "50 kW", "10 min", "0.7", "3", '"doc"', '"""long\ndoc"""', "#c\n", "\n",
-    "07:00", "%", "°C", "\t", ";", "{", "'", '"',
+    "outdoor_temp",
+    "x",
+    "Heating",
+    "(",
+    ")",
+    ",",
+    ":",
+    "=",
+    "==",
+    "<",
+    ">",
+    "->",
+    "..",
+    "|",
+    "+",
+    "-",
+    "*",
+    "/",
+    ".",
+    "21C",
+    "6 K",
+    "50 kW",
+    "10 min",
+    "0.7",
+    "3",
+    '"doc"',
+    '"""long\ndoc"""',
+    "#c\n",
+    "\n",
+    "07:00",
+    "%",
+    "°C",
+    "\t",
+    ";",
+    "{",
+    "'",
+    '"',
 ]
 
 
@@ -174,3 +209,25 @@ def test_folder_without_rules(tmp_path: Path) -> None:
 def test_missing_path_is_a_usage_error(tmp_path: Path) -> None:
     result = run_cli("check", "nowhere.rules", cwd=tmp_path)
     assert (result.returncode, "Traceback" in result.stderr) == (2, False)
+
+
+def test_a_corrupt_parser_cache_is_rebuilt(tmp_path: Path) -> None:
+    rules = write(tmp_path / "ok.rules", b"program P\nend\n")
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+
+    def check() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "hpdsl", "check", str(rules)],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    assert check().returncode == 0
+    (cache,) = (tmp_path / "cache" / "hpdsl").iterdir()
+    for damage in (cache.read_bytes()[:200], b"not a cache"):
+        cache.write_bytes(damage)
+        result = check()
+        assert (result.returncode, result.stderr) == (0, "")
