@@ -72,10 +72,9 @@ class AstBuilder(Transformer[Token, Any]):
     files: `begin` sets the file name and clears the diagnostics before each parse.
     """
 
-    def __init__(self, keywords: frozenset[str] = frozenset()) -> None:
+    def __init__(self) -> None:
         super().__init__(visit_tokens=False)
         self.file = "<unknown>"
-        self.keywords = keywords
         self.diagnostics: list[Diagnostic] = []
         self.too_deep = False
 
@@ -116,19 +115,7 @@ class AstBuilder(Transformer[Token, Any]):
         )
 
     def _ident(self, tok: Token) -> n.Ident:
-        span = self._tok_span(tok)
-        self._not_keyword(str(tok), span)
-        return n.Ident(text=str(tok), span=span)
-
-    def _not_keyword(self, text: str, span: Span) -> None:
-        # The contextual lexer reads a keyword as a name where no keyword could stand
-        # (`input end: C`); such a name would break the first expression that uses it.
-        if text in self.keywords:
-            self.diagnostics.append(
-                messages.KEYWORD_AS_NAME.at(
-                    span, word=text, hint=f"choose another name, such as `{text}_value`"
-                )
-            )
+        return n.Ident(text=str(tok), span=self._tok_span(tok))
 
     # ------------------------------------------------------------------ clauses
     def _split_clauses(
@@ -595,8 +582,6 @@ class AstBuilder(Transformer[Token, Any]):
     # ------------------------------------------------------------------ expressions
     @_node
     def name(self, span: Span, children: list[Token]) -> n.Name:
-        span = span
-        self._not_keyword(str(children[0]), span)
         return n.Name(name=str(children[0]), span=span)
 
     @_node

@@ -121,7 +121,6 @@ def _front_end() -> tuple[Lark, AstBuilder]:
         parser = Lark(grammar_text(), cache=_cache_file(), **options)
     except OSError:
         parser = Lark(grammar_text(), **options)
-    builder.keywords = _keywords_of(parser)
     return parser, builder
 
 
@@ -129,14 +128,11 @@ def lark_parser() -> Lark:
     return _front_end()[0]
 
 
+@functools.cache
 def keywords() -> frozenset[str]:
     """Every keyword of the grammar, read from its string terminals so the list never drifts."""
-    return _front_end()[1].keywords
-
-
-def _keywords_of(parser: Lark) -> frozenset[str]:
     words = set()
-    for terminal in parser.terminals:
+    for terminal in lark_parser().terminals:
         pattern = terminal.pattern
         if isinstance(pattern, PatternStr) and pattern.value.isidentifier():
             words.add(pattern.value)
@@ -299,7 +295,7 @@ def _open_block_note(source: SourceFile, exc: UnexpectedInput) -> tuple[Note, ..
 def _explain_token(source: SourceFile, exc: UnexpectedToken) -> Diagnostic:
     tok = exc.token
     interactive = getattr(exc, "interactive_parser", None)
-    # The contextual lexer reports the whole grammar's terminals; ask the parser state
+    # An error raised while lexing lists the whole grammar's terminals; ask the parser state
     # what it would really accept here.
     expected = set(interactive.accepts()) if interactive is not None else set(exc.expected)
     blocks = _open_blocks(exc)
