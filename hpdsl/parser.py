@@ -295,8 +295,8 @@ def _open_block_note(source: SourceFile, exc: UnexpectedInput) -> tuple[Note, ..
 def _explain_token(source: SourceFile, exc: UnexpectedToken) -> Diagnostic:
     tok = exc.token
     interactive = getattr(exc, "interactive_parser", None)
-    # An error raised while lexing lists the whole grammar's terminals; ask the parser state
-    # what it would really accept here.
+    # `accepts()` tries each terminal through the pending reductions, so it names what could
+    # really come next; the raw expected set of the state that failed can be narrower or wider.
     expected = set(interactive.accepts()) if interactive is not None else set(exc.expected)
     blocks = _open_blocks(exc)
     notes = _open_block_note(source, exc)
