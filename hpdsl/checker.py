@@ -125,6 +125,10 @@ class _Context:
     machine: n.Machine | None = None
     constant: str | None = None  # when set, the expression must be constant; the text names it
 
+    def requiring_constant(self, what: str) -> _Context:
+        """The same place, for an expression that must be known before the first scan."""
+        return _Context(self.scope, self.program, constant=what)
+
 
 def check_sources(sources: list[SourceFile]) -> list[Diagnostic]:
     """Parse and check files as one package; return every diagnostic."""
@@ -426,9 +430,7 @@ class Checker:
         if ctx is None or not isinstance(decl, n.Declaration) or decl.initial is None:
             return symbol.type
         symbol.type = ERROR  # a constant defined through itself stays an error, reported once
-        inferred = self._expr(
-            decl.initial, _Context(ctx.scope, ctx.program, constant=f"the value of const `{symbol.name}`")
-        )
+        inferred = self._expr(decl.initial, ctx.requiring_constant(f"the value of const `{symbol.name}`"))
         if isinstance(inferred, IntType) and not _is_integer_literal(decl.initial):
             inferred = REAL
         symbol.type = inferred
@@ -541,9 +543,7 @@ class Checker:
             if kind != "output" or not isinstance(type_, (BoolType, ErrorType)):
                 refuse(clause, expr.span, "belongs on boolean outputs only")
             else:
-                self._expect_duration(
-                    expr, _Context(ctx.scope, ctx.program, constant=f"`{clause}`"), f"`{clause}`"
-                )
+                self._expect_duration(expr, ctx.requiring_constant(f"`{clause}`"), f"`{clause}`")
         if decl.range is not None and kind == "const":
             refuse("range", decl.range.span, "is not needed on a constant")
 
@@ -554,7 +554,7 @@ class Checker:
             else:
                 low, high = self._check_range(decl.range, type_, ctx, decl.name.text)
 
-        constant_ctx = _Context(ctx.scope, ctx.program, constant=f"the value of {what}")
+        constant_ctx = ctx.requiring_constant(f"the value of {what}")
         for label, expr in (("value", decl.initial), ("fallback", decl.fallback)):
             if expr is None:
                 continue
@@ -570,7 +570,7 @@ class Checker:
     def _check_range(
         self, range_: n.RangeClause, type_: Type, ctx: _Context, name: str
     ) -> tuple[Const | None, Const | None]:
-        constant_ctx = _Context(ctx.scope, ctx.program, constant=f"the range of `{name}`")
+        constant_ctx = ctx.requiring_constant(f"the range of `{name}`")
         bounds: list[Const | None] = []
         for bound in (range_.low, range_.high):
             bound_type = self._expr(bound, constant_ctx, expected=type_)
@@ -1072,9 +1072,7 @@ class Checker:
                 )
             )
         if item.delay is not None:
-            self._expect_duration(
-                item.delay, _Context(ctx.scope, ctx.program, constant="the alarm delay"), "alarm delay"
-            )
+            self._expect_duration(item.delay, ctx.requiring_constant("the alarm delay"), "alarm delay")
         if item.latching and item.acknowledge is None:
             self._report(
                 messages.INVALID_CLAUSE.at(
@@ -1116,9 +1114,7 @@ class Checker:
         inner = _Context(scope, ctx.program, constant=f"a row of {owner}")
         low = high = None
         if key.range is not None:
-            low, high = self._check_range(
-                key.range, key_type, _Context(ctx.scope, ctx.program), key.name.text
-            )
+            low, high = self._check_range(key.range, key_type, ctx, key.name.text)
         return key_type, inner, low, high
 
     def _check_curve(self, item: n.Curve, ctx: _Context) -> None:
@@ -1524,14 +1520,15 @@ class Checker:
             return BOOL
         raise AssertionError(f"unhandled expression {type(expr).__name__}")
 
-    def _not_in_constant(self, ctx: _Context, span: Span, what: str) -> bool:
+    def _not_in_constant(self, ctx: _Context, span: Span, what: str, kind: str = "the live value of") -> bool:
+        """Report a live value read where a constant is required; True when reported."""
         if ctx.constant is None:
             return False
         self._report(
             messages.NOT_CONSTANT.at(
                 span,
                 context=ctx.constant,
-                kind="the live value of",
+                kind=kind,
                 name=what,
                 hint="use literals, constants and parameters here",
             )
@@ -1574,16 +1571,9 @@ class Checker:
                     )
                 )
                 return ERROR
-            if ctx.constant is not None and symbol.kind not in ("const", "parameter", "key"):
-                self._report(
-                    messages.NOT_CONSTANT.at(
-                        expr.span,
-                        context=ctx.constant,
-                        kind=f"{symbol.kind}",
-                        name=name,
-                        hint="use literals, constants and parameters here",
-                    )
-                )
+            if symbol.kind not in ("const", "parameter", "key") and self._not_in_constant(
+                ctx, expr.span, name, kind=symbol.kind
+            ):
                 return ERROR  # reported once: no type error on top of it
             return symbol.type
         member_of = self._enum_for_member(name, expr.span, expected, ctx.scope)
