@@ -183,8 +183,19 @@ class Diagnostic:
     def is_error(self) -> bool:
         return self.severity is Severity.ERROR
 
-    def sort_key(self) -> tuple[str, int, int, str]:
-        return (self.span.file, self.span.line, self.span.column, self.code)
+    def sort_key(self) -> tuple[str, int, int, str, int, int, str, str]:
+        """The output order: by file, line, column and code, then by everything else."""
+        span = self.span
+        return (
+            span.file,
+            span.line,
+            span.column,
+            self.code,
+            span.end_line,
+            span.end_column,
+            self.severity.value,
+            self.message,
+        )
 
 
 def promote_warnings(diagnostics: list[Diagnostic]) -> list[Diagnostic]:

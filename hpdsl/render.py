@@ -34,10 +34,7 @@ _NOTE_COLOR = _SEVERITY_COLOR[Severity.NOTE]
 
 def ordered(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
     """Diagnostics in output order: by file, line, column and code, then by everything else."""
-    return sorted(
-        diagnostics,
-        key=lambda d: (*d.sort_key(), d.span.end_line, d.span.end_column, d.severity.value, d.message),
-    )
+    return sorted(diagnostics, key=Diagnostic.sort_key)
 
 
 # --- Text --------------------------------------------------------------------------------
