@@ -106,13 +106,7 @@ class AstBuilder(Transformer[Token, Any]):
         return depth
 
     def _tok_span(self, tok: Token) -> Span:
-        return Span(
-            self.file,
-            tok.line or 1,
-            tok.column or 1,
-            tok.end_line or tok.line or 1,
-            tok.end_column or (tok.column or 1) + len(tok),
-        )
+        return token_span(self.file, tok)
 
     def _ident(self, tok: Token) -> n.Ident:
         return n.Ident(text=str(tok), span=self._tok_span(tok))
@@ -705,6 +699,13 @@ def _split_quantity(text: str) -> tuple[str, str]:
         while i < len(text) and text[i].isdigit():
             i += 1
     return text[:i], text[i:].strip()
+
+
+def token_span(file: str, tok: Token, missing_line: int = 1) -> Span:
+    """The span of a lark token; a token without a position (end of input) gets `missing_line`."""
+    line = tok.line or missing_line
+    column = tok.column or 1
+    return Span(file, line, column, tok.end_line or line, tok.end_column or column + max(len(tok), 1))
 
 
 def _position(item: Any, end: bool) -> tuple[int, int] | None:

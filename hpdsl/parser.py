@@ -12,7 +12,7 @@ import os
 import tempfile
 import threading
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import cast
 
 import lark
 from lark import Lark, Token
@@ -21,7 +21,7 @@ from lark.lexer import PatternStr
 
 from hpdsl import messages, units
 from hpdsl import nodes as n
-from hpdsl.builder import AstBuilder
+from hpdsl.builder import AstBuilder, token_span
 from hpdsl.diagnostics import Diagnostic, Note
 from hpdsl.nodes import Module
 from hpdsl.resources import resource_path
@@ -91,11 +91,9 @@ def _cache_file() -> str:
     folder = os.path.join(base, "hpdsl")
     try:
         os.makedirs(folder, exist_ok=True)
-        probe = os.path.join(folder, ".write-test")
-        with open(probe, "w"):
-            pass
-        os.remove(probe)
     except OSError:
+        folder = tempfile.gettempdir()
+    if not os.access(folder, os.W_OK):
         folder = tempfile.gettempdir()
     return os.path.join(folder, f"grammar-lark{lark.__version__}")
 
@@ -111,16 +109,19 @@ def _front_end() -> tuple[Lark, AstBuilder]:
 
     The builder runs as the parser reduces, so no parse tree is ever built; every token
     is kept so that each node's span runs from its first keyword to its last token.
-    lark caches the compiled tables on disk, keyed on the grammar text and options.
+    lark caches the compiled tables on disk, keyed on the grammar text and options; it
+    rebuilds them when the file is missing or damaged and carries on when it cannot write it.
     """
     builder = AstBuilder()
-    options: dict[str, Any] = dict(
-        parser="lalr", lexer="basic", keep_all_tokens=True, maybe_placeholders=True, transformer=builder
+    parser = Lark(
+        grammar_text(),
+        parser="lalr",
+        lexer="basic",
+        keep_all_tokens=True,
+        maybe_placeholders=True,
+        transformer=builder,
+        cache=_cache_file(),
     )
-    try:
-        parser = Lark(grammar_text(), cache=_cache_file(), **options)
-    except OSError:
-        parser = Lark(grammar_text(), **options)
     return parser, builder
 
 
@@ -159,9 +160,7 @@ def parse_source(source: SourceFile) -> ParseResult:
 
 # ----------------------------------------------------------------------------- explaining
 def _token_span(source: SourceFile, tok: Token) -> Span:
-    line = tok.line or len(source.lines) or 1
-    column = tok.column or 1
-    return Span(source.name, line, column, tok.end_line or line, tok.end_column or column + max(len(tok), 1))
+    return token_span(source.name, tok, missing_line=len(source.lines) or 1)
 
 
 def _eof_span(source: SourceFile) -> Span:
