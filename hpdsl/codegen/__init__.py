@@ -1,0 +1,1 @@
+"""Code generators: one module per target, all printing the same lowered IR (``hpdsl.ir``)."""

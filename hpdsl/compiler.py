@@ -1,0 +1,99 @@
+"""`hpdsl compile`: check a package, lower it once, and write the chosen target's files.
+
+Output is deterministic: the same rules give the same bytes whatever the machine, the
+working folder or the hash seed. Source files are named relative to the folder that holds
+the package (`rules/defrost.rules`), never by an absolute path.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hpdsl import ir
+from hpdsl.diagnostics import Diagnostic
+from hpdsl.package import CheckResult, load_paths
+from hpdsl.source import discover
+
+TARGETS = ("python",)
+
+
+@dataclass
+class CompileResult:
+    """What compiling produced: the checked files, diagnostics, and the generated files by name."""
+
+    check: CheckResult
+    package: ir.Package | None = None
+    files: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        return self.check.diagnostics
+
+    @property
+    def ok(self) -> bool:
+        return not any(d.is_error for d in self.check.diagnostics) and self.package is not None
+
+
+def package_name(paths: list[Path]) -> str:
+    """The default package (and module) name: the folder given, or `rules`."""
+    if len(paths) == 1:
+        path = paths[0].resolve()
+        stem = path.name if path.is_dir() else path.stem
+        name = re.sub(r"\W", "_", stem).strip("_").lower()
+        if name and not name[0].isdigit():
+            return name
+    return "rules"
+
+
+def source_names(paths: list[Path]) -> dict[str, str]:
+    """Display name -> stable name of each rules file: relative to the parent of the package folder."""
+    from hpdsl.source import display_name
+
+    files, _, _ = discover(paths)
+    if not files:
+        return {}
+    folders = [str(f.resolve().parent) for f in files]
+    root = Path(os.path.commonpath(folders)).parent
+    return {display_name(f): Path(os.path.relpath(f.resolve(), root)).as_posix() for f in files}
+
+
+def lower_paths(paths: list[Path], name: str | None = None) -> CompileResult:
+    """Load, check and lower a package; `package` is None when the rules have errors."""
+    from hpdsl.checker import check_package
+    from hpdsl.lower import LoweringError, lower_package
+
+    check = load_paths(paths)
+    result = CompileResult(check)
+    if any(d.is_error for d in check.diagnostics):
+        return result
+    checked, diagnostics = check_package(list(check.sources.values()))
+    check.diagnostics.extend(diagnostics)
+    check.diagnostics.sort(key=Diagnostic.sort_key)
+    if checked is None or any(d.is_error for d in check.diagnostics):
+        return result
+    try:
+        result.package = lower_package(checked, name or package_name(paths), source_names(paths))
+    except LoweringError as exc:
+        check.diagnostics.extend(exc.diagnostics)
+        check.diagnostics.sort(key=Diagnostic.sort_key)
+    return result
+
+
+def compile_paths(paths: list[Path], target: str, name: str | None = None, *, source_comments: bool = True) -> CompileResult:
+    """Compile a package to a target; the generated files are in `files` (name -> text)."""
+    import hpdsl
+
+    result = lower_paths(paths, name)
+    if result.package is None:
+        return result
+    if target == "python":
+        from hpdsl.codegen.python import PythonGenerator
+
+        text = PythonGenerator(result.package, source_comments=source_comments).generate(hpdsl.__version__)
+        result.files[f"{result.package.name}.py"] = text
+    else:
+        raise ValueError(f"unknown target {target}")
+    return result
