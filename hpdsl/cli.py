@@ -14,7 +14,12 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn, TextIO
+from typing import TYPE_CHECKING, NoReturn, TextIO
+
+from hpdsl.package import UsageError as UsageError_
+
+if TYPE_CHECKING:
+    from hpdsl import diagnostics as diagnostics_
 
 EXIT_OK = 0
 EXIT_ERRORS = 1
@@ -97,11 +102,106 @@ def _use_color(choice: str, stream: TextIO) -> bool:
     return not os.environ.get("NO_COLOR") and stream.isatty()
 
 
+# --- compile -----------------------------------------------------------------------------
+
+# The first line of every generated file; a file without it was not written by hpdsl and is
+# never overwritten without --force.
+GENERATED_MARKERS = ('"""Heat-pump control rules `',)
+
+
+def _compile_arguments(parser: argparse.ArgumentParser) -> None:
+    from hpdsl.compiler import TARGETS
+
+    parser.add_argument("paths", metavar="PATH", nargs="+", type=Path, help="rules files or folders of them")
+    parser.add_argument("--target", choices=TARGETS, required=True, help="what to generate")
+    parser.add_argument(
+        "-o", "--output", metavar="OUTDIR", type=Path, required=True, help="folder to write the generated files to"
+    )
+    parser.add_argument(
+        "--name", help="package (and module) name; default: the name of the folder given, else `rules`"
+    )
+    parser.add_argument(
+        "--no-source-comments",
+        action="store_true",
+        help="leave out the comments that cite .rules files and lines (for golden files)",
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="overwrite output files that hpdsl did not generate"
+    )
+    parser.add_argument(
+        "--format", choices=FORMATS, default="text", help="how to print the diagnostics (default: text)"
+    )
+    parser.add_argument("--strict", action="store_true", help="treat warnings as errors")
+
+
+def _run_compile(args: argparse.Namespace) -> int:
+    from hpdsl import diagnostics
+    from hpdsl.compiler import compile_paths
+
+    name = args.name
+    if name is not None and not name.isidentifier():
+        raise UsageError_(f"--name `{name}` is not a valid module name (letters, digits and _)")
+    result = compile_paths(args.paths, args.target, name, source_comments=not args.no_source_comments)
+    found = result.diagnostics
+    if args.strict:
+        found = diagnostics.promote_warnings(found)
+    if found:
+        _print_diagnostics(found, result.check.sources, args)
+    if any(d.is_error for d in found) or not result.files:
+        return EXIT_ERRORS
+    out: Path = args.output
+    if out.exists() and not out.is_dir():
+        raise UsageError_(f"`{out}` exists and is not a folder")
+    refused = [file for file in result.files if not args.force and _foreign(out / file)]
+    if refused:
+        raise UsageError_(
+            "will not overwrite " + ", ".join(f"`{out / f}`" for f in refused)
+            + ": hpdsl did not generate it (use --force to overwrite it)"
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    for file, text in result.files.items():
+        path = out / file
+        data = text.encode("utf-8")
+        if not (path.exists() and path.read_bytes() == data):
+            path.write_bytes(data)  # unchanged files keep their timestamps, so builds stay incremental
+    print(f"wrote {len(result.files)} file(s) to {out}: " + ", ".join(sorted(result.files)))
+    return EXIT_OK
+
+
+def _foreign(path: Path) -> bool:
+    """True when `path` holds something hpdsl did not write."""
+    if not path.exists():
+        return False
+    try:
+        with path.open("r", encoding="utf-8") as stream:
+            first = stream.readline()
+    except (OSError, UnicodeDecodeError):
+        return True
+    return not first.startswith(GENERATED_MARKERS)
+
+
+def _print_diagnostics(found: list[diagnostics_.Diagnostic], sources: dict[str, object], args: argparse.Namespace) -> None:
+    from hpdsl import render
+
+    if args.format == "json":
+        output = render.render_json(found)
+    elif args.format == "github":
+        output = render.render_github(found)
+    elif args.format == "sarif":
+        import hpdsl
+
+        output = render.render_sarif(found, tool_version=hpdsl.__version__)
+    else:
+        output = render.render_text(found, sources, color=_use_color("auto", sys.stderr))  # type: ignore[arg-type]
+    _write(sys.stderr if args.format == "text" else sys.stdout, output)
+
+
 # --- The command table -------------------------------------------------------------------
 
 # Later subcommands (compile, test, simulate, doc, fmt, diff, lsp) are added here.
 COMMANDS: dict[str, Command] = {
     "check": Command("check rules files for errors", _check_arguments, _run_check),
+    "compile": Command("compile rules files to Python", _compile_arguments, _run_compile),
 }
 
 

@@ -421,6 +421,7 @@ class Package:
 SECOND_OF_DAY = "_second_of_day"
 WEEKDAY = "_weekday"  # 0 = Monday
 NEW_DAY = "_new_day"
+TODAY_SCAN_TIME = "_scan_time_today"  # the part of this scan's time after the last midnight
 SECONDS_PER_DAY = 86400.0
 # `time_since(c)` reads this while `c` has never been true: "a very long time ago".
 TIME_SINCE_NEVER = 1.0e9

@@ -1004,7 +1004,9 @@ class _ProgramLowering:
         if item.period is not None:
             self.uses_calendar = True
             out.append(_if(_ref(ir.NEW_DAY, ir.BOOL), [_assign(name, _literal(0.0, vt))]))
-        dt = ir.ScanTime(ir.SECONDS)
+        dt: ir.Expr = ir.ScanTime(ir.SECONDS)
+        if item.period is not None:
+            dt = _ref(ir.TODAY_SCAN_TIME, ir.SECONDS)
         if isinstance(source_type, BoolType):
             factor = units.lookup("s").exact_factor_to(total_unit)[0]  # type: ignore[union-attr]
             increment: ir.Expr = _scale(dt, factor, vt)
@@ -1074,11 +1076,18 @@ class _ProgramLowering:
                     _assign(ir.NEW_DAY, _true()),
                 ],
             ),
+            # A scan that crosses midnight adds only its part after midnight to the new day's totals.
+            _assign(ir.TODAY_SCAN_TIME, ir.ScanTime(ir.SECONDS)),
+            _if(
+                ir.Compare(ir.BOOL, ">", _ref(ir.TODAY_SCAN_TIME, ir.SECONDS), sod),
+                [_assign(ir.TODAY_SCAN_TIME, sod)],
+            ),
         )
         for name, type_, doc in (
             (ir.SECOND_OF_DAY, ir.SECONDS, "seconds since midnight of the simulated wall clock"),
             (ir.WEEKDAY, ir.INT, "day of the week of the simulated wall clock, 0 = Monday"),
             (ir.NEW_DAY, ir.BOOL, "midnight passed in this scan"),
+            (ir.TODAY_SCAN_TIME, ir.SECONDS, "the part of this scan's time after the last midnight (s)"),
         ):
             initial: ir.Expr = _literal(False, ir.BOOL) if type_ == ir.BOOL else (
                 _seconds(0.0) if type_ == ir.SECONDS else _literal(0, ir.INT)

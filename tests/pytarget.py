@@ -1,0 +1,46 @@
+"""Compile rules text to a Python module and import it, for tests that drive programs through time."""
+
+from __future__ import annotations
+
+import importlib.util
+import itertools
+import sys
+import textwrap
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from hpdsl.compiler import compile_paths
+
+_counter = itertools.count()
+
+
+def compile_rules(tmp_path: Path, text: str, name: str = "scenario") -> ModuleType:
+    """Write `text` as a rules file, compile it and import the generated module."""
+    folder = tmp_path / f"{name}_{next(_counter)}"
+    folder.mkdir()
+    (folder / "test.rules").write_text(textwrap.dedent(text), encoding="utf-8")
+    result = compile_paths([folder], "python", name)
+    errors = [f"{d.span}: {d.message}" for d in result.diagnostics if d.is_error]
+    assert not errors, errors
+    return import_module(tmp_path, result.files[f"{name}.py"], f"{name}_{next(_counter)}")
+
+
+def import_module(tmp_path: Path, text: str, module_name: str) -> ModuleType:
+    path = tmp_path / f"{module_name}.py"
+    path.write_text(text, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def run(program: Any, seconds: float, dt: float = 1.0, **inputs: Any) -> None:
+    """Set inputs, then scan for `seconds` in steps of `dt`."""
+    for name, value in inputs.items():
+        setattr(program, name, value)
+    steps = round(seconds / dt)
+    for _ in range(steps):
+        program.scan(dt)
