@@ -20,6 +20,7 @@ from hpdsl.package import UsageError as UsageError_
 
 if TYPE_CHECKING:
     from hpdsl import diagnostics as diagnostics_
+    from hpdsl.source import SourceFile
 
 EXIT_OK = 0
 EXIT_ERRORS = 1
@@ -115,7 +116,12 @@ def _compile_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", metavar="PATH", nargs="+", type=Path, help="rules files or folders of them")
     parser.add_argument("--target", choices=TARGETS, required=True, help="what to generate")
     parser.add_argument(
-        "-o", "--output", metavar="OUTDIR", type=Path, required=True, help="folder to write the generated files to"
+        "-o",
+        "--output",
+        metavar="OUTDIR",
+        type=Path,
+        required=True,
+        help="folder to write the generated files to",
     )
     parser.add_argument(
         "--name", help="package (and module) name; default: the name of the folder given, else `rules`"
@@ -155,7 +161,8 @@ def _run_compile(args: argparse.Namespace) -> int:
     refused = [file for file in result.files if not args.force and _foreign(out / file)]
     if refused:
         raise UsageError_(
-            "will not overwrite " + ", ".join(f"`{out / f}`" for f in refused)
+            "will not overwrite "
+            + ", ".join(f"`{out / f}`" for f in refused)
             + ": hpdsl did not generate it (use --force to overwrite it)"
         )
     out.mkdir(parents=True, exist_ok=True)
@@ -180,7 +187,9 @@ def _foreign(path: Path) -> bool:
     return not first.startswith(GENERATED_MARKERS)
 
 
-def _print_diagnostics(found: list[diagnostics_.Diagnostic], sources: dict[str, object], args: argparse.Namespace) -> None:
+def _print_diagnostics(
+    found: list[diagnostics_.Diagnostic], sources: dict[str, SourceFile], args: argparse.Namespace
+) -> None:
     from hpdsl import render
 
     if args.format == "json":
@@ -192,7 +201,7 @@ def _print_diagnostics(found: list[diagnostics_.Diagnostic], sources: dict[str, 
 
         output = render.render_sarif(found, tool_version=hpdsl.__version__)
     else:
-        output = render.render_text(found, sources, color=_use_color("auto", sys.stderr))  # type: ignore[arg-type]
+        output = render.render_text(found, sources, color=_use_color("auto", sys.stderr))
     _write(sys.stderr if args.format == "text" else sys.stdout, output)
 
 

@@ -82,7 +82,9 @@ def lower_paths(paths: list[Path], name: str | None = None) -> CompileResult:
     return result
 
 
-def compile_paths(paths: list[Path], target: str, name: str | None = None, *, source_comments: bool = True) -> CompileResult:
+def compile_paths(
+    paths: list[Path], target: str, name: str | None = None, *, source_comments: bool = True
+) -> CompileResult:
     """Compile a package to a target; the generated files are in `files` (name -> text)."""
     import hpdsl
 

@@ -81,7 +81,7 @@ class Expr:
 
 
 @dataclass(frozen=True)
-class Literal_(Expr):  # noqa: N801 - `Literal` is typing's
+class Literal_(Expr):
     """A constant: a bool, an int, a real in the type's unit, or an enum member's name."""
 
     value: bool | int | float | str

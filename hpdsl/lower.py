@@ -53,9 +53,7 @@ class LoweringError(Exception):
         self.diagnostics = diagnostics
 
 
-def lower_package(
-    checked: CheckedPackage, name: str, file_names: dict[str, str] | None = None
-) -> ir.Package:
+def lower_package(checked: CheckedPackage, name: str, file_names: dict[str, str] | None = None) -> ir.Package:
     """Lower a checked package (free of errors) to the IR; `file_names` renames source files."""
     return _PackageLowering(checked, name, file_names or {}).run()
 
@@ -246,9 +244,7 @@ class _PackageLowering:
         if self.diagnostics:
             raise LoweringError(self.diagnostics)
         ordered, wires = _order_programs(lowered)
-        requirements = tuple(
-            (rid, req.summary) for rid, req in sorted(self.checked.requirements.items())
-        )
+        requirements = tuple((rid, req.summary) for rid, req in sorted(self.checked.requirements.items()))
         sources = tuple(sorted(self.file_names.get(m.file, m.file) for m in modules))
         package_tables = tuple(t for key, t in self._tables_by_owner() if key is None)
         package_curves = tuple(c for key, c in self._curves_by_owner() if key is None)
@@ -374,14 +370,23 @@ class _PackageLowering:
             result_type = key_symbol.type if key_symbol is not None else key_type
             points: list[tuple[float, float]] = []
             for point in item.points:
-                x = self.constant_literal(point.x, scope, key_type, program, f"a point of curve `{item.name.text}`")
+                x = self.constant_literal(
+                    point.x, scope, key_type, program, f"a point of curve `{item.name.text}`"
+                )
                 y = self.constant_literal(
                     point.y, scope, result_type, program, f"a point of curve `{item.name.text}`"
                 )
                 if x is not None and y is not None:
                     points.append((float(x.value), float(y.value)))
             self.curves[ir_name] = ir.Curve(
-                ir_name, item.key.name.text, key_vt, self.value_type(result_type, program), tuple(points), doc, cites, origin
+                ir_name,
+                item.key.name.text,
+                key_vt,
+                self.value_type(result_type, program),
+                tuple(points),
+                doc,
+                cites,
+                origin,
             )
             return
         row_type = key_symbol.type if key_symbol is not None else None
@@ -417,7 +422,9 @@ class _PackageLowering:
                     origin=self.origin(row.span),
                 )
             )
-        self.tables[ir_name] = ir.Table(ir_name, item.key.name.text, key_vt, columns, tuple(rows), doc, cites, origin)
+        self.tables[ir_name] = ir.Table(
+            ir_name, item.key.name.text, key_vt, columns, tuple(rows), doc, cites, origin
+        )
 
     def _resolve_key_type(self, key: n.KeyParam) -> Type:
         # The checker resolved the key's type into the key symbol of the function's own scope;
@@ -544,7 +551,9 @@ class _ProgramLowering:
             scan.append(self._min_time_clock())
         scan.extend(inputs)
         for construct in ordered:
-            scan.append(ir.Block(construct.origin, construct.title, construct.body, notes.get(id(construct), ())))
+            scan.append(
+                ir.Block(construct.origin, construct.title, construct.body, notes.get(id(construct), ()))
+            )
         if self.min_times:
             scan.append(self._min_time_commit())
         owner_tables = {t.name for owner, t in self.package._tables_by_owner() if owner == self.name}
@@ -571,9 +580,13 @@ class _ProgramLowering:
     def _declare(self, decl: n.Declaration) -> None:
         symbol = self.scope.symbols[decl.name.text]
         vt = self.package.value_type(symbol.type, self.name)
-        role = {"input": "input", "output": "output", "parameter": "parameter", "const": "constant", "var": "local"}[
-            decl.kind
-        ]
+        role = {
+            "input": "input",
+            "output": "output",
+            "parameter": "parameter",
+            "const": "constant",
+            "var": "local",
+        }[decl.kind]
         low = high = None
         if decl.range is not None:
             low = self._convert(self.expr(decl.range.low), symbol.type, self.type_of(decl.range.low))
@@ -602,23 +615,35 @@ class _ProgramLowering:
             point=role if role in ("input", "output", "parameter") else "",
         )
         if decl.kind == "output" and vt == ir.BOOL and (decl.min_on is not None or decl.min_off is not None):
-            limits = []
+            limits: list[ir.Expr] = []
             for clause in (decl.min_on, decl.min_off):
                 if clause is None:
                     limits.append(_seconds(0.0))
                 else:
                     limits.append(self._to_seconds(self.expr(clause), self.type_of(clause)))
-            held = self._state(f"{decl.name.text}_held", ir.BOOL, initial or _literal(False, ir.BOOL),
-                               f"value of `{decl.name.text}` at the end of the last scan")
+            held = self._state(
+                f"{decl.name.text}_held",
+                ir.BOOL,
+                initial or _literal(False, ir.BOOL),
+                f"value of `{decl.name.text}` at the end of the last scan",
+            )
             limit = _max_expr(limits[0], limits[1])
             held_time = self._state(
-                f"{decl.name.text}_held_time", ir.SECONDS, limit,
+                f"{decl.name.text}_held_time",
+                ir.SECONDS,
+                limit,
                 f"how long `{decl.name.text}` has held its value (s), up to the longer minimum time",
             )
             self.min_times[decl.name.text] = _MinTime(held, held_time, limits[0], limits[1])
 
     def _state(
-        self, base: str, type_: ir.ValueType, initial: ir.Expr, doc: str, public: bool = False, point: str = ""
+        self,
+        base: str,
+        type_: ir.ValueType,
+        initial: ir.Expr,
+        doc: str,
+        public: bool = False,
+        point: str = "",
     ) -> str:
         name = base if public else f"_{base}"
         if name in self.variables or name in self.scope.symbols:
@@ -659,7 +684,9 @@ class _ProgramLowering:
     # --------------------------------------------------------------------- inputs
     def _read_input(self, var: ir.Variable) -> ir.Stmt:
         alarm = f"{var.name}{SENSOR_FAULT_SUFFIX}"
-        fault = self._state(f"{var.name}_faulted", ir.BOOL, _literal(False, ir.BOOL), f"`{var.name}` is faulted")
+        fault = self._state(
+            f"{var.name}_faulted", ir.BOOL, _literal(False, ir.BOOL), f"`{var.name}` is faulted"
+        )
         last_good = None
         if var.fallback is None:
             last_good = self._state(
@@ -758,9 +785,10 @@ class _ProgramLowering:
     def assign(self, target: str, value: ir.Expr, origin: ir.Origin | None) -> list[ir.Stmt]:
         """An assignment, held within the target's range and its minimum on and off times."""
         var = self.variables[target]
-        if var.low is not None and var.high is not None and var.type.kind in ("int", "real"):
-            if not _provably_within(value, var.low, var.high):
-                value = ir.Call(var.type, "clamp", (value, var.low, var.high))
+        low, high = var.low, var.high
+        numeric = var.type.kind in ("int", "real")
+        if numeric and low is not None and high is not None and not _provably_within(value, low, high):
+            value = ir.Call(var.type, "clamp", (value, low, high))
         stmts: list[ir.Stmt] = [_assign(target, value, origin)]
         guard = self.min_times.get(target)
         if guard is not None:
@@ -816,7 +844,9 @@ class _ProgramLowering:
             result = self._convert(self.expr(threshold.value), target.type, self.type_of(threshold.value))
             condition = ir.Compare(ir.BOOL, "<" if side == "below" else ">", value, level)
             branches.append(
-                ir.Branch(condition, tuple(self.assign(item.name.text, result, self.package.origin(threshold.span))))
+                ir.Branch(
+                    condition, tuple(self.assign(item.name.text, result, self.package.origin(threshold.span)))
+                )
             )
         stmts: list[ir.Stmt] = [*pending, *self.pending]
         self.pending = []
@@ -854,8 +884,12 @@ class _ProgramLowering:
         time_ref = _ref(time_name, ir.SECONDS)
         out: list[ir.Stmt] = _advance(time_name, _seconds(ir.TIME_SINCE_NEVER))
         if initial.entry:
-            started = self._state(f"{name}_started", ir.BOOL, _literal(False, ir.BOOL),
-                                  f"the entry actions of `{initial.name.text}` have run")
+            started = self._state(
+                f"{name}_started",
+                ir.BOOL,
+                _literal(False, ir.BOOL),
+                f"the entry actions of `{initial.name.text}` have run",
+            )
             entry = self._nested(initial.entry)
             out.extend(self.pending)
             self.pending = []
@@ -868,14 +902,20 @@ class _ProgramLowering:
                 if transition.kind == "when":
                     condition = self.expr(transition.trigger)
                 else:
-                    timeout = self._to_seconds(self.expr(transition.trigger), self.type_of(transition.trigger))
+                    timeout = self._to_seconds(
+                        self.expr(transition.trigger), self.type_of(transition.trigger)
+                    )
                     condition = ir.Compare(ir.BOOL, ">=", time_ref, timeout)
                 target = states[transition.target.text]
                 actions: list[ir.Stmt] = []
                 if state.exit:
                     actions.extend(self._nested(state.exit))
                 actions.append(
-                    _assign(name, _literal(target.name.text, state_type), self.package.origin(transition.span, transition.meta))
+                    _assign(
+                        name,
+                        _literal(target.name.text, state_type),
+                        self.package.origin(transition.span, transition.meta),
+                    )
                 )
                 actions.append(_assign(time_name, _seconds(0.0)))
                 if target.entry:
@@ -986,7 +1026,16 @@ class _ProgramLowering:
             symbol = self.checked.resolved.get(id(node))
             if symbol is None or node.name in seen:
                 continue
-            if symbol.kind in ("input", "output", "var", "parameter", "totalizer", "counter", "alarm", "const"):
+            if symbol.kind in (
+                "input",
+                "output",
+                "var",
+                "parameter",
+                "totalizer",
+                "counter",
+                "alarm",
+                "const",
+            ):
                 seen.add(node.name)
                 yield node.name, self._name_value(node, symbol)
 
@@ -1027,17 +1076,23 @@ class _ProgramLowering:
         source = self.expr(item.source)
         out: list[ir.Stmt] = list(self.pending)
         self.pending = []
-        previous = self._state(f"{name}_previous", ir.BOOL, _literal(False, ir.BOOL),
-                               f"the counted condition in the last scan")
+        previous = self._state(
+            f"{name}_previous", ir.BOOL, _literal(False, ir.BOOL), "the counted condition in the last scan"
+        )
         if item.period is not None:
             self.uses_calendar = True
             out.append(_if(_ref(ir.NEW_DAY, ir.BOOL), [_assign(name, _literal(0, ir.INT))]))
         # The condition may read values this scan changes, so it is read once, into the memory.
-        edge = self._state(f"{name}_counted", ir.BOOL, _literal(False, ir.BOOL), "the condition rose this scan")
+        edge = self._state(
+            f"{name}_counted", ir.BOOL, _literal(False, ir.BOOL), "the condition rose this scan"
+        )
         out.append(_assign(edge, _and(source, _not(_ref(previous, ir.BOOL)))))
         out.append(_assign(previous, source))
         out.append(
-            _if(_ref(edge, ir.BOOL), [_assign(name, ir.Binary(ir.INT, "+", _ref(name, ir.INT), _literal(1, ir.INT)))])
+            _if(
+                _ref(edge, ir.BOOL),
+                [_assign(name, ir.Binary(ir.INT, "+", _ref(name, ir.INT), _literal(1, ir.INT)))],
+            )
         )
         return out
 
@@ -1089,13 +1144,17 @@ class _ProgramLowering:
             (ir.NEW_DAY, ir.BOOL, "midnight passed in this scan"),
             (ir.TODAY_SCAN_TIME, ir.SECONDS, "the part of this scan's time after the last midnight (s)"),
         ):
-            initial: ir.Expr = _literal(False, ir.BOOL) if type_ == ir.BOOL else (
-                _seconds(0.0) if type_ == ir.SECONDS else _literal(0, ir.INT)
+            initial: ir.Expr = (
+                _literal(False, ir.BOOL)
+                if type_ == ir.BOOL
+                else (_seconds(0.0) if type_ == ir.SECONDS else _literal(0, ir.INT))
             )
             self.variables[name] = ir.Variable(
                 name=name, role="state", type=type_, initial=initial, doc=doc, public=False, point="calendar"
             )
-        return ir.Block(None, "calendar", body, ("the wall clock advances by the scan time; totals reset at midnight",))
+        return ir.Block(
+            None, "calendar", body, ("the wall clock advances by the scan time; totals reset at midnight",)
+        )
 
     def _min_time_clock(self) -> ir.Block:
         body = []
@@ -1122,7 +1181,11 @@ class _ProgramLowering:
             _if(
                 condition,
                 [
-                    _if(was_ref, _advance(elapsed, duration), [_assign(elapsed, _seconds(0.0)), _assign(was, _true())]),
+                    _if(
+                        was_ref,
+                        _advance(elapsed, duration),
+                        [_assign(elapsed, _seconds(0.0)), _assign(was, _true())],
+                    ),
                 ],
                 [_assign(elapsed, _seconds(0.0)), _assign(was, _literal(False, ir.BOOL))],
             )
@@ -1173,7 +1236,7 @@ class _ProgramLowering:
         if isinstance(expr, n.HeldFor):
             condition = self.expr(expr.condition)
             duration = self._to_seconds(self.expr(expr.duration), self.type_of(expr.duration))
-            return self._held_for(condition, duration, self._memory_name("for"), f"the condition of `for`")
+            return self._held_for(condition, duration, self._memory_name("for"), "the condition of `for`")
         raise AssertionError(f"unhandled expression {type(expr).__name__}")
 
     def _name(self, expr: n.Name, type_: Type) -> ir.Expr:
@@ -1233,8 +1296,12 @@ class _ProgramLowering:
         condition = self.expr(expr.args[0])
         if name in ("rising", "falling"):
             base = self._memory_name(name)
-            previous = self._state(f"{base}_previous", ir.BOOL, _literal(False, ir.BOOL),
-                                   f"the condition of `{name}` in the last scan")
+            previous = self._state(
+                f"{base}_previous",
+                ir.BOOL,
+                _literal(False, ir.BOOL),
+                f"the condition of `{name}` in the last scan",
+            )
             edge = self._state(base, ir.BOOL, _literal(False, ir.BOOL), f"`{name}` this scan")
             prev_ref = _ref(previous, ir.BOOL)
             value = _and(condition, _not(prev_ref)) if name == "rising" else _and(prev_ref, _not(condition))
@@ -1243,7 +1310,9 @@ class _ProgramLowering:
             return _ref(edge, ir.BOOL)
         if name == "time_since":
             since = self._state(
-                self._memory_name("since"), ir.SECONDS, _seconds(ir.TIME_SINCE_NEVER),
+                self._memory_name("since"),
+                ir.SECONDS,
+                _seconds(ir.TIME_SINCE_NEVER),
                 "time since the condition of `time_since` was last true (s); 1e9 s if never",
             )
             since_ref = _ref(since, ir.SECONDS)
@@ -1311,7 +1380,7 @@ class _ProgramLowering:
                 while day != last:
                     day = (day + 1) % 7
                     days.add(day)
-            day_terms = []
+            day_terms: list[ir.Expr] = []
             for low, high in _runs(sorted(days)):
                 if low == 0 and high == 6:
                     continue
@@ -1372,7 +1441,11 @@ def _operand_unit(result: units.Unit, operand: Type) -> units.Unit:
 
 
 def _linear(expr: ir.Expr, scale: Fraction, offset: Fraction, vt: ir.ValueType) -> ir.Expr:
-    if isinstance(expr, ir.Literal_) and isinstance(expr.value, (int, float)) and not isinstance(expr.value, bool):
+    if (
+        isinstance(expr, ir.Literal_)
+        and isinstance(expr.value, (int, float))
+        and not isinstance(expr.value, bool)
+    ):
         return _literal(float(Fraction(expr.value) * scale + offset), vt)
     result = _scale(expr, scale, vt)
     if offset:
@@ -1386,7 +1459,11 @@ def _linear(expr: ir.Expr, scale: Fraction, offset: Fraction, vt: ir.ValueType) 
 def _scale(expr: ir.Expr, factor: Fraction, vt: ir.ValueType) -> ir.Expr:
     if factor == 1:
         return _retype(expr, vt)
-    if isinstance(expr, ir.Literal_) and isinstance(expr.value, (int, float)) and not isinstance(expr.value, bool):
+    if (
+        isinstance(expr, ir.Literal_)
+        and isinstance(expr.value, (int, float))
+        and not isinstance(expr.value, bool)
+    ):
         return _literal(float(Fraction(expr.value) * factor), vt)
     # Dividing by a whole number reads better and rounds no worse than multiplying by its inverse.
     if factor.numerator == 1:
@@ -1637,9 +1714,7 @@ def _order_programs(programs: list[ir.Program]) -> tuple[list[ir.Program], tuple
                 wires.append(ir.Wire(program.name, var.name, source_program, source))
                 if source_program in by_name:
                     edges[by_name[source_program]].add(j)
-    position = [
-        (p.origin.file, p.origin.line, 0) if p.origin is not None else ("", 0, 0) for p in programs
-    ]
+    position = [(p.origin.file, p.origin.line, 0) if p.origin is not None else ("", 0, 0) for p in programs]
     no_strict: dict[int, set[int]] = {i: set() for i in range(len(programs))}
     order = _topological(list(range(len(programs))), edges, no_strict, position)
     ordered = [programs[i] for i in order]

@@ -236,9 +236,10 @@ def test_internal_error_exits_3_without_traceback(
 
 def test_every_command_is_in_the_table() -> None:
     parser = cli.build_parser()
-    assert set(cli.COMMANDS) == {"check"}
-    for name in cli.COMMANDS:
-        assert parser.parse_args([name, "x"]).run is cli.COMMANDS[name].run
+    minimal_arguments = {"check": ["x"], "compile": ["x", "--target", "python", "-o", "out"]}
+    assert set(cli.COMMANDS) == set(minimal_arguments)
+    for name, arguments in minimal_arguments.items():
+        assert parser.parse_args([name, *arguments]).run is cli.COMMANDS[name].run
 
 
 def test_output_survives_a_terminal_that_cannot_show_it() -> None:

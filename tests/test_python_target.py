@@ -555,9 +555,11 @@ def test_higher_priority_wins_and_data_flows_in_one_scan(compile_: Any) -> None:
 
 # ------------------------------------------------------------------------------ the contract
 def test_parameters_are_checked_at_construction(compile_: Any) -> None:
-    module = compile_(PROTECTION.replace("when discharge_temp > 80C", "when discharge_temp > limit").replace(
-        "input alarm_reset", "parameter limit: C = 80C range 60C .. 140C\n        input alarm_reset"
-    ))
+    module = compile_(
+        PROTECTION.replace("when discharge_temp > 80C", "when discharge_temp > limit").replace(
+            "input alarm_reset", "parameter limit: C = 80C range 60C .. 140C\n        input alarm_reset"
+        )
+    )
     assert module.Protection(limit=100.0).limit == 100.0
     for bad in (150.0, math.nan, "hot", True):
         with pytest.raises(ValueError, match="limit"):
@@ -569,7 +571,11 @@ def test_metadata_lists_points_alarms_and_events(compile_: Any) -> None:
     cls = module.Defrost
     points = {p.name: p for p in cls.POINTS}
     assert points["coil_outlet"].kind == "input"
-    assert (points["coil_outlet"].unit, points["coil_outlet"].low, points["coil_outlet"].high) == ("C", -40.0, 80.0)
+    assert (points["coil_outlet"].unit, points["coil_outlet"].low, points["coil_outlet"].high) == (
+        "C",
+        -40.0,
+        80.0,
+    )
     assert points["fan"].kind == "output" and points["fan"].default is True
     assert points["sequence"].kind == "machine"
     alarms = {a.name: a for a in cls.ALARMS}

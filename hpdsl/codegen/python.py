@@ -13,6 +13,7 @@ check); everything else lives on ``self``.
 from __future__ import annotations
 
 import builtins
+import itertools
 import keyword
 import re
 from dataclasses import dataclass
@@ -119,13 +120,16 @@ class PythonGenerator:
         self.package = package
         self.source_comments = source_comments
         self.enums = {e.name: e for e in package.enums}
-        self.tables = {t.name: t for p in (package, *package.programs) for t in p.tables}
-        self.curves = {c.name: c for p in (package, *package.programs) for c in p.curves}
+        owners: list[ir.Package | ir.Program] = [package, *package.programs]
+        self.tables = {t.name: t for owner in owners for t in owner.tables}
+        self.curves = {c.name: c for owner in owners for c in owner.curves}
         module_taken = set(_MODULE_NAMES)
         module_taken.update(self.enums)
         module_taken.update(p.name for p in package.programs)
         self.globals = {c.name: python_name(c.name, frozenset(module_taken)) for c in package.constants}
-        self.functions = {name: python_name(name, frozenset(module_taken)) for name in [*self.tables, *self.curves]}
+        self.functions = {
+            name: python_name(name, frozenset(module_taken)) for name in [*self.tables, *self.curves]
+        }
         self.row_classes = {name: f"{_camel(name)}Row" for name in self.tables}
 
     # ------------------------------------------------------------------ the module
@@ -139,7 +143,8 @@ class PythonGenerator:
             version=version,
             enums=[self._enum(e) for e in self.package.enums],
             constants=[self._constant(c) for c in self.package.constants],
-            functions=[self._table(t) for t in self.tables.values()] + [self._curve(c) for c in self.curves.values()],
+            functions=[self._table(t) for t in self.tables.values()]
+            + [self._curve(c) for c in self.curves.values()],
             programs=[self._program(p) for p in self.package.programs],
             package_class=self._package_class(),
         )
@@ -254,7 +259,10 @@ class PythonGenerator:
             if low_edge is None:
                 out.line(f"return {rows_name}[{highest}]")
             else:
-                out.line(f"return {rows_name}[{lowest}] if {key} < {float_text(low_edge)} else {rows_name}[{highest}]")
+                out.line(f"if {key} < {float_text(low_edge)}:")
+                with out.indented():
+                    out.line(f"return {rows_name}[{lowest}]")
+                out.line(f"return {rows_name}[{highest}]")
         return {"text": out.text().rstrip("\n")}
 
     def _curve(self, curve: ir.Curve) -> dict[str, object]:
@@ -271,7 +279,7 @@ class PythonGenerator:
             out.line(f"if {key} <= {float_text(points[0][0])}:")
             with out.indented():
                 out.line(f"return {float_text(points[0][1])}")
-            for (x1, y1), (x2, y2) in zip(points, points[1:], strict=False):
+            for (x1, y1), (x2, y2) in itertools.pairwise(points):
                 out.line(f"if {key} <= {float_text(x2)}:")
                 with out.indented():
                     slope = (y2 - y1) / (x2 - x1)
@@ -283,7 +291,11 @@ class PythonGenerator:
     # ------------------------------------------------------------------ programs
     def _names(self, program: ir.Program) -> _Names:
         taken = frozenset(
-            _SCAN_LOCALS | _MODULE_NAMES | set(self.enums) | set(self.globals.values()) | set(self.functions.values())
+            _SCAN_LOCALS
+            | _MODULE_NAMES
+            | set(self.enums)
+            | set(self.globals.values())
+            | set(self.functions.values())
             | {p.name for p in self.package.programs}
         )
         locals_ = {v.name: python_name(v.name, taken) for v in program.variables if v.role == "input"}
@@ -311,7 +323,9 @@ class PythonGenerator:
             kind = var.type.enum if var.type.kind == "enum" else var.type.kind
             low = printer.expr(var.low) if var.low is not None else "None"
             high = printer.expr(var.high) if var.high is not None else "None"
-            printer._text(init, f'self.{attr} = _parameter("{var.name}", {attr}, {_quote(kind or "")}, {low}, {high})')
+            printer._text(
+                init, f'self.{attr} = _parameter("{var.name}", {attr}, {_quote(kind or "")}, {low}, {high})'
+            )
         for role in ("constant", "input", "output", "local", "state"):
             for var in program.of_role(role):
                 attr = attributes[var.name]
@@ -336,7 +350,11 @@ class PythonGenerator:
             assert var.initial is not None
             default = printer.constant_expr(var.initial)
             parameters.append(f"{attributes[var.name]}: {self._annotation(var.type)} = {default}")
-        points = [self._point(v, printer) for v in program.variables if v.public and v.role != "constant" and (v.point or v.role in ("input", "output", "parameter"))]
+        points = [
+            self._point(v, printer)
+            for v in program.variables
+            if v.public and v.role != "constant" and (v.point or v.role in ("input", "output", "parameter"))
+        ]
         alarms = [self._alarm_info(a) for a in program.alarms]
         events = [self._event_info(e) for e in program.events]
         return {
@@ -350,7 +368,9 @@ class PythonGenerator:
             "points": points,
             "alarms": alarms,
             "events": events,
-            "source": program.origin.describe() if program.origin is not None and self.source_comments else "",
+            "source": program.origin.describe()
+            if program.origin is not None and self.source_comments
+            else "",
         }
 
     def _point(self, var: ir.Variable, printer: _Printer) -> list[str]:
@@ -362,22 +382,44 @@ class PythonGenerator:
         source = _quote(var.origin.describe() if var.origin is not None and self.source_comments else "")
         doc = _field(_first_sentence(var.doc))
         cites = "(" + "".join(f"{_quote(c)}, " for c in var.cites) + ")"
-        return [_quote(var.name), _quote(kind), _quote(type_name or ""), _quote(var.type.unit), low, high, default,
-                doc, cites, source]
+        return [
+            _quote(var.name),
+            _quote(kind),
+            _quote(type_name or ""),
+            _quote(var.type.unit),
+            low,
+            high,
+            default,
+            doc,
+            cites,
+            source,
+        ]
 
     def _alarm_info(self, alarm: ir.Alarm) -> list[str]:
         source = _quote(alarm.origin.describe() if alarm.origin is not None and self.source_comments else "")
         cites = "(" + "".join(f"{_quote(c)}, " for c in alarm.cites) + ")"
         sensor = _quote(alarm.sensor) if alarm.sensor else "None"
-        return [_quote(alarm.name), _quote(alarm.severity), str(alarm.latching), _field(_first_sentence(alarm.doc)),
-                cites, source, sensor]
+        return [
+            _quote(alarm.name),
+            _quote(alarm.severity),
+            str(alarm.latching),
+            _field(_first_sentence(alarm.doc)),
+            cites,
+            source,
+            sensor,
+        ]
 
     def _event_info(self, event: ir.Event) -> list[str]:
         pad = " " * 16
-        fields = "(\n" + "".join(
-            f"{pad}({_quote(f.name)}, {_quote(f.type.enum or f.type.kind)}, {_quote(f.type.unit)}),\n"
-            for f in event.fields
-        ) + " " * 12 + ")"
+        fields = (
+            "(\n"
+            + "".join(
+                f"{pad}({_quote(f.name)}, {_quote(f.type.enum or f.type.kind)}, {_quote(f.type.unit)}),\n"
+                for f in event.fields
+            )
+            + " " * 12
+            + ")"
+        )
         source = _quote(event.origin.describe() if event.origin is not None and self.source_comments else "")
         cites = "(" + "".join(f"{_quote(c)}, " for c in event.cites) + ")"
         return [_quote(event.name), fields, _field(_first_sentence(event.doc)), cites, source]
@@ -388,7 +430,7 @@ class PythonGenerator:
         wires_by_program: dict[str, list[ir.Wire]] = {}
         for wire in self.package.wires:
             wires_by_program.setdefault(wire.program, []).append(wire)
-        for attr, name in programs:
+        for attr, _ in programs:
             scan.line(f"{attr} = self.{attr}")
         for attr, name in programs:
             program = self.package.program(name)
@@ -485,12 +527,12 @@ class _Printer:
             return f"{left} / {right} if {divisor} != 0.0 else 0.0", _PRECEDENCE["if"]
         if isinstance(expr, ir.Compare):
             level = _PRECEDENCE["compare"]
-            op = expr.op
-            if expr.left.type.kind == "enum" and op in ("==", "!="):
-                op = "is" if op == "==" else "is not"
+            compare: str = expr.op
+            if expr.left.type.kind == "enum" and compare in ("==", "!="):
+                compare = "is" if compare == "==" else "is not"
             left = self._operand(expr.left, level + 1)
             right = self._operand(expr.right, level + 1)
-            return f"{left} {op} {right}", level
+            return f"{left} {compare} {right}", level
         if isinstance(expr, ir.Call):
             args = [self._expr(a)[0] for a in expr.args]
             if expr.function == "to_real":  # type: ignore[comparison-overlap]
@@ -541,7 +583,11 @@ class _Printer:
             raise AssertionError(f"unhandled IR statement {type(stmt).__name__}")
 
     def _record(
-        self, out: Emitter, method: str, head: list[str], values: tuple[tuple[str, ir.Expr], ...],
+        self,
+        out: Emitter,
+        method: str,
+        head: list[str],
+        values: tuple[tuple[str, ir.Expr], ...],
         origin: ir.Origin | None,
     ) -> None:
         """A call that records an alarm change or a log entry with a dict of values."""
@@ -687,7 +733,11 @@ class _Printer:
             describe.append(f"fallback {self.constant_expr(stmt.fallback)}")
         if var.wiring is not None:
             describe.append(f"from {var.wiring[0]}.{var.wiring[1]}")
-        where = f" ({stmt.origin.describe()})" if stmt.origin is not None and self.generator.source_comments else ""
+        where = (
+            f" ({stmt.origin.describe()})"
+            if stmt.origin is not None and self.generator.source_comments
+            else ""
+        )
         out.comment(f"input {stmt.input}: {', '.join(describe)}{where}", "#", LINE_WIDTH)
         out.line(f"{reading} = self.{attr}")
         kind = var.type.kind
@@ -698,7 +748,9 @@ class _Printer:
             compare_high = "<=" if stmt.high is not None else "<"
             out.line("try:")
             with out.indented():
-                self._text(out, f"_valid = {reading} is not None and {low} {compare} {reading} {compare_high} {high}")
+                self._text(
+                    out, f"_valid = {reading} is not None and {low} {compare} {reading} {compare_high} {high}"
+                )
             out.line("except TypeError:")
             with out.indented():
                 out.line("_valid = False")
@@ -744,7 +796,7 @@ class _Printer:
                 out.line(tail)
             out.line(")")
             return
-        name, paren, rest = text.partition("(")
+        name, _, rest = text.partition("(")
         out.line(f"{name}(")
         with out.indented():
             out.line(rest[:-1])
@@ -759,7 +811,9 @@ def _collapse_last_branch(stmt: ir.If) -> ir.If:
     inner = last.body[0]
     if not isinstance(inner, ir.If) or inner.else_body or len(inner.branches) != 1:
         return stmt
-    merged = ir.Branch(ir.Binary(ir.BOOL, "and", last.condition, inner.branches[0].condition), inner.branches[0].body)
+    merged = ir.Branch(
+        ir.Binary(ir.BOOL, "and", last.condition, inner.branches[0].condition), inner.branches[0].body
+    )
     return ir.If(stmt.origin, (*stmt.branches[:-1], merged), ())
 
 

@@ -1,0 +1,206 @@
+"""`hpdsl compile --target python` on the shipped package: files, determinism, lint, robustness."""
+
+from __future__ import annotations
+
+import ast
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hpdsl import cli
+from hpdsl.compiler import compile_paths
+from tests.pytarget import import_module
+
+
+@pytest.fixture(scope="module")
+def shipped_text(repo_root: Path) -> str:
+    result = compile_paths([repo_root / "rules"], "python")
+    assert result.ok, [str(d) for d in result.diagnostics]
+    return result.files["rules.py"]
+
+
+@pytest.fixture(scope="module")
+def shipped(tmp_path_factory: pytest.TempPathFactory, shipped_text: str) -> ModuleType:
+    return import_module(tmp_path_factory.mktemp("shipped"), shipped_text, "shipped_rules")
+
+
+def test_compile_writes_the_module(
+    tmp_path: Path, repo_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    assert cli.main(["compile", str(repo_root / "rules"), "--target", "python", "-o", str(out)]) == 0
+    assert (out / "rules.py").read_text(encoding="utf-8").startswith('"""Heat-pump control rules `rules`')
+    assert "wrote 1 file(s)" in capsys.readouterr().out
+    # Compiling again overwrites its own output.
+    assert cli.main(["compile", str(repo_root / "rules"), "--target", "python", "-o", str(out)]) == 0
+
+
+def test_compile_never_overwrites_a_file_it_did_not_write(
+    tmp_path: Path, repo_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    mine = out / "rules.py"
+    mine.write_text("# my own controller code\n", encoding="utf-8")
+    args = ["compile", str(repo_root / "rules"), "--target", "python", "-o", str(out)]
+    assert cli.main(args) == 2
+    assert "will not overwrite" in capsys.readouterr().err
+    assert mine.read_text(encoding="utf-8") == "# my own controller code\n"
+    assert cli.main([*args, "--force"]) == 0
+    assert mine.read_text(encoding="utf-8").startswith('"""Heat-pump control rules')
+
+
+def test_compile_reports_rule_errors_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rules = tmp_path / "bad.rules"
+    rules.write_text(
+        "program P\n    output x: C\n    rule r\n        x = 5 kW\n    end\nend\n", encoding="utf-8"
+    )
+    out = tmp_path / "out"
+    assert cli.main(["compile", str(rules), "--target", "python", "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "bad.rules:4:" in err and "[unit-mismatch]" in err
+    assert not out.exists()
+
+
+def test_compile_refuses_a_bad_module_name(
+    tmp_path: Path, repo_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = [
+        "compile",
+        str(repo_root / "rules"),
+        "--target",
+        "python",
+        "-o",
+        str(tmp_path),
+        "--name",
+        "my-rules",
+    ]
+    assert cli.main(args) == 2
+    assert "not a valid module name" in capsys.readouterr().err
+
+
+def test_output_is_deterministic_across_hash_seeds_and_folders(tmp_path: Path, repo_root: Path) -> None:
+    outputs = []
+    for seed, cwd in (("1", repo_root), ("2", tmp_path), ("random", repo_root.parent)):
+        out = tmp_path / f"out_{seed}"
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        completed = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "hpdsl",
+                "compile",
+                str(repo_root / "rules"),
+                "--target",
+                "python",
+                "-o",
+                str(out),
+            ],
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert completed.returncode == 0, completed.stderr
+        outputs.append((out / "rules.py").read_bytes())
+    assert outputs[0] == outputs[1] == outputs[2]
+    assert str(repo_root).encode() not in outputs[0]  # no machine-specific paths
+
+
+def test_generated_module_imports_only_the_standard_library(shipped_text: str) -> None:
+    imported = set()
+    for node in ast.walk(ast.parse(shipped_text)):
+        if isinstance(node, ast.Import):
+            imported.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            imported.add((node.module or "").split(".")[0])
+    assert imported <= set(sys.stdlib_module_names) | {"__future__"}
+    assert "hpdsl" not in imported
+
+
+def test_comments_trace_back_to_rules_and_requirements(shipped_text: str) -> None:
+    assert "# machine defrost_sequence: rules/defrost.rules:" in shipped_text
+    assert "# hysteresis system_mode: rules/changeover.rules:" in shipped_text
+    assert "(C1, C2, C3)" in shipped_text
+
+
+@pytest.mark.slow
+def test_generated_module_passes_mypy_strict_and_ruff(
+    tmp_path: Path, repo_root: Path, shipped_text: str
+) -> None:
+    path = tmp_path / "rules.py"
+    path.write_text(shipped_text, encoding="utf-8")
+    for tool in (
+        ["mypy", "--strict", "--no-incremental", str(path)],
+        ["ruff", "check", "--no-cache", str(path)],
+    ):
+        # From the repository root, so that both read the project's settings (pyproject.toml).
+        completed = subprocess.run(
+            [sys.executable, "-m", *tool], cwd=repo_root, capture_output=True, text=True, check=False
+        )
+        assert completed.returncode == 0, completed.stdout + completed.stderr
+
+
+# ------------------------------------------------------------------------------ random traces
+
+
+def _field_inputs(package: Any) -> list[tuple[Any, Any]]:
+    """(program, input point) for every input the plant sets: those no wire feeds."""
+    wired = package_wired(package)
+    found = []
+    for program in package.programs():
+        for point in program.POINTS:
+            if point.kind == "input" and (program.NAME, point.name) not in wired:
+                found.append((program, point))
+    return found
+
+
+def package_wired(package: Any) -> set[tuple[str, str]]:
+    return {(program, input_) for program, input_, _, _ in package.WIRES}
+
+
+def _reading(point: Any, draw: Any) -> Any:
+    """A value for an input: mostly plausible, sometimes a fault."""
+    fault = draw(st.sampled_from([None, math.nan, math.inf, -1e9, 1e9, "bad"]))
+    if draw(st.integers(0, 9)) == 0:
+        return fault
+    if point.type == "bool":
+        return draw(st.booleans())
+    if point.type in ("real", "int"):
+        low = point.low if point.low is not None else -1e3
+        high = point.high if point.high is not None else 1e3
+        if point.type == "int":
+            return draw(st.integers(int(low), int(high)))
+        return draw(st.floats(low, high, allow_nan=False))
+    return None  # an enumeration input from the plant: left to its fallback
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_random_traces_never_raise_and_keep_outputs_in_range(shipped: ModuleType, data: Any) -> None:
+    package = shipped.Package(start=shipped.DEFAULT_START)
+    inputs = _field_inputs(package)
+    for _ in range(data.draw(st.integers(1, 40))):
+        for program, point in inputs:
+            setattr(program, point.name, _reading(point, data.draw))
+        package.scan(data.draw(st.sampled_from([0.0, 0.5, 1.0, 60.0, 900.0, 86400.0, -1.0, math.nan])))
+        for program in package.programs():
+            for point in program.POINTS:
+                if point.kind == "input":
+                    continue
+                value = getattr(program, point.name)
+                if isinstance(value, float):
+                    assert math.isfinite(value), (program.NAME, point.name, value)
+                if point.low is not None and point.high is not None and point.kind == "output":
+                    assert point.low <= value <= point.high, (program.NAME, point.name, value)
