@@ -111,7 +111,7 @@ GENERATED_MARKERS = ('"""Heat-pump control rules `',)
 
 
 def _compile_arguments(parser: argparse.ArgumentParser) -> None:
-    from hpdsl.compiler import TARGETS
+    from hpdsl.codegen import TARGETS
 
     parser.add_argument("paths", metavar="PATH", nargs="+", type=Path, help="rules files or folders of them")
     parser.add_argument("--target", choices=TARGETS, required=True, help="what to generate")

@@ -17,8 +17,6 @@ from hpdsl.diagnostics import Diagnostic
 from hpdsl.package import CheckResult, load_paths
 from hpdsl.source import discover
 
-TARGETS = ("python",)
-
 
 @dataclass
 class CompileResult:

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pytarget import import_module
 
 from hpdsl import cli
 from hpdsl.compiler import compile_paths
-from tests.pytarget import import_module
 
 
 @pytest.fixture(scope="module")
@@ -204,3 +204,40 @@ def test_random_traces_never_raise_and_keep_outputs_in_range(shipped: ModuleType
                     assert math.isfinite(value), (program.NAME, point.name, value)
                 if point.low is not None and point.high is not None and point.kind == "output":
                     assert point.low <= value <= point.high, (program.NAME, point.name, value)
+
+
+def _enum_classes(module: ModuleType) -> dict[str, Any]:
+    import enum
+
+    return {
+        name: value
+        for name, value in vars(module).items()
+        if isinstance(value, type) and issubclass(value, enum.Enum)
+    }
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_every_program_alone_survives_random_inputs(shipped: ModuleType, data: Any) -> None:
+    """Each program on its own, every input random (wired ones too), faults included."""
+    enums = _enum_classes(shipped)
+    cls = data.draw(st.sampled_from(shipped.Package.PROGRAMS))
+    program = cls()
+    inputs = [point for point in cls.POINTS if point.kind == "input"]
+    for _ in range(data.draw(st.integers(1, 30))):
+        for point in inputs:
+            value = _reading(point, data.draw)
+            if point.type in enums and data.draw(st.integers(0, 9)) != 0:
+                value = data.draw(st.sampled_from(list(enums[point.type])))
+            setattr(program, point.name, value)
+        program.scan(data.draw(st.sampled_from([0.0, 1.0, 60.0, 3600.0, math.inf])))
+        for point in cls.POINTS:
+            if point.kind == "input":
+                continue
+            value = getattr(program, point.name)
+            if isinstance(value, float):
+                assert math.isfinite(value), (cls.NAME, point.name, value)
+            if point.type in enums:
+                assert isinstance(value, enums[point.type]), (cls.NAME, point.name, value)
+            if point.low is not None and point.high is not None and point.kind == "output":
+                assert point.low <= value <= point.high, (cls.NAME, point.name, value)

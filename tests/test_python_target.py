@@ -13,8 +13,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-
-from tests.pytarget import compile_rules, run
+from pytarget import compile_rules, run
 
 
 @pytest.fixture

@@ -28,3 +28,27 @@ def test_readme_shows_what_the_mistake_gives(repo_root: Path) -> None:
     for d in diagnostics:
         assert f"changeover.rules:{d.span.line}:{d.span.column}: error: {d.message} [{d.code}]" in shown
     assert sorted(d.code for d in diagnostics) == ["hysteresis-order", "out-of-range"]
+
+
+def test_readme_python_example_runs(repo_root: Path, tmp_path: Path) -> None:
+    """The README's Python example runs against the compiled shipped package."""
+    import sys
+
+    from hpdsl.compiler import compile_paths
+
+    text = (repo_root / "README.md").read_text(encoding="utf-8")
+    match = re.search(r"```python\n(.*?)```", text, re.DOTALL)
+    assert match is not None, "README has no ```python example"
+    result = compile_paths([repo_root / "rules"], "python")
+    build = tmp_path / "build"
+    build.mkdir()
+    (build / "__init__.py").write_text("", encoding="utf-8")
+    (build / "rules.py").write_text(result.files["rules.py"], encoding="utf-8")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        namespace: dict[str, object] = {}
+        exec(compile(match.group(1).replace("...\n", ""), "README.md", "exec"), namespace)
+    finally:
+        sys.path.remove(str(tmp_path))
+        for name in [m for m in sys.modules if m == "build" or m.startswith("build.")]:
+            del sys.modules[name]

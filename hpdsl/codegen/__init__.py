@@ -1,1 +1,4 @@
 """Code generators: one module per target, all printing the same lowered IR (``hpdsl.ir``)."""
+
+# The targets `hpdsl compile --target` accepts.
+TARGETS = ("python",)
