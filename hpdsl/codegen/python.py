@@ -514,7 +514,9 @@ class _Printer:
             if expr.op == "or" and isinstance(expr.left, ir.Binary) and expr.left.op == "and":
                 left = f"({left})"  # clearer than relying on `and` binding tighter
             # Right operands of - / % bind tighter: a - (b - c).
-            right_level = level if expr.op in ("+", "*", "and", "or") else level + 1
+            # A right operand of the same precedence keeps its parentheses: a * (b / c) rounds
+            # differently from a * b / c, and the targets must compute exactly what was written.
+            right_level = level if expr.op in ("and", "or") else level + 1
             right = self._operand(expr.right, right_level)
             if expr.op == "or" and isinstance(expr.right, ir.Binary) and expr.right.op == "and":
                 right = f"({right})"
@@ -695,23 +697,27 @@ class _Printer:
             self.stmt(out, stmt)
 
     def wired_inputs(self, out: Emitter, reads: list[ir.ReadInput]) -> None:
-        """Wired inputs: taken as they are inside a Package (their sources checked them), else checked."""
-        out.line("if self._wired:")
+        """Wired inputs: checked when the program runs alone, taken as they are inside a Package."""
+        out.line("if not self._wired:")
         with out.indented():
-            out.line("# Wired inputs, copied by Package from outputs their source programs have checked.")
+            for stmt in reads:
+                self._read_input(out, stmt)
+        out.line("else:")
+        with out.indented():
+            out.line("# Copied by Package from outputs that their source programs have checked.")
             for stmt in reads:
                 if stmt.input not in self.used:
                     continue
                 var = self.variables[stmt.input]
                 local = self.names.locals[stmt.input]
+                attribute = f"self.{self.names.attributes[stmt.input]}"
+                if var.type.kind == "bool":
+                    out.line(f"{local} = {attribute} is True")
+                    continue
                 default = self.expr(stmt.fallback) if stmt.fallback is not None else self._safe_literal(var)
-                out.line(f"{local} = self.{self.names.attributes[stmt.input]} or {default}")
+                out.line(f"{local} = {attribute} or {default}  # `or`: None before the first copy")
             if not any(stmt.input in self.used for stmt in reads):
                 out.line("pass")
-        out.line("else:")
-        with out.indented():
-            for stmt in reads:
-                self._read_input(out, stmt)
 
     def _safe_literal(self, var: ir.Variable) -> str:
         if var.type.kind == "bool":
@@ -722,10 +728,10 @@ class _Printer:
         return "0" if var.type.kind == "int" else "0.0"
 
     def _read_input(self, out: Emitter, stmt: ir.ReadInput) -> None:
+        """Read an input into a local of its name; a faulted reading is replaced, and reported once."""
         var = self.variables[stmt.input]
         local = self.names.locals[stmt.input]
         attr = self.names.attributes[stmt.input]
-        reading = f"_{local}"
         describe = [var.type.describe()]
         if stmt.low is not None and stmt.high is not None:
             describe.append(f"range {self.constant_expr(stmt.low)} .. {self.constant_expr(stmt.high)}")
@@ -739,43 +745,45 @@ class _Printer:
             else ""
         )
         out.comment(f"input {stmt.input}: {', '.join(describe)}{where}", "#", LINE_WIDTH)
-        out.line(f"{reading} = self.{attr}")
+        out.line(f"{local} = self.{attr}")
         kind = var.type.kind
         if kind in ("real", "int"):
             low = self.expr(stmt.low) if stmt.low is not None else "-math.inf"
             high = self.expr(stmt.high) if stmt.high is not None else "math.inf"
             compare = "<=" if stmt.low is not None else "<"
             compare_high = "<=" if stmt.high is not None else "<"
-            out.line("try:")
-            with out.indented():
-                self._text(
-                    out, f"_valid = {reading} is not None and {low} {compare} {reading} {compare_high} {high}"
-                )
-            out.line("except TypeError:")
-            with out.indented():
-                out.line("_valid = False")
-            good = f"_valid and {reading} is not None"
+            faulted = f"{local} is None or not {low} {compare} {local} {compare_high} {high}"
         else:
-            type_name = "bool" if kind == "bool" else var.type.enum
-            good = f"type({reading}) is {type_name}"
-            out.line(f"_valid = {good}")
-        used = stmt.input in self.used
+            faulted = f"{local} is None or type({local}) is not {'bool' if kind == 'bool' else var.type.enum}"
         if stmt.fallback is not None:
-            if used:
-                self._text(out, f"{local} = {reading} if {good} else {self.expr(stmt.fallback)}")
+            substitute = self.expr(stmt.fallback)
         else:
             assert stmt.last_good is not None
-            last_good = f"self.{self.names.attributes[stmt.last_good]}"
-            out.line(f"if {good}:")
-            with out.indented():
-                out.line(f"{last_good} = {reading}")
-            if used:
-                out.line(f"{local} = {last_good}")
-        fault = f"self.{self.names.attributes[stmt.fault]}"
-        out.line(f"if _valid is {fault}:")
+            substitute = f"self.{self.names.attributes[stmt.last_good]}"
+        fault_flag = f"self.{self.names.attributes[stmt.fault]}"
+        numeric = kind in ("real", "int")
+        if numeric:  # a reading of the wrong type (a string) makes the comparison raise
+            out.line("try:")
+            out.level += 1
+        self._text(out, f"if {faulted}:")
         with out.indented():
-            out.line(f"{fault} = not _valid")
-            self._text(out, f"self._input_fault({_quote(stmt.input)}, _valid, {reading})")
+            self._text(out, f"{local} = self._input_faulted({_quote(stmt.input)}, {local}, {substitute})")
+        if stmt.last_good is not None:
+            out.line("else:")
+            with out.indented():
+                out.line(f"{substitute} = {local}")
+                out.line(f"if {fault_flag}:")
+                with out.indented():
+                    out.line(f"self._input_good({_quote(stmt.input)}, {local})")
+        else:
+            out.line(f"elif {fault_flag}:")
+            with out.indented():
+                out.line(f"self._input_good({_quote(stmt.input)}, {local})")
+        if numeric:
+            out.level -= 1
+            out.line("except TypeError:")
+            with out.indented():
+                self._text(out, f"{local} = self._input_faulted({_quote(stmt.input)}, {local}, {substitute})")
 
     def _text(self, out: Emitter, text: str) -> None:
         """A line of fixed text; if too long, its tail after the first `=` or `(` goes in parentheses."""
@@ -787,7 +795,11 @@ class _Printer:
             call, _, args = tail.partition("(")
             out.line(f"{head} = {call}(")
             with out.indented():
-                out.line(args[:-1])
+                if len(INDENT * out.level) + len(args) - 1 <= LINE_WIDTH:
+                    out.line(args[:-1])
+                else:  # one argument per line (these calls have no nested commas)
+                    for arg in args[:-1].split(", "):
+                        out.line(f"{arg},")
             out.line(")")
             return
         if sep and "(" not in head:
