@@ -193,13 +193,13 @@ def test_random_traces_never_raise_and_keep_outputs_in_range(shipped: ModuleType
     inputs = _field_inputs(package)
     for _ in range(data.draw(st.integers(1, 40))):
         for program, point in inputs:
-            setattr(program, point.name, _reading(point, data.draw))
+            setattr(program, point.attribute, _reading(point, data.draw))
         package.scan(data.draw(st.sampled_from([0.0, 0.5, 1.0, 60.0, 900.0, 86400.0, -1.0, math.nan])))
         for program in package.programs():
             for point in program.POINTS:
                 if point.kind == "input":
                     continue
-                value = getattr(program, point.name)
+                value = getattr(program, point.attribute)
                 if isinstance(value, float):
                     assert math.isfinite(value), (program.NAME, point.name, value)
                 if point.low is not None and point.high is not None and point.kind == "output":
@@ -229,12 +229,12 @@ def test_every_program_alone_survives_random_inputs(shipped: ModuleType, data: A
             value = _reading(point, data.draw)
             if point.type in enums and data.draw(st.integers(0, 9)) != 0:
                 value = data.draw(st.sampled_from(list(enums[point.type])))
-            setattr(program, point.name, value)
+            setattr(program, point.attribute, value)
         program.scan(data.draw(st.sampled_from([0.0, 1.0, 60.0, 3600.0, math.inf])))
         for point in cls.POINTS:
             if point.kind == "input":
                 continue
-            value = getattr(program, point.name)
+            value = getattr(program, point.attribute)
             if isinstance(value, float):
                 assert math.isfinite(value), (cls.NAME, point.name, value)
             if point.type in enums:

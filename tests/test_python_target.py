@@ -612,3 +612,67 @@ def test_package_runs_programs_in_wiring_order(compile_: Any) -> None:
     consumer = module.Consumer()
     consumer.scan(1.0)  # standalone, its wired input unset: a fault, not an exception
     assert consumer.active_alarms() == ["value_sensor_fault"]
+
+
+def test_names_python_reserves_are_renamed(compile_: Any) -> None:
+    module = compile_(
+        """
+        program Names
+            input dt: s range 0 s .. 100 s
+            input lambda: bool
+            input min: real range 0 .. 10
+            output max: real
+            output scan: bool
+            rule r
+                max = min + dt / 1 s
+                scan = lambda
+            end
+        end
+        """
+    )
+    program = module.Names()
+    program.dt, program.lambda_, program.min = 5.0, True, 2.0
+    program.scan(1.0)
+    assert program.max == pytest.approx(7.0)
+    assert program.scan_ is True  # `scan` is the method
+    attributes = {point.name: point.attribute for point in module.Names.POINTS}
+    assert attributes == {"dt": "dt", "lambda": "lambda_", "min": "min", "max": "max", "scan": "scan_"}
+
+
+def test_during_actions_and_a_daily_counter(compile_: Any) -> None:
+    module = compile_(
+        """
+        program Pump
+            input demand: bool
+            output pump: bool
+            var running_scans: int = 0
+            counter starts_today of pump per day
+            machine control
+                initial state Off
+                    entry
+                        pump = false
+                    end
+                    when demand -> On
+                end
+                state On
+                    entry
+                        pump = true
+                    end
+                    during
+                        running_scans = running_scans + 1
+                    end
+                    when not demand -> Off
+                end
+            end
+        end
+        """
+    )
+    program = module.Pump(start=datetime.datetime(2024, 1, 1, 23, 57))
+    run(program, 60, dt=60, demand=True)
+    assert program.pump is True and program.running_scans == 1  # during runs in the entry scan
+    run(program, 60, dt=60)
+    assert program.running_scans == 2 and program.starts_today == 1
+    run(program, 60, dt=60, demand=False)  # 00:00: a new day
+    assert program.pump is False and program.starts_today == 0
+    run(program, 60, dt=60, demand=True)
+    assert program.starts_today == 1

@@ -83,9 +83,10 @@ _PROGRAM_ATTRIBUTES = frozenset(
 )
 
 
-def python_name(name: str, taken: frozenset[str] = frozenset()) -> str:
-    """A rules name as a Python identifier: unchanged unless Python reserves it."""
-    if keyword.iskeyword(name) or keyword.issoftkeyword(name) or name in taken or hasattr(builtins, name):
+def python_name(name: str, taken: frozenset[str] = frozenset(), *, shadow_builtins: bool = False) -> str:
+    """A rules name as a Python identifier: unchanged unless Python reserves it or it is taken."""
+    reserved = keyword.iskeyword(name) or keyword.issoftkeyword(name) or name in taken
+    if reserved or (not shadow_builtins and hasattr(builtins, name)):
         return f"{name}_"
     return name
 
@@ -299,7 +300,9 @@ class PythonGenerator:
             | {p.name for p in self.package.programs}
         )
         locals_ = {v.name: python_name(v.name, taken) for v in program.variables if v.role == "input"}
-        attributes = {v.name: python_name(v.name, _PROGRAM_ATTRIBUTES) for v in program.variables}
+        attributes = {
+            v.name: python_name(v.name, _PROGRAM_ATTRIBUTES, shadow_builtins=True) for v in program.variables
+        }
         return _Names(locals_, attributes, self.globals, self.functions)
 
     def _program(self, program: ir.Program) -> dict[str, object]:
@@ -355,7 +358,7 @@ class PythonGenerator:
             for v in program.variables
             if v.public and v.role != "constant" and (v.point or v.role in ("input", "output", "parameter"))
         ]
-        alarms = [self._alarm_info(a) for a in program.alarms]
+        alarms = [self._alarm_info(a, names) for a in program.alarms]
         events = [self._event_info(e) for e in program.events]
         return {
             "name": program.name,
@@ -384,6 +387,7 @@ class PythonGenerator:
         cites = "(" + "".join(f"{_quote(c)}, " for c in var.cites) + ")"
         return [
             _quote(var.name),
+            _quote(printer.names.attributes[var.name]),
             _quote(kind),
             _quote(type_name or ""),
             _quote(var.type.unit),
@@ -395,12 +399,15 @@ class PythonGenerator:
             source,
         ]
 
-    def _alarm_info(self, alarm: ir.Alarm) -> list[str]:
+    def _alarm_info(self, alarm: ir.Alarm, names: _Names) -> list[str]:
         source = _quote(alarm.origin.describe() if alarm.origin is not None and self.source_comments else "")
         cites = "(" + "".join(f"{_quote(c)}, " for c in alarm.cites) + ")"
         sensor = _quote(alarm.sensor) if alarm.sensor else "None"
+        # The attribute that is true while the alarm is active.
+        attribute = f"_{alarm.sensor}_faulted" if alarm.sensor else alarm.name
         return [
             _quote(alarm.name),
+            _quote(names.attributes[attribute]),
             _quote(alarm.severity),
             str(alarm.latching),
             _field(_first_sentence(alarm.doc)),
