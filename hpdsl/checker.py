@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import gc
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -2042,35 +2042,41 @@ class Checker:
 
     def _const(self, expr: n.Expr, ctx: _Context) -> Const | None:
         """The value of an expression known before the first scan (parameters at their defaults)."""
-        scope = ctx.scope
+        return evaluate_in_scope(expr, ctx.scope, self.enum_members.__contains__, ("const", "parameter"))
 
-        def resolve(name: str) -> Const | None:
-            if "." in name:
-                owner, member = name.split(".", 1)
-                symbol = scope.lookup(owner)
-                if symbol is not None and symbol.kind == "enum":
-                    return Const(member)
-                return None
-            symbol = scope.lookup(name)
-            if symbol is None:
-                return Const(name) if name in self.enum_members else None
-            decl = symbol.node
-            if (
-                symbol.kind in ("const", "parameter")
-                and isinstance(decl, n.Declaration)
-                and decl.initial is not None
-            ):
-                if any(decl.initial is e for e in _stack):
-                    return None  # a constant defined through itself
-                _stack.append(decl.initial)
-                try:
-                    return consteval.evaluate(decl.initial, resolve)
-                finally:
-                    _stack.pop()
+
+def evaluate_in_scope(
+    expr: n.Expr, scope: Scope, is_member: Callable[[str], bool], kinds: tuple[str, ...]
+) -> Const | None:
+    """A constant expression's value, reading the declarations of `kinds` (const, parameter) in scope.
+
+    A name no declaration has is an enumeration member when `is_member` says so; a constant
+    defined through itself has no value.
+    """
+    stack: list[n.Expr] = []
+
+    def resolve(name: str) -> Const | None:
+        if "." in name:
+            owner, member = name.split(".", 1)
+            symbol = scope.lookup(owner)
+            if symbol is not None and symbol.kind == "enum":
+                return Const(member)
             return None
+        symbol = scope.lookup(name)
+        if symbol is None:
+            return Const(name) if is_member(name) else None
+        decl = symbol.node
+        if symbol.kind in kinds and isinstance(decl, n.Declaration) and decl.initial is not None:
+            if any(decl.initial is e for e in stack):
+                return None  # a constant defined through itself
+            stack.append(decl.initial)
+            try:
+                return consteval.evaluate(decl.initial, resolve)
+            finally:
+                stack.pop()
+        return None
 
-        _stack: list[n.Expr] = []
-        return consteval.evaluate(expr, resolve)
+    return consteval.evaluate(expr, resolve)
 
 
 # ---------------------------------------------------------------------------- module helpers

@@ -73,25 +73,32 @@ def _check_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_check(args: argparse.Namespace) -> int:
-    from hpdsl import diagnostics, render
+    from hpdsl import diagnostics
     from hpdsl.package import check_paths
 
     result = check_paths(args.paths)
     found = result.diagnostics
     if args.strict:
         found = diagnostics.promote_warnings(found)
-    if args.format == "json":
-        output = render.render_json(found)
-    elif args.format == "github":
-        output = render.render_github(found)
-    elif args.format == "sarif":
+    _write(sys.stdout, _render(found, result.sources, args.format, _use_color(args.color, sys.stdout)))
+    return EXIT_ERRORS if any(d.is_error for d in found) else EXIT_OK
+
+
+def _render(
+    found: list[diagnostics_.Diagnostic], sources: dict[str, SourceFile], format_: str, color: bool
+) -> str:
+    """The diagnostics in one of FORMATS."""
+    from hpdsl import render
+
+    if format_ == "json":
+        return render.render_json(found)
+    if format_ == "github":
+        return render.render_github(found)
+    if format_ == "sarif":
         import hpdsl
 
-        output = render.render_sarif(found, tool_version=hpdsl.__version__)
-    else:
-        output = render.render_text(found, result.sources, color=_use_color(args.color, sys.stdout))
-    _write(sys.stdout, output)
-    return EXIT_ERRORS if any(d.is_error for d in found) else EXIT_OK
+        return render.render_sarif(found, tool_version=hpdsl.__version__)
+    return render.render_text(found, sources, color=color)
 
 
 def _use_color(choice: str, stream: TextIO) -> bool:
@@ -190,19 +197,9 @@ def _foreign(path: Path) -> bool:
 def _print_diagnostics(
     found: list[diagnostics_.Diagnostic], sources: dict[str, SourceFile], args: argparse.Namespace
 ) -> None:
-    from hpdsl import render
-
-    if args.format == "json":
-        output = render.render_json(found)
-    elif args.format == "github":
-        output = render.render_github(found)
-    elif args.format == "sarif":
-        import hpdsl
-
-        output = render.render_sarif(found, tool_version=hpdsl.__version__)
-    else:
-        output = render.render_text(found, sources, color=_use_color("auto", sys.stderr))
-    _write(sys.stderr if args.format == "text" else sys.stdout, output)
+    """Compile's diagnostics: text on stderr (stdout is for what was written), other formats on stdout."""
+    stream = sys.stderr if args.format == "text" else sys.stdout
+    _write(stream, _render(found, sources, args.format, _use_color("auto", stream)))
 
 
 # --- The command table -------------------------------------------------------------------

@@ -33,9 +33,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from hpdsl import consteval, ir, messages, units
+from hpdsl import ir, messages, units
 from hpdsl import nodes as n
-from hpdsl.checker import DAY_ALIASES, DAYS, TIME_IN_STATE, CheckedPackage, Scope, Symbol
+from hpdsl.checker import DAY_ALIASES, DAYS, TIME_IN_STATE, CheckedPackage, Scope, Symbol, evaluate_in_scope
 from hpdsl.consteval import Const
 from hpdsl.diagnostics import Diagnostic
 from hpdsl.source import Span
@@ -446,30 +446,8 @@ def _camel(name: str) -> str:
 
 def _evaluate_fixed(expr: n.Expr, scope: Scope, checked: CheckedPackage) -> Const | None:
     """A constant expression's value when it reads no parameter (directly or through a const)."""
-    stack: list[n.Expr] = []
-
-    def resolve(name: str) -> Const | None:
-        if "." in name:
-            owner, member = name.split(".", 1)
-            symbol = scope.lookup(owner)
-            if symbol is not None and symbol.kind == "enum":
-                return Const(member)
-            return None
-        symbol = scope.lookup(name)
-        if symbol is None:
-            return Const(name)  # an enumeration member: the checker resolved it
-        decl = symbol.node
-        if symbol.kind == "const" and isinstance(decl, n.Declaration) and decl.initial is not None:
-            if any(decl.initial is e for e in stack):
-                return None
-            stack.append(decl.initial)
-            try:
-                return consteval.evaluate(decl.initial, resolve)
-            finally:
-                stack.pop()
-        return None
-
-    return consteval.evaluate(expr, resolve)
+    # The checker accepted the expression, so a name with no declaration is a member.
+    return evaluate_in_scope(expr, scope, lambda _: True, ("const",))
 
 
 def _const_literal(value: Const, target: Type, vt: ir.ValueType) -> ir.Literal_:

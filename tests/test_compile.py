@@ -196,14 +196,22 @@ def test_random_traces_never_raise_and_keep_outputs_in_range(shipped: ModuleType
             setattr(program, point.attribute, _reading(point, data.draw))
         package.scan(data.draw(st.sampled_from([0.0, 0.5, 1.0, 60.0, 900.0, 86400.0, -1.0, math.nan])))
         for program in package.programs():
-            for point in program.POINTS:
-                if point.kind == "input":
-                    continue
-                value = getattr(program, point.attribute)
-                if isinstance(value, float):
-                    assert math.isfinite(value), (program.NAME, point.name, value)
-                if point.low is not None and point.high is not None and point.kind == "output":
-                    assert point.low <= value <= point.high, (program.NAME, point.name, value)
+            assert_points_valid(program, _enum_classes(shipped))
+
+
+def assert_points_valid(program: Any, enums: dict[str, Any]) -> None:
+    """Every value a program shows is finite, of its enumeration, and within its declared range."""
+    for point in program.POINTS:
+        if point.kind == "input":
+            continue
+        value = getattr(program, point.attribute)
+        where = (program.NAME, point.name, value)
+        if isinstance(value, float):
+            assert math.isfinite(value), where
+        if point.type in enums:
+            assert isinstance(value, enums[point.type]), where
+        if point.low is not None and point.high is not None and point.kind == "output":
+            assert point.low <= value <= point.high, where
 
 
 def _enum_classes(module: ModuleType) -> dict[str, Any]:
@@ -231,13 +239,4 @@ def test_every_program_alone_survives_random_inputs(shipped: ModuleType, data: A
                 value = data.draw(st.sampled_from(list(enums[point.type])))
             setattr(program, point.attribute, value)
         program.scan(data.draw(st.sampled_from([0.0, 1.0, 60.0, 3600.0, math.inf])))
-        for point in cls.POINTS:
-            if point.kind == "input":
-                continue
-            value = getattr(program, point.attribute)
-            if isinstance(value, float):
-                assert math.isfinite(value), (cls.NAME, point.name, value)
-            if point.type in enums:
-                assert isinstance(value, enums[point.type]), (cls.NAME, point.name, value)
-            if point.low is not None and point.high is not None and point.kind == "output":
-                assert point.low <= value <= point.high, (cls.NAME, point.name, value)
+        assert_points_valid(program, enums)
