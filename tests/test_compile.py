@@ -240,3 +240,10 @@ def test_every_program_alone_survives_random_inputs(shipped: ModuleType, data: A
             setattr(program, point.attribute, value)
         program.scan(data.draw(st.sampled_from([0.0, 1.0, 60.0, 3600.0, math.inf])))
         assert_points_valid(program, enums)
+
+
+def test_source_comments_can_be_left_out_for_golden_files(repo_root: Path, shipped_text: str) -> None:
+    plain = compile_paths([repo_root / "rules"], "python", source_comments=False).files["rules.py"]
+    assert "rules/defrost.rules" in shipped_text
+    assert ".rules:" not in plain and "# line " not in plain
+    assert "    rules/defrost.rules\n" in plain  # the header still names the sources
