@@ -765,7 +765,12 @@ class _ProgramLowering:
         var = self.variables[target]
         low, high = var.low, var.high
         numeric = var.type.kind in ("int", "real")
-        if numeric and low is not None and high is not None and not _provably_within(value, low, high):
+        if (
+            numeric
+            and low is not None
+            and high is not None
+            and not _provably_within(value, low, high, self.variables)
+        ):
             value = ir.Call(var.type, "clamp", (value, low, high))
         stmts: list[ir.Stmt] = [_assign(target, value, origin)]
         guard = self.min_times.get(target)
@@ -1489,12 +1494,15 @@ def _safe_default(
     return ir.Call(vt, "clamp", (zero, low, high))
 
 
-def _provably_within(value: ir.Expr, low: ir.Expr, high: ir.Expr) -> bool:
-    if isinstance(value, ir.Literal_) and isinstance(low, ir.Literal_) and isinstance(high, ir.Literal_):
-        return float(low.value) <= float(value.value) <= float(high.value)
-    if isinstance(value, ir.Call) and value.function == "clamp":
-        return value.args[1] == low and value.args[2] == high
-    return False
+def _provably_within(value: ir.Expr, low: ir.Expr, high: ir.Expr, variables: dict[str, ir.Variable]) -> bool:
+    """True when `value` cannot leave `low .. high`, so an assignment needs no limiting."""
+    if isinstance(value, ir.Call) and value.function == "clamp" and value.args[1:] == (low, high):
+        return True
+    bounds = _interval(low, variables), _interval(high, variables)
+    within = _interval(value, variables)
+    if within is None or bounds[0] is None or bounds[1] is None:
+        return False
+    return bounds[0][1] <= within[0] and within[1] <= bounds[1][0]
 
 
 def _provably_nonzero(expr: ir.Expr, variables: dict[str, ir.Variable]) -> bool:
@@ -1509,7 +1517,10 @@ def _interval(expr: ir.Expr, variables: dict[str, ir.Variable]) -> tuple[float, 
         return float(expr.value), float(expr.value)
     if isinstance(expr, ir.Ref):
         var = variables.get(expr.name)
-        if var is not None and var.role in ("parameter", "constant"):
+        # Parameters are checked against their ranges at construction; inputs are read within
+        # theirs (a faulted reading is replaced by an in-range value); ranged outputs and vars
+        # are held within theirs.
+        if var is not None and var.role in ("parameter", "constant", "input", "output", "local"):
             if isinstance(var.low, ir.Literal_) and isinstance(var.high, ir.Literal_):
                 return float(var.low.value), float(var.high.value)
             if var.role == "constant" and var.initial is not None:

@@ -568,7 +568,19 @@ class _Printer:
             self._block(out, stmt)
         elif isinstance(stmt, ir.Assign):
             target = f"self.{self.names.attributes[stmt.target]}"
-            self._line(out, f"{target} = ", stmt.value, "", stmt.origin)
+            value = stmt.value
+            if isinstance(value, ir.Call) and value.function == "clamp":
+                # Held within the range by statements rather than a call: a scan does this often.
+                low, high = (self.expr(bound) for bound in value.args[1:])
+                self._line(out, f"{target} = ", value.args[0], "", stmt.origin)
+                out.line(f"if not {target} >= {low}:  # below the range, or not a number")
+                with out.indented():
+                    out.line(f"{target} = {low}")
+                out.line(f"elif {target} > {high}:")
+                with out.indented():
+                    out.line(f"{target} = {high}")
+                return
+            self._line(out, f"{target} = ", value, "", stmt.origin)
         elif isinstance(stmt, ir.If):
             stmt = _collapse_last_branch(stmt)
             for k, branch in enumerate(stmt.branches):
