@@ -247,3 +247,20 @@ def test_source_comments_can_be_left_out_for_golden_files(repo_root: Path, shipp
     assert "rules/defrost.rules" in shipped_text
     assert ".rules:" not in plain and "# line " not in plain
     assert "    rules/defrost.rules\n" in plain  # the header still names the sources
+
+
+GOLDEN = Path(__file__).resolve().parent / "data" / "golden"
+
+
+@pytest.mark.parametrize("case", sorted(p.name for p in GOLDEN.iterdir() if p.is_dir()))
+def test_golden_python(case: str) -> None:
+    """A small representative program compiles to exactly the reviewed file.
+
+    After a deliberate change to the generator, regenerate with
+    `hpdsl compile tests/data/golden/CASE --target python --no-source-comments -o tests/data/golden/CASE`
+    and review the diff.
+    """
+    folder = GOLDEN / case
+    result = compile_paths([folder], "python", case, source_comments=False)
+    assert result.ok, [str(d) for d in result.diagnostics]
+    assert result.files[f"{case}.py"] == (folder / f"{case}.py").read_text(encoding="utf-8")

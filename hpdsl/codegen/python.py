@@ -147,6 +147,7 @@ class PythonGenerator:
             functions=[self._table(t) for t in self.tables.values()]
             + [self._curve(c) for c in self.curves.values()],
             programs=[self._program(p) for p in self.package.programs],
+            functions_have_rows=bool(self.tables),
             package_class=self._package_class(),
         )
 
@@ -511,6 +512,11 @@ class _Printer:
         if isinstance(expr, ir.ScanTime):
             return "dt", _PRECEDENCE["atom"]
         if isinstance(expr, ir.Unary):
+            operand = expr.operand
+            if expr.op == "not" and isinstance(operand, ir.Compare) and operand.op in ("==", "!="):
+                negated: ir.CompareOp = "!=" if operand.op == "==" else "=="
+                # `a is not b` reads better than `not a is b`
+                return self._expr(ir.Compare(operand.type, negated, operand.left, operand.right))
             if expr.op == "not":
                 return f"not {self._operand(expr.operand, _PRECEDENCE['not'])}", _PRECEDENCE["not"]
             return f"-{self._operand(expr.operand, _PRECEDENCE['unary'])}", _PRECEDENCE["unary"]
