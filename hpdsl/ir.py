@@ -17,6 +17,7 @@ Nodes are frozen dataclasses: lowering builds a new tree, nothing mutates one.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -142,12 +143,13 @@ class Compare(Expr):
     right: Expr
 
 
-Function = Literal["min", "max", "abs", "clamp", "floor"]
+Function = Literal["min", "max", "abs", "clamp", "floor", "to_real"]
 
 
 @dataclass(frozen=True)
 class Call(Expr):
-    """A pure built-in: min, max (two or more arguments), abs, clamp(x, low, high), floor (to int)."""
+    """A pure built-in: min, max (two or more arguments), abs, clamp(x, low, high), floor (to int),
+    to_real (an int as a real, where a target's types must say so)."""
 
     function: Function
     args: tuple[Expr, ...]
@@ -425,3 +427,59 @@ TODAY_SCAN_TIME = "_scan_time_today"  # the part of this scan's time after the l
 SECONDS_PER_DAY = 86400.0
 # `time_since(c)` reads this while `c` has never been true: "a very long time ago".
 TIME_SINCE_NEVER = 1.0e9
+
+
+# ------------------------------------------------------------------------------ walking
+
+
+def walk_exprs(stmts: Iterable[Stmt]) -> Iterator[Expr]:
+    """Every expression in statements, nested ones included (iteratively: no recursion limit)."""
+    stack_s: list[Stmt] = list(stmts)
+    stack_e: list[Expr] = []
+    while stack_s or stack_e:
+        if stack_e:
+            expr = stack_e.pop()
+            yield expr
+            stack_e.extend(_children(expr))
+            continue
+        stmt = stack_s.pop()
+        if isinstance(stmt, Assign):
+            stack_e.append(stmt.value)
+        elif isinstance(stmt, If):
+            for branch in stmt.branches:
+                stack_e.append(branch.condition)
+                stack_s.extend(branch.body)
+            stack_s.extend(stmt.else_body)
+        elif isinstance(stmt, (Log, AlarmChange)):
+            pairs = stmt.fields if isinstance(stmt, Log) else stmt.values
+            stack_e.extend(value for _, value in pairs)
+        elif isinstance(stmt, Block):
+            stack_s.extend(stmt.body)
+        elif isinstance(stmt, ReadInput):
+            stack_e.extend(e for e in (stmt.low, stmt.high, stmt.fallback) if e is not None)
+
+
+def walk_stmts(stmts: Iterable[Stmt]) -> Iterator[Stmt]:
+    """Every statement, nested ones included."""
+    stack = list(stmts)
+    while stack:
+        stmt = stack.pop()
+        yield stmt
+        if isinstance(stmt, If):
+            for branch in stmt.branches:
+                stack.extend(branch.body)
+            stack.extend(stmt.else_body)
+        elif isinstance(stmt, Block):
+            stack.extend(stmt.body)
+
+
+def _children(expr: Expr) -> tuple[Expr, ...]:
+    if isinstance(expr, Unary):
+        return (expr.operand,)
+    if isinstance(expr, (Binary, Compare, SafeDivide)):
+        return (expr.left, expr.right)
+    if isinstance(expr, Call):
+        return expr.args
+    if isinstance(expr, (Lookup, Interpolate)):
+        return (expr.key,)
+    return ()

@@ -142,69 +142,16 @@ def _value_type_of_unit(unit: units.Unit) -> ir.ValueType:
     return ir.REAL if unit == units.NUMBER else ir.quantity(unit.symbol)
 
 
-def walk_exprs(stmts: Iterable[ir.Stmt]) -> Iterator[ir.Expr]:
-    """Every expression in statements, nested ones included (iteratively: no recursion limit)."""
-    stack_s: list[ir.Stmt] = list(stmts)
-    stack_e: list[ir.Expr] = []
-    while stack_s or stack_e:
-        if stack_e:
-            expr = stack_e.pop()
-            yield expr
-            stack_e.extend(_children(expr))
-            continue
-        stmt = stack_s.pop()
-        if isinstance(stmt, ir.Assign):
-            stack_e.append(stmt.value)
-        elif isinstance(stmt, ir.If):
-            for branch in stmt.branches:
-                stack_e.append(branch.condition)
-                stack_s.extend(branch.body)
-            stack_s.extend(stmt.else_body)
-        elif isinstance(stmt, (ir.Log, ir.AlarmChange)):
-            pairs = stmt.fields if isinstance(stmt, ir.Log) else stmt.values
-            stack_e.extend(value for _, value in pairs)
-        elif isinstance(stmt, ir.Block):
-            stack_s.extend(stmt.body)
-        elif isinstance(stmt, ir.ReadInput):
-            stack_e.extend(e for e in (stmt.low, stmt.high, stmt.fallback) if e is not None)
-
-
-def walk_stmts(stmts: Iterable[ir.Stmt]) -> Iterator[ir.Stmt]:
-    """Every statement, nested ones included."""
-    stack = list(stmts)
-    while stack:
-        stmt = stack.pop()
-        yield stmt
-        if isinstance(stmt, ir.If):
-            for branch in stmt.branches:
-                stack.extend(branch.body)
-            stack.extend(stmt.else_body)
-        elif isinstance(stmt, ir.Block):
-            stack.extend(stmt.body)
-
-
-def _children(expr: ir.Expr) -> tuple[ir.Expr, ...]:
-    if isinstance(expr, ir.Unary):
-        return (expr.operand,)
-    if isinstance(expr, (ir.Binary, ir.Compare, ir.SafeDivide)):
-        return (expr.left, expr.right)
-    if isinstance(expr, ir.Call):
-        return expr.args
-    if isinstance(expr, (ir.Lookup, ir.Interpolate)):
-        return (expr.key,)
-    return ()
-
-
 def _reads(stmts: Iterable[ir.Stmt]) -> set[str]:
-    names = {e.name for e in walk_exprs(stmts) if isinstance(e, ir.Ref)}
-    for stmt in walk_stmts(stmts):
+    names = {e.name for e in ir.walk_exprs(stmts) if isinstance(e, ir.Ref)}
+    for stmt in ir.walk_stmts(stmts):
         if isinstance(stmt, ir.ReadInput) and stmt.last_good:
             names.add(stmt.last_good)
     return names
 
 
 def _writes(stmts: Iterable[ir.Stmt]) -> set[str]:
-    return {s.target for s in walk_stmts(stmts) if isinstance(s, ir.Assign)}
+    return {s.target for s in ir.walk_stmts(stmts) if isinstance(s, ir.Assign)}
 
 
 # ------------------------------------------------------------------------------ the package
@@ -1467,7 +1414,7 @@ def _to_real(expr: ir.Expr) -> ir.Expr:
         return expr
     if isinstance(expr, ir.Literal_):
         return _literal(float(expr.value), ir.REAL)
-    return ir.Call(ir.REAL, "to_real", (expr,))  # type: ignore[arg-type]
+    return ir.Call(ir.REAL, "to_real", (expr,))
 
 
 def _max_expr(a: ir.Expr, b: ir.Expr) -> ir.Expr:
@@ -1539,7 +1486,7 @@ def _interval(expr: ir.Expr, variables: dict[str, ir.Variable]) -> tuple[float, 
             return left[0] - right[1], left[1] - right[0]
         products = [a * b for a in left for b in right]
         return min(products), max(products)
-    if isinstance(expr, ir.Call) and expr.function == "to_real":  # type: ignore[comparison-overlap]
+    if isinstance(expr, ir.Call) and expr.function == "to_real":
         return _interval(expr.args[0], variables)
     return None
 

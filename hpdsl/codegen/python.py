@@ -20,7 +20,6 @@ from dataclasses import dataclass
 
 from hpdsl import ir
 from hpdsl.codegen.emitter import Emitter
-from hpdsl.lower import walk_exprs
 
 LINE_WIDTH = 110
 INDENT = "    "
@@ -478,7 +477,7 @@ class _Printer:
         self.names = names
         self.program = program
         self.variables = {v.name: v for v in program.variables}
-        self.used = {e.name for e in walk_exprs(program.scan) if isinstance(e, ir.Ref)}
+        self.used = {e.name for e in ir.walk_exprs(program.scan) if isinstance(e, ir.Ref)}
 
     # ------------------------------------------------------------------ expressions
     def expr(self, expr: ir.Expr) -> str:
@@ -550,7 +549,7 @@ class _Printer:
             return f"{left} {compare} {right}", level
         if isinstance(expr, ir.Call):
             args = [self._expr(a)[0] for a in expr.args]
-            if expr.function == "to_real":  # type: ignore[comparison-overlap]
+            if expr.function == "to_real":
                 return self._expr(expr.args[0])
             if expr.function == "clamp":
                 return f"_clamp({', '.join(args)})", _PRECEDENCE["atom"]
@@ -691,7 +690,7 @@ class _Printer:
                     lines.extend(INDENT + line for line in inner)
                     lines.append(")")
             return lines
-        if isinstance(expr, ir.Call) and expr.function != "to_real":  # type: ignore[comparison-overlap]
+        if isinstance(expr, ir.Call) and expr.function != "to_real":
             name = {"clamp": "_clamp", "floor": "math.floor"}.get(expr.function, expr.function)
             lines = [f"{name}("]
             for arg in expr.args:
