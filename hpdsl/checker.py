@@ -105,6 +105,7 @@ class CheckedPackage:
     citations: dict[str, list[Span]]
     expr_types: dict[int, Type] = field(default_factory=dict)
     resolved: dict[int, Symbol] = field(default_factory=dict)
+    ref_types: dict[int, Type] = field(default_factory=dict)  # id(TypeRef) -> the type it names
 
 
 @dataclass(frozen=True)
@@ -201,6 +202,7 @@ class Checker:
             self.citations,
             self.expr_types,
             self.resolved,
+            self.ref_types,
         )
 
     # ================================================================== driver
@@ -2126,26 +2128,8 @@ _CALL_EXAMPLES = {
 
 
 def _names_in(expr: n.Expr) -> list[str]:
-    """Every plain name an expression reads, without recursion."""
-    names: list[str] = []
-    stack: list[n.Expr] = [expr]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, n.Name):
-            names.append(node.name)
-        elif isinstance(node, n.Paren):
-            stack.append(node.inner)
-        elif isinstance(node, n.Unary):
-            stack.append(node.operand)
-        elif isinstance(node, (n.Binary, n.Compare)):
-            stack.extend((node.left, node.right))
-        elif isinstance(node, n.HeldFor):
-            stack.extend((node.condition, node.duration))
-        elif isinstance(node, n.Call):
-            stack.extend(node.args)
-        elif isinstance(node, n.Member):
-            stack.append(node.owner)
-    return names
+    """Every plain name an expression reads."""
+    return [node.name for node in n.names_read(expr)]
 
 
 def _functions_first(item: n.Item) -> int:

@@ -169,6 +169,7 @@ class _PackageLowering:
         self.curves: dict[str, ir.Curve] = {}
         # (program or None, name as written) -> IR name, for tables and curves
         self.function_names: dict[tuple[str | None, str], str] = {}
+        self.function_owners: dict[str, str | None] = {}  # IR name -> program, None for the package
 
     def origin(self, span: Span, meta: n.Meta | None = None) -> ir.Origin:
         cites = tuple(c.text for c in meta.cites) if meta is not None else ()
@@ -193,28 +194,25 @@ class _PackageLowering:
         ordered, wires = _order_programs(lowered)
         requirements = tuple((rid, req.summary) for rid, req in sorted(self.checked.requirements.items()))
         sources = tuple(sorted(self.file_names.get(m.file, m.file) for m in modules))
-        package_tables = tuple(t for key, t in self._tables_by_owner() if key is None)
-        package_curves = tuple(c for key, c in self._curves_by_owner() if key is None)
         return ir.Package(
             name=self.name,
             sources=sources,
             enums=tuple(self.enums.values()),
             constants=tuple(c for c in constants if c is not None),
-            tables=package_tables,
-            curves=package_curves,
+            tables=self.tables_of(None),
+            curves=self.curves_of(None),
             programs=tuple(ordered),
             wires=wires,
             requirements=requirements,
         )
 
-    # The tables and curves of a program are kept in the program; these list all with owner.
-    def _tables_by_owner(self) -> list[tuple[str | None, ir.Table]]:
-        owners = {ir_name: owner for (owner, _), ir_name in self.function_names.items()}
-        return [(owners[t.name], t) for t in self.tables.values()]
+    def tables_of(self, owner: str | None) -> tuple[ir.Table, ...]:
+        """The tables a program declares (None: the package's own)."""
+        return tuple(t for t in self.tables.values() if self.function_owners[t.name] == owner)
 
-    def _curves_by_owner(self) -> list[tuple[str | None, ir.Curve]]:
-        owners = {ir_name: owner for (owner, _), ir_name in self.function_names.items()}
-        return [(owners[c.name], c) for c in self.curves.values()]
+    def curves_of(self, owner: str | None) -> tuple[ir.Curve, ...]:
+        """The curves a program declares (None: the package's own)."""
+        return tuple(c for c in self.curves.values() if self.function_owners[c.name] == owner)
 
     def _declare_enums(self, items: list[n.Item], programs: list[n.Program]) -> None:
         for item in items:
@@ -247,6 +245,7 @@ class _PackageLowering:
         for item in items:
             if isinstance(item, (n.Table, n.Curve)):
                 self.function_names[None, item.name.text] = item.name.text
+                self.function_owners[item.name.text] = None
                 taken.add(item.name.text)
         for program in programs:
             for item in program.items:
@@ -255,6 +254,7 @@ class _PackageLowering:
                     ir_name = plain if plain not in taken else f"{program.name.text}_{plain}"
                     taken.add(ir_name)
                     self.function_names[program.name.text, plain] = ir_name
+                    self.function_owners[ir_name] = program.name.text
 
     def value_type(self, type_: Type, program: str | None = None) -> ir.ValueType:
         if isinstance(type_, BoolType):
@@ -309,7 +309,7 @@ class _PackageLowering:
     def _lower_function(self, item: n.Table | n.Curve, program: str | None, scope: Scope) -> None:
         ir_name = self.function_names[program, item.name.text]
         key_symbol = scope.lookup(item.name.text)
-        key_type = self._resolve_key_type(item.key)
+        key_type = self.written_type(item.key.type)
         origin = self.origin(item.span, item.meta)
         doc, cites = item.meta.doc or "", tuple(c.text for c in item.meta.cites)
         key_vt = self.value_type(key_type, program)
@@ -373,18 +373,9 @@ class _PackageLowering:
             ir_name, item.key.name.text, key_vt, columns, tuple(rows), doc, cites, origin
         )
 
-    def _resolve_key_type(self, key: n.KeyParam) -> Type:
-        # The checker resolved the key's type into the key symbol of the function's own scope;
-        # it is not kept, so resolve the written type again (a unit or a built-in type).
-        from hpdsl.types import BUILTIN_TYPES
-
-        text = key.type.text
-        if text in BUILTIN_TYPES:
-            return BUILTIN_TYPES[text]
-        unit = units.lookup(text)
-        if unit is None:
-            raise AssertionError(f"key type {text} did not check")
-        return QuantityType(unit)
+    def written_type(self, ref: n.TypeRef) -> Type:
+        """The type a type reference names, as the checker resolved it."""
+        return self.checked.ref_types[id(ref)]
 
 
 def _camel(name: str) -> str:
@@ -481,8 +472,6 @@ class _ProgramLowering:
             )
         if self.min_times:
             scan.append(self._min_time_commit())
-        owner_tables = {t.name for owner, t in self.package._tables_by_owner() if owner == self.name}
-        owner_curves = {c.name for owner, c in self.package._curves_by_owner() if owner == self.name}
         return ir.Program(
             name=self.name,
             doc=program.meta.doc or "",
@@ -491,8 +480,8 @@ class _ProgramLowering:
             variables=tuple(self._variable_order()),
             alarms=tuple(self.alarms),
             events=tuple(self.events),
-            tables=tuple(t for t in self.package.tables.values() if t.name in owner_tables),
-            curves=tuple(c for c in self.package.curves.values() if c.name in owner_curves),
+            tables=self.package.tables_of(self.name),
+            curves=self.package.curves_of(self.name),
             scan=tuple(scan),
             uses_calendar=self.uses_calendar,
         )
@@ -584,7 +573,7 @@ class _ProgramLowering:
     def _event(self, item: n.EventDecl) -> ir.Event:
         fields = []
         for f in item.fields:
-            type_ = self._field_type(f.type)
+            type_ = self.package.written_type(f.type)
             fields.append(ir.EventField(f.name.text, self.package.value_type(type_, self.name), f.doc or ""))
         return ir.Event(
             item.name.text,
@@ -593,18 +582,6 @@ class _ProgramLowering:
             tuple(c.text for c in item.meta.cites),
             self.package.origin(item.span, item.meta),
         )
-
-    def _field_type(self, ref: n.TypeRef) -> Type:
-        from hpdsl.types import BUILTIN_TYPES
-
-        if ref.text in BUILTIN_TYPES:
-            return BUILTIN_TYPES[ref.text]
-        symbol = self.scope.lookup(ref.text)
-        if symbol is not None and isinstance(symbol.type, EnumType):
-            return symbol.type
-        unit = units.lookup(ref.text)
-        assert unit is not None, ref.text
-        return QuantityType(unit)
 
     # --------------------------------------------------------------------- inputs
     def _read_input(self, var: ir.Variable) -> ir.Stmt:
@@ -743,22 +720,18 @@ class _ProgramLowering:
         return stmts
 
     def _log(self, stmt: n.Log) -> ir.Log:
-        event = next(e for e in self.events if e.name == stmt.event.text)
+        """A log entry with every field of the event, in declaration order, in the field's type."""
+        symbol = self.scope.lookup(stmt.event.text)
+        assert symbol is not None and isinstance(symbol.node, n.EventDecl)
         given = {f.name.text: f.value for f in stmt.fields}
         fields = []
-        for f in event.fields:
-            value_node = given[f.name]
-            declared = self._field_type_by_name(stmt.event.text, f.name)
-            fields.append((f.name, self._convert(self.expr(value_node), declared, self.type_of(value_node))))
+        for declared in symbol.node.fields:
+            value = given[declared.name.text]
+            field_type = self.package.written_type(declared.type)
+            fields.append(
+                (declared.name.text, self._convert(self.expr(value), field_type, self.type_of(value)))
+            )
         return ir.Log(self.package.origin(stmt.span), stmt.event.text, tuple(fields))
-
-    def _field_type_by_name(self, event: str, name: str) -> Type:
-        symbol = self.scope.lookup(event)
-        assert symbol is not None and isinstance(symbol.node, n.EventDecl)
-        for f in symbol.node.fields:
-            if f.name.text == name:
-                return self._field_type(f.type)
-        raise KeyError(name)
 
     # --------------------------------------------------------------------- hysteresis
     def _hysteresis(self, item: n.Hysteresis) -> list[ir.Stmt]:
@@ -790,15 +763,12 @@ class _ProgramLowering:
         enum_name = self.package.machine_enums[self.name, name]
         state_type = ir.enum_type(enum_name)
         initial = next(s for s in item.states if s.initial)
-        self.variables[name] = ir.Variable(
-            name=name,
-            role="state",
-            type=state_type,
-            initial=_literal(initial.name.text, state_type),
+        self._public_state(
+            item,
+            state_type,
+            _literal(initial.name.text, state_type),
+            "machine",
             doc=item.meta.doc or f"Current state of the machine `{name}`.",
-            cites=tuple(c.text for c in item.meta.cites),
-            origin=self.package.origin(item.span, item.meta),
-            point="machine",
         )
         time_name = f"{name}_time_in_state"
         self.variables[time_name] = ir.Variable(
@@ -887,16 +857,7 @@ class _ProgramLowering:
                 latching=item.latching,
             )
         )
-        self.variables[name] = ir.Variable(
-            name=name,
-            role="state",
-            type=ir.BOOL,
-            initial=_literal(False, ir.BOOL),
-            doc=item.meta.doc or "",
-            cites=tuple(c.text for c in item.meta.cites),
-            origin=self.package.origin(item.span, item.meta),
-            point="alarm",
-        )
+        self._public_state(item, ir.BOOL, _literal(False, ir.BOOL), "alarm")
         condition = self.expr(item.condition)
         if item.delay is not None:
             delay = self._to_seconds(self.expr(item.delay), self.type_of(item.delay))
@@ -936,22 +897,7 @@ class _ProgramLowering:
     def _explaining_values(self, condition: n.Expr) -> Iterator[tuple[str, ir.Expr]]:
         """The values an alarm's condition reads, recorded with each raise and clear."""
         seen: set[str] = set()
-        stack = [condition]
-        found: list[n.Name] = []
-        while stack:
-            node = stack.pop()
-            if isinstance(node, n.Name):
-                found.append(node)
-            elif isinstance(node, n.Paren):
-                stack.append(node.inner)
-            elif isinstance(node, n.Unary):
-                stack.append(node.operand)
-            elif isinstance(node, (n.Binary, n.Compare)):
-                stack.extend((node.right, node.left))
-            elif isinstance(node, n.HeldFor):
-                stack.append(node.condition)
-            elif isinstance(node, n.Call):
-                stack.extend(reversed(node.args))
+        found = sorted(n.names_read(condition), key=lambda node: (node.span.line, node.span.column))
         for node in found:
             symbol = self.checked.resolved.get(id(node))
             if symbol is None or node.name in seen:
@@ -1026,13 +972,16 @@ class _ProgramLowering:
         )
         return out
 
-    def _public_state(self, item: n.Item, vt: ir.ValueType, initial: ir.Expr, point: str) -> None:
+    def _public_state(
+        self, item: n.Item, vt: ir.ValueType, initial: ir.Expr, point: str, doc: str | None = None
+    ) -> None:
+        """The value a construct shows by its name: a total, a count, an alarm, a machine's state."""
         self.variables[item.name.text] = ir.Variable(
             name=item.name.text,
             role="state",
             type=vt,
             initial=initial,
-            doc=item.meta.doc or "",
+            doc=(item.meta.doc or "") if doc is None else doc,
             cites=tuple(c.text for c in item.meta.cites),
             origin=self.package.origin(item.span, item.meta),
             point=point,
@@ -1204,7 +1153,7 @@ class _ProgramLowering:
         assert table_symbol is not None and isinstance(table_symbol.node, n.Table)
         table = table_symbol.node
         ir_name = self.package.function_names[table_symbol.program, table.name.text]
-        key_type = self.package._resolve_key_type(table.key)
+        key_type = self.package.written_type(table.key.type)
         key = self._convert(self.expr(owner.args[0]), key_type, self.type_of(owner.args[0]))
         return ir.Lookup(self.package.value_type(type_, self.name), ir_name, member, key)
 
@@ -1213,7 +1162,7 @@ class _ProgramLowering:
         symbol = self.checked.resolved.get(id(expr))
         if symbol is not None and isinstance(symbol.node, n.Curve):
             curve = symbol.node
-            key_type = self.package._resolve_key_type(curve.key)
+            key_type = self.package.written_type(curve.key.type)
             key = self._convert(self.expr(expr.args[0]), key_type, self.type_of(expr.args[0]))
             ir_name = self.package.function_names[symbol.program, curve.name.text]
             return ir.Interpolate(self.package.value_type(type_, self.name), ir_name, key)
@@ -1511,7 +1460,6 @@ def _runs(days: list[int]) -> list[tuple[int, int]]:
 
 def _order_constructs(constructs: list[_Construct]) -> tuple[list[_Construct], dict[int, tuple[str, ...]]]:
     """Data-flow order, priorities respected; loops in the order written. Also the loop notes."""
-    index = {id(c): i for i, c in enumerate(constructs)}
     writers: dict[str, list[int]] = {}
     for i, c in enumerate(constructs):
         for name in c.writes:
@@ -1543,7 +1491,6 @@ def _order_constructs(constructs: list[_Construct]) -> tuple[list[_Construct], d
         if late:
             shown = ", ".join(f"`{name}`" for name in late)
             notes[id(reader)] = (f"feedback loop: reads {shown} as set in the previous scan",)
-    del index
     return [constructs[i] for i in order], notes
 
 

@@ -379,3 +379,26 @@ class Module(Node):
 
     file: str
     items: tuple[Item, ...]
+
+
+def names_read(expr: Expr) -> list[Name]:
+    """Every plain name an expression reads (members' owners, `for` durations included), without recursion."""
+    names: list[Name] = []
+    stack: list[Expr] = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Name):
+            names.append(node)
+        elif isinstance(node, Paren):
+            stack.append(node.inner)
+        elif isinstance(node, Unary):
+            stack.append(node.operand)
+        elif isinstance(node, (Binary, Compare)):
+            stack.extend((node.left, node.right))
+        elif isinstance(node, HeldFor):
+            stack.extend((node.condition, node.duration))
+        elif isinstance(node, Call):
+            stack.extend(node.args)
+        elif isinstance(node, Member):
+            stack.append(node.owner)
+    return names
