@@ -295,6 +295,11 @@ class Table:
     doc: str = ""
     cites: tuple[str, ...] = ()
     origin: Origin | None = None
+    # A key no row holds (outside the declared range, or not a number) takes the row nearest
+    # to it: `lowest` when the key is below `low_edge`, else `highest` (row indexes).
+    lowest: int = 0
+    highest: int = 0
+    low_edge: float | None = None
 
 
 @dataclass(frozen=True)

@@ -369,13 +369,36 @@ class _PackageLowering:
                     origin=self.origin(row.span),
                 )
             )
+        lowest, highest = _end_rows(rows)
         self.tables[ir_name] = ir.Table(
-            ir_name, item.key.name.text, key_vt, columns, tuple(rows), doc, cites, origin
+            ir_name,
+            item.key.name.text,
+            key_vt,
+            columns,
+            tuple(rows),
+            doc,
+            cites,
+            origin,
+            lowest=lowest,
+            highest=highest,
+            low_edge=rows[lowest].low if rows else None,
         )
 
     def written_type(self, ref: n.TypeRef) -> Type:
         """The type a type reference names, as the checker resolved it."""
         return self.checked.ref_types[id(ref)]
+
+
+def _end_rows(rows: list[ir.TableRow]) -> tuple[int, int]:
+    """The rows reaching lowest and highest (the first of equals): where an uncovered key goes."""
+    lowest = highest = 0
+    for i, row in enumerate(rows):
+        low, high = rows[lowest].low, rows[highest].high
+        if row.low is None or (low is not None and row.low < low):
+            lowest = i
+        if row.high is None or (high is not None and row.high > high):
+            highest = i
+    return lowest, highest
 
 
 def _camel(name: str) -> str:

@@ -237,7 +237,6 @@ class PythonGenerator:
             extra = ["Rows match top to bottom; a key no row holds gets the nearest end row."]
             extra.extend(self._source(table.origin, table.cites))
             out.lines.append(self._docstring(summary, out.level, extra))
-            lowest, highest = 0, 0
             for i, row in enumerate(table.rows):
                 tests = []
                 if row.low is not None:
@@ -250,20 +249,13 @@ class PythonGenerator:
                 out.line(f"if {condition}:")
                 with out.indented():
                     out.line(f"return {rows_name}[{i}]")
-                low_i = table.rows[lowest].low
-                if row.low is None or (low_i is not None and row.low < low_i):
-                    lowest = i
-                high_i = table.rows[highest].high
-                if row.high is None or (high_i is not None and row.high > high_i):
-                    highest = i
-            low_edge = table.rows[lowest].low
-            if low_edge is None:
-                out.line(f"return {rows_name}[{highest}]")
+            if table.low_edge is None:
+                out.line(f"return {rows_name}[{table.highest}]")
             else:
-                out.line(f"if {key} < {float_text(low_edge)}:")
+                out.line(f"if {key} < {float_text(table.low_edge)}:")
                 with out.indented():
-                    out.line(f"return {rows_name}[{lowest}]")
-                out.line(f"return {rows_name}[{highest}]")
+                    out.line(f"return {rows_name}[{table.lowest}]")
+                out.line(f"return {rows_name}[{table.highest}]")
         return {"text": out.text().rstrip("\n")}
 
     def _curve(self, curve: ir.Curve) -> dict[str, object]:
