@@ -209,7 +209,7 @@ class PythonGenerator:
     def _table(self, table: ir.Table) -> dict[str, object]:
         name = self.functions[table.name]
         row_class = self.row_classes[table.name]
-        key = python_name(_key_name(table), frozenset(_MODULE_NAMES))
+        key = python_name(table.key_name, frozenset(_MODULE_NAMES))
         rows_name = f"_{table.name.upper()}_ROWS"
         out = Emitter(INDENT)
         out.line(f"class {row_class}(NamedTuple):")
@@ -260,7 +260,7 @@ class PythonGenerator:
 
     def _curve(self, curve: ir.Curve) -> dict[str, object]:
         name = self.functions[curve.name]
-        key = python_name(_key_name(curve), frozenset(_MODULE_NAMES))
+        key = python_name(curve.key_name, frozenset(_MODULE_NAMES))
         out = Emitter(INDENT)
         out.line(f"def {name}({key}: float) -> float:")
         with out.indented():
@@ -477,17 +477,7 @@ class _Printer:
 
     def constant_expr(self, expr: ir.Expr) -> str:
         """An expression for class-level metadata and defaults: parameters read their defaults."""
-        if isinstance(expr, ir.Ref):
-            var = self.variables[expr.name]
-            if var.initial is not None:
-                return self.constant_expr(var.initial)
-        if isinstance(expr, ir.Literal_):
-            return self.generator._literal(expr)
-        if isinstance(expr, ir.GlobalRef):
-            return self.names.globals[expr.name]
-        if isinstance(expr, (ir.Binary, ir.Call, ir.Unary, ir.SafeDivide)):
-            return _substitute(self, expr)
-        return self.expr(expr)
+        return _substitute(self, expr)
 
     def _expr(self, expr: ir.Expr) -> tuple[str, int]:
         """Text and precedence."""
@@ -730,18 +720,14 @@ class _Printer:
                 if var.type.kind == "bool":
                     out.line(f"{local} = {attribute} is True")
                     continue
-                default = self.expr(stmt.fallback) if stmt.fallback is not None else self._safe_literal(var)
+                # Before the first copy the value is None: the program starts from the input's
+                # fallback, or from the safe default its last-good memory starts with.
+                start = stmt.fallback if stmt.last_good is None else self.variables[stmt.last_good].initial
+                assert start is not None
+                default = self.expr(start)
                 out.line(f"{local} = {attribute} or {default}  # `or`: None before the first copy")
             if not any(stmt.input in self.used for stmt in reads):
                 out.line("pass")
-
-    def _safe_literal(self, var: ir.Variable) -> str:
-        if var.type.kind == "bool":
-            return "False"
-        if var.type.kind == "enum":
-            assert var.type.enum is not None
-            return f"{var.type.enum}.{python_name(self.generator.enums[var.type.enum].members[0])}"
-        return "0" if var.type.kind == "int" else "0.0"
 
     def _read_input(self, out: Emitter, stmt: ir.ReadInput) -> None:
         """Read an input into a local of its name; a faulted reading is replaced, and reported once."""
@@ -783,23 +769,23 @@ class _Printer:
             out.level += 1
         self._text(out, f"if {faulted}:")
         with out.indented():
-            self._text(out, f"{local} = self._input_faulted({_quote(stmt.input)}, {local}, {substitute})")
+            self._text(out, f"{local} = self._input_faulted({_quote(stmt.alarm)}, {local}, {substitute})")
         if stmt.last_good is not None:
             out.line("else:")
             with out.indented():
                 out.line(f"{substitute} = {local}")
                 out.line(f"if {fault_flag}:")
                 with out.indented():
-                    out.line(f"self._input_good({_quote(stmt.input)}, {local})")
+                    out.line(f"self._input_good({_quote(stmt.alarm)}, {local})")
         else:
             out.line(f"elif {fault_flag}:")
             with out.indented():
-                out.line(f"self._input_good({_quote(stmt.input)}, {local})")
+                out.line(f"self._input_good({_quote(stmt.alarm)}, {local})")
         if numeric:
             out.level -= 1
             out.line("except TypeError:")
             with out.indented():
-                self._text(out, f"{local} = self._input_faulted({_quote(stmt.input)}, {local}, {substitute})")
+                self._text(out, f"{local} = self._input_faulted({_quote(stmt.alarm)}, {local}, {substitute})")
 
     def _text(self, out: Emitter, text: str) -> None:
         """A line of fixed text; if too long, its tail after the first `=` or `(` goes in parentheses."""
@@ -947,10 +933,6 @@ def _first_sentence(text: str) -> str:
         return ""
     match = re.match(r"(.+?[.!?])(\s|$)", flat)
     return match.group(1) if match else flat
-
-
-def _key_name(function: ir.Table | ir.Curve) -> str:
-    return function.key_name
 
 
 def _describe_row(row: ir.TableRow, unit: str) -> str:

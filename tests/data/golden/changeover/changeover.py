@@ -131,6 +131,11 @@ class Program:
     POINTS: ClassVar[tuple[Point, ...]] = ()
     ALARMS: ClassVar[tuple[AlarmInfo, ...]] = ()
     EVENTS: ClassVar[tuple[EventInfo, ...]] = ()
+    _ALARMS_BY_NAME: ClassVar[dict[str, AlarmInfo]] = {}
+
+    def __init_subclass__(cls) -> None:
+        super().__init_subclass__()
+        cls._ALARMS_BY_NAME = {alarm.name: alarm for alarm in cls.ALARMS}
 
     def __init__(self, start: datetime.datetime | None) -> None:
         self._start = start if start is not None else DEFAULT_START
@@ -163,19 +168,20 @@ class Program:
         record = AlarmRecord(self.NAME, name, severity, raised, self._time_s, self.now, values)
         self.alarm_changes.append(record)
 
-    def _input_faulted(self, name: str, reading: object, substitute: _V) -> _V:
-        """A faulted reading of input `name`: raise its sensor-fault alarm once; use `substitute`."""
-        flag = f"_{name}_faulted"
-        if not getattr(self, flag):
-            setattr(self, flag, True)
+    def _input_faulted(self, alarm: str, reading: object, substitute: _V) -> _V:
+        """A faulted reading: raise the input's sensor-fault `alarm` once; use `substitute`."""
+        info = self._ALARMS_BY_NAME[alarm]
+        if not getattr(self, info.attribute):
+            setattr(self, info.attribute, True)
             shown = reading if isinstance(reading, Value) else repr(reading)
-            self._alarm(f"{name}_sensor_fault", "high", True, {name: shown})
+            self._alarm(alarm, info.severity, True, {info.sensor or alarm: shown})
         return substitute
 
-    def _input_good(self, name: str, reading: Value) -> None:
-        """Input `name` reads well again: clear its sensor-fault alarm."""
-        setattr(self, f"_{name}_faulted", False)
-        self._alarm(f"{name}_sensor_fault", "high", False, {name: reading})
+    def _input_good(self, alarm: str, reading: Value) -> None:
+        """The input reads well again: clear its sensor-fault `alarm`."""
+        info = self._ALARMS_BY_NAME[alarm]
+        setattr(self, info.attribute, False)
+        self._alarm(alarm, info.severity, False, {info.sensor or alarm: reading})
 
     def _log(self, event: str, fields: dict[str, Value]) -> None:
         self.log_entries.append(LogRecord(self.NAME, event, self._time_s, self.now, fields))
@@ -430,17 +436,19 @@ class Changeover(Program):
         outdoor_temp = self.outdoor_temp
         try:
             if outdoor_temp is None or not -40.0 <= outdoor_temp <= 60.0:
-                outdoor_temp = self._input_faulted("outdoor_temp", outdoor_temp, 10.0)
+                outdoor_temp = self._input_faulted("outdoor_temp_sensor_fault", outdoor_temp, 10.0)
             elif self._outdoor_temp_faulted:
-                self._input_good("outdoor_temp", outdoor_temp)
+                self._input_good("outdoor_temp_sensor_fault", outdoor_temp)
         except TypeError:
-            outdoor_temp = self._input_faulted("outdoor_temp", outdoor_temp, 10.0)
+            outdoor_temp = self._input_faulted("outdoor_temp_sensor_fault", outdoor_temp, 10.0)
         # input compressor_running: bool, fallback False
         compressor_running = self.compressor_running
         if compressor_running is None or type(compressor_running) is not bool:
-            compressor_running = self._input_faulted("compressor_running", compressor_running, False)
+            compressor_running = self._input_faulted(
+                "compressor_running_sensor_fault", compressor_running, False
+            )
         elif self._compressor_running_faulted:
-            self._input_good("compressor_running", compressor_running)
+            self._input_good("compressor_running_sensor_fault", compressor_running)
         # hysteresis system_mode
         if outdoor_temp < self.heating_below:
             self.system_mode = SystemMode.Heating
