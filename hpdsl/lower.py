@@ -920,7 +920,9 @@ class _ProgramLowering:
     def _explaining_values(self, condition: n.Expr) -> Iterator[tuple[str, ir.Expr]]:
         """The values an alarm's condition reads, recorded with each raise and clear."""
         seen: set[str] = set()
-        found = sorted(n.names_read(condition), key=lambda node: (node.span.line, node.span.column))
+        found = sorted(
+            n.names_read(condition, durations=False), key=lambda node: (node.span.line, node.span.column)
+        )
         for node in found:
             symbol = self.checked.resolved.get(id(node))
             if symbol is None or node.name in seen:

@@ -381,8 +381,12 @@ class Module(Node):
     items: tuple[Item, ...]
 
 
-def names_read(expr: Expr) -> list[Name]:
-    """Every plain name an expression reads (members' owners, `for` durations included), without recursion."""
+def names_read(expr: Expr, *, durations: bool = True) -> list[Name]:
+    """Every plain name an expression reads, members' owners included, without recursion.
+
+    With `durations=False` the names in the duration of a `for` are left out: they set how
+    long a condition must hold, they are not what the condition is about.
+    """
     names: list[Name] = []
     stack: list[Expr] = [expr]
     while stack:
@@ -396,7 +400,7 @@ def names_read(expr: Expr) -> list[Name]:
         elif isinstance(node, (Binary, Compare)):
             stack.extend((node.left, node.right))
         elif isinstance(node, HeldFor):
-            stack.extend((node.condition, node.duration))
+            stack.extend((node.condition, node.duration) if durations else (node.condition,))
         elif isinstance(node, Call):
             stack.extend(node.args)
         elif isinstance(node, Member):
