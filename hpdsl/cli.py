@@ -114,14 +114,31 @@ def _use_color(choice: str, stream: TextIO) -> bool:
 
 # The first line of every generated file; a file without it was not written by hpdsl and is
 # never overwritten without --force.
-GENERATED_MARKERS = ('"""Heat-pump control rules `',)
+GENERATED_MARKER = "Heat-pump control rules `"
 
 
 def _compile_arguments(parser: argparse.ArgumentParser) -> None:
-    from hpdsl.codegen import TARGETS
+    from hpdsl.codegen import DIALECTS, TARGETS
 
     parser.add_argument("paths", metavar="PATH", nargs="+", type=Path, help="rules files or folders of them")
-    parser.add_argument("--target", choices=TARGETS, required=True, help="what to generate")
+    parser.add_argument(
+        "--target",
+        choices=TARGETS,
+        required=True,
+        help="what to generate: python, st (Structured Text), plcopen (PLCopen TC6 XML)",
+    )
+    parser.add_argument(
+        "--dialect",
+        choices=DIALECTS,
+        help="the Structured Text flavour of --target st (default: iec): iec (MATIEC, OpenPLC, Beremiz),"
+        " codesys (CODESYS V3, TwinCAT 3), siemens (TIA Portal SCL)",
+    )
+    parser.add_argument(
+        "--real",
+        choices=("LREAL", "REAL"),
+        default="LREAL",
+        help="the PLC type of real numbers for st and plcopen (default: LREAL, as Python computes)",
+    )
     parser.add_argument(
         "-o",
         "--output",
@@ -154,7 +171,16 @@ def _run_compile(args: argparse.Namespace) -> int:
     name = args.name
     if name is not None and not name.isidentifier():
         raise UsageError_(f"--name `{name}` is not a valid module name (letters, digits and _)")
-    result = compile_paths(args.paths, args.target, name, source_comments=not args.no_source_comments)
+    if args.dialect is not None and args.target != "st":
+        raise UsageError_("--dialect applies to --target st only")
+    result = compile_paths(
+        args.paths,
+        args.target,
+        name,
+        source_comments=not args.no_source_comments,
+        dialect=args.dialect,
+        real=args.real,
+    )
     found = result.diagnostics
     if args.strict:
         found = diagnostics.promote_warnings(found)
@@ -187,11 +213,13 @@ def _foreign(path: Path) -> bool:
     if not path.exists():
         return False
     try:
-        with path.open("r", encoding="utf-8") as stream:
-            first = stream.readline()
-    except (OSError, UnicodeDecodeError):
+        with path.open("rb") as stream:
+            head = stream.read(512).decode("utf-8", errors="replace")
+    except OSError:
         return True
-    return not first.startswith(GENERATED_MARKERS)
+    # The marker opens the header of every generated file: the docstring of a Python module,
+    # the first comment of ST, the comment after an XML declaration, the first key of a map.
+    return GENERATED_MARKER not in head
 
 
 def _print_diagnostics(
@@ -207,7 +235,9 @@ def _print_diagnostics(
 # Later subcommands (compile, test, simulate, doc, fmt, diff, lsp) are added here.
 COMMANDS: dict[str, Command] = {
     "check": Command("check rules files for errors", _check_arguments, _run_check),
-    "compile": Command("compile rules files to Python", _compile_arguments, _run_compile),
+    "compile": Command(
+        "compile rules files to Python, Structured Text or PLCopen XML", _compile_arguments, _run_compile
+    ),
 }
 
 

@@ -81,9 +81,19 @@ def lower_paths(paths: list[Path], name: str | None = None) -> CompileResult:
 
 
 def compile_paths(
-    paths: list[Path], target: str, name: str | None = None, *, source_comments: bool = True
+    paths: list[Path],
+    target: str,
+    name: str | None = None,
+    *,
+    source_comments: bool = True,
+    dialect: str | None = None,
+    real: str = "LREAL",
 ) -> CompileResult:
-    """Compile a package to a target; the generated files are in `files` (name -> text)."""
+    """Compile a package to a target; the generated files are in `files` (name -> text).
+
+    `dialect` chooses the Structured Text flavour of the `st` target; `real` is the ST type
+    of real numbers (REAL or LREAL) for `st` and `plcopen`.
+    """
     import hpdsl
 
     result = lower_paths(paths, name)
@@ -94,6 +104,30 @@ def compile_paths(
 
         text = PythonGenerator(result.package, source_comments=source_comments).generate(hpdsl.__version__)
         result.files[f"{result.package.name}.py"] = text
+    elif target in ("st", "plcopen"):
+        from hpdsl.codegen.plcopen import PlcopenGenerator
+        from hpdsl.codegen.st import GENERATORS, StGenerator
+
+        generator: StGenerator
+        if target == "plcopen":
+            generator = PlcopenGenerator(result.package, real=real, source_comments=source_comments)
+        else:
+            generator = GENERATORS[dialect or "iec"](
+                result.package, real=real, source_comments=source_comments
+            )
+        output = generator.generate(hpdsl.__version__)
+        result.check.diagnostics.extend(_displayed(output.diagnostics, paths))
+        result.check.diagnostics.sort(key=Diagnostic.sort_key)
+        if not any(d.is_error for d in output.diagnostics):
+            result.files.update(output.files)
     else:
         raise ValueError(f"unknown target {target}")
     return result
+
+
+def _displayed(found: list[Diagnostic], paths: list[Path]) -> list[Diagnostic]:
+    """Generator diagnostics point at stable source names; show them by the names the user gave."""
+    from dataclasses import replace
+
+    display = {stable: shown for shown, stable in source_names(paths).items()}
+    return [replace(d, span=replace(d.span, file=display.get(d.span.file, d.span.file))) for d in found]

@@ -157,6 +157,17 @@ WIRING = _code(
     "An input wired `from` something that is not a matching output of another program.",
 )
 
+# --- Targets -------------------------------------------------------------------------
+TARGET_RENAME = _code(
+    "target-rename",
+    W,
+    "targets",
+    "A name that a PLC dialect reserves, or that is too long or clashes there, is renamed in its output.",
+)
+TARGET_UNSUPPORTED = _code(
+    "target-unsupported", E, "targets", "A construct or value that the chosen PLC dialect cannot express."
+)
+
 del E, W
 
 

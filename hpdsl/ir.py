@@ -31,6 +31,7 @@ class Origin:
     file: str
     line: int
     cites: tuple[str, ...] = ()
+    column: int = 1
 
     def describe(self) -> str:
         """`rules/defrost.rules:123`, for comments in generated code."""

@@ -173,7 +173,7 @@ class _PackageLowering:
 
     def origin(self, span: Span, meta: n.Meta | None = None) -> ir.Origin:
         cites = tuple(c.text for c in meta.cites) if meta is not None else ()
-        return ir.Origin(self.file_names.get(span.file, span.file), span.line, cites)
+        return ir.Origin(self.file_names.get(span.file, span.file), span.line, cites, span.column)
 
     def run(self) -> ir.Package:
         modules = self.checked.modules

@@ -130,3 +130,7 @@ UNREACHABLE_STATE = Message(
 )
 DEAD_END_STATE = Message(codes.DEAD_END_STATE, "state `{name}` has no transition out of it")
 WIRING = Message(codes.WIRING, "{problem}")
+
+# --- Targets -------------------------------------------------------------------------
+TARGET_RENAME = Message(codes.TARGET_RENAME, "`{name}` is written `{used}` in the {dialect} output")
+TARGET_UNSUPPORTED = Message(codes.TARGET_UNSUPPORTED, "the {dialect} dialect cannot express {what}")

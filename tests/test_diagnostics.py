@@ -42,6 +42,9 @@ GENERATED_CASES = {
     "file-unreadable": "test_file_unreadable_when_reading_fails",
     "bad-encoding": "test_bad_encoding",
     "file-too-large": "test_file_too_large",
+    # Found by `hpdsl compile` for a PLC target, not by `hpdsl check`.
+    "target-rename": "test_target_rename",
+    "target-unsupported": "test_target_unsupported",
 }
 GENERATED_INPUT_CODES = frozenset(GENERATED_CASES)
 
@@ -201,6 +204,46 @@ def test_file_too_large(tmp_path: Path) -> None:
         file.write(b"program Changeover end\n")
         file.write(b"#" * (MAX_FILE_BYTES - file.tell()) + b"\n")
     assert only_diagnostic(path) == (1, "error", "file-too-large")
+
+
+def compiled_diagnostics(tmp_path: Path, text: str, **options: str) -> list[Expectation]:
+    from hpdsl.compiler import compile_paths
+
+    folder = tmp_path / "pkg"
+    folder.mkdir()
+    (folder / "case.rules").write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    result = compile_paths([folder], "st", **options)  # type: ignore[arg-type]
+    shown = render_text(result.diagnostics, result.check.sources)
+    for diagnostic in result.diagnostics:  # rendered like every other diagnostic: caret under the name
+        assert f"{diagnostic.span}: {diagnostic.severity.value}: " in shown
+        assert re.search(rf"\n {diagnostic.span.line} \|.*\n +\| +\^", shown), shown
+    return [(d.span.line, d.severity.value, d.code) for d in result.diagnostics]
+
+
+def test_target_rename(tmp_path: Path) -> None:
+    text = """
+        program Pump "a name Structured Text reserves"
+            input step: bool fallback false "run request"
+            output running: bool = false "run command"
+            rule run
+                running = step
+            end
+        end
+    """
+    assert compiled_diagnostics(tmp_path, text) == [(2, "warning", "target-rename")]
+
+
+def test_target_unsupported(tmp_path: Path) -> None:
+    text = """
+        program Scale "a number single precision cannot hold"
+            input x: real fallback 0 "reading"
+            output y: real = 0 "scaled"
+            rule scale
+                y = x * 1.0e39
+            end
+        end
+    """
+    assert compiled_diagnostics(tmp_path, text, real="REAL") == [(5, "error", "target-unsupported")]
 
 
 # --- docs/language.md ------------------------------------------------------------------------

@@ -1,4 +1,6 @@
 """Code generators: one module per target, all printing the same lowered IR (``hpdsl.ir``)."""
 
 # The targets `hpdsl compile --target` accepts.
-TARGETS = ("python",)
+TARGETS = ("python", "st", "plcopen")
+# The Structured Text dialects of `--target st --dialect`.
+DIALECTS = ("iec", "codesys", "siemens")
