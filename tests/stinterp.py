@@ -1027,6 +1027,15 @@ def _scan(raw: str, lines: _Lines) -> _Scan:
     return _Scan("".join(chars), errors, dots, reserved)
 
 
+def parse(text: str) -> Any:
+    """blark's parse tree of `text` (transformed), cached: the same text is parsed once per process."""
+    tree, error = _parse(text)
+    if error is not None:
+        line, column, what = error
+        raise StError(f"<st>:{line}: {what} (column {column})")
+    return tree
+
+
 @functools.lru_cache(maxsize=64)
 def _parse(text: str) -> tuple[Any, tuple[int, int, str] | None]:
     result = parse_source_code(text)

@@ -800,7 +800,14 @@ class StGenerator:
         ]
         comment.extend(self._doc_comment("", table.origin, table.cites))
         key_type = self.real
-        return self._function(name, self.type_name(vt), [("key", key_type)], out, comment)
+        pou = self._function(name, self.type_name(vt), [("key", key_type)], out, comment)
+        if self.enum_constants:
+            entries = self.enum_constant_entries([row.values[column_index] for row in table.rows])
+            if entries:
+                pou.sections.append(
+                    ("VAR CONSTANT", [f"{n} : {t} := {v}; {self.comment(c)}" for n, t, v, c in entries])
+                )
+        return pou
 
     def _curve(self, curve: ir.Curve) -> _Pou:
         name = self.global_name("curve", curve.name)
@@ -890,6 +897,20 @@ class StGenerator:
         )
 
     main_kind: ClassVar[str] = "PROGRAM"
+
+    def enum_constant_entries(self, exprs: list[ir.Expr]) -> list[tuple[str, str, str, str]]:
+        """(name, type, value, comment) of a constant for each enumeration member the expressions use."""
+        used: set[tuple[str, str]] = set()
+        for expr in exprs:
+            if isinstance(expr, ir.Literal_) and expr.type.kind == "enum":
+                assert expr.type.enum is not None and isinstance(expr.value, str)
+                used.add((expr.type.enum, expr.value))
+        return [
+            (self.global_name("member", enum.name, member), "DINT", str(k), f"{enum.name}.{member}")
+            for enum in self.package.enums
+            for k, member in enumerate(enum.members)
+            if (enum.name, member) in used
+        ]
 
     def _xml_var(self, name: str, type_name: str, initial: str = "", doc: str = "") -> dict[str, object]:
         return {"name": name, "type": type_name, "initial": initial, "doc": doc}
@@ -1354,21 +1375,8 @@ class _ProgramPrinter:
 
     def _enum_constants(self) -> list[tuple[str, str, str, str]]:
         """Siemens: each enumeration member the block uses is a constant of its position."""
-        g = self.g
-        used: set[tuple[str, str]] = set()
         values = [v.initial for v in self.program.variables if v.initial is not None]
-        for expr in [*ir.walk_exprs(self.program.scan), *values]:
-            if isinstance(expr, ir.Literal_) and expr.type.kind == "enum":
-                assert expr.type.enum is not None and isinstance(expr.value, str)
-                used.add((expr.type.enum, expr.value))
-        out = []
-        for enum in g.package.enums:
-            for k, member in enumerate(enum.members):
-                if (enum.name, member) in used:
-                    out.append(
-                        (g.global_name("member", enum.name, member), "DINT", str(k), f"{enum.name}.{member}")
-                    )
-        return out
+        return self.g.enum_constant_entries([*ir.walk_exprs(self.program.scan), *values])
 
     def _declaration(self, name: str, type_name: str, initial: str, comment: str) -> str:
         text = f"{name} : {type_name}"
