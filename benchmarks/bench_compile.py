@@ -71,7 +71,9 @@ def main() -> None:
     print()
     print(f"{'target':<22} {'compile':>10} {'vs check':>9}")
     for target, dialect in TARGETS:
-        seconds = median_seconds(lambda t=target, d=dialect: compile_paths([RULES], t, dialect=d), args.repeat)
+        seconds = median_seconds(
+            lambda t=target, d=dialect: compile_paths([RULES], t, dialect=d), args.repeat
+        )
         label = f"{target} {dialect}" if dialect else target
         print(f"{label:<22} {seconds * 1000:7.1f} ms {seconds / reference:8.2f}x")
     together = median_seconds(all_targets, args.repeat)
