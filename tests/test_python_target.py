@@ -614,6 +614,40 @@ def test_package_runs_programs_in_wiring_order(compile_: Any) -> None:
     assert consumer.active_alarms() == ["value_sensor_fault"]
 
 
+def test_a_wired_zero_is_a_zero_not_the_fallback(compile_: Any) -> None:
+    """A wired input whose source reads 0 gets 0, even when the input declares another fallback."""
+    module = compile_(
+        """
+        program Producer
+            input sensor: C range -40C .. 60C fallback 0C
+            output value: C
+            output running: bool
+            rule publish
+                value = sensor
+                running = sensor > 5C
+            end
+        end
+        program Consumer
+            input value: C from Producer.value fallback 10C
+            input enabled: bool from Producer.running fallback true
+            output seen: C
+            output active: bool
+            rule use
+                seen = value
+                active = enabled
+            end
+        end
+        """
+    )
+    package = module.Package()
+    package.producer.sensor = 0.0
+    package.scan(1.0)
+    assert package.consumer.seen == 0.0 and package.consumer.active is False
+    package.producer.sensor = 7.0
+    package.scan(1.0)
+    assert package.consumer.seen == 7.0 and package.consumer.active is True
+
+
 def test_names_python_reserves_are_renamed(compile_: Any) -> None:
     module = compile_(
         """

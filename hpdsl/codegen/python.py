@@ -724,8 +724,10 @@ class _Printer:
                 # fallback, or from the safe default its last-good memory starts with.
                 start = stmt.fallback if stmt.last_good is None else self.variables[stmt.last_good].initial
                 assert start is not None
-                default = self.expr(start)
-                out.line(f"{local} = {attribute} or {default}  # `or`: None before the first copy")
+                out.line(f"{local} = {attribute}")
+                out.line(f"if {local} is None:  # before the first copy")
+                with out.indented():
+                    out.line(f"{local} = {self.expr(start)}")
             if not any(stmt.input in self.used for stmt in reads):
                 out.line("pass")
 
