@@ -435,6 +435,15 @@ SECONDS_PER_DAY = 86400.0
 TIME_SINCE_NEVER = 1.0e9
 
 
+def negated_comparison(expr: Unary) -> Compare | None:
+    """`not (a == b)` as `a != b` (and `!=` as `==`): every target prints that more plainly."""
+    operand = expr.operand
+    if expr.op != "not" or not isinstance(operand, Compare) or operand.op not in ("==", "!="):
+        return None
+    negated: CompareOp = "!=" if operand.op == "==" else "=="
+    return Compare(operand.type, negated, operand.left, operand.right)
+
+
 # ------------------------------------------------------------------------------ walking
 
 

@@ -493,11 +493,9 @@ class _Printer:
         if isinstance(expr, ir.ScanTime):
             return "dt", _PRECEDENCE["atom"]
         if isinstance(expr, ir.Unary):
-            operand = expr.operand
-            if expr.op == "not" and isinstance(operand, ir.Compare) and operand.op in ("==", "!="):
-                negated: ir.CompareOp = "!=" if operand.op == "==" else "=="
-                # `a is not b` reads better than `not a is b`
-                return self._expr(ir.Compare(operand.type, negated, operand.left, operand.right))
+            negated = ir.negated_comparison(expr)
+            if negated is not None:  # `a is not b` reads better than `not a is b`
+                return self._expr(negated)
             if expr.op == "not":
                 return f"not {self._operand(expr.operand, _PRECEDENCE['not'])}", _PRECEDENCE["not"]
             return f"-{self._operand(expr.operand, _PRECEDENCE['unary'])}", _PRECEDENCE["unary"]

@@ -1074,9 +1074,9 @@ class _ExprPrinter:
             return self._local(self.names["dt"]), atom
         if isinstance(expr, ir.Unary):
             operand = expr.operand
-            if expr.op == "not" and isinstance(operand, ir.Compare) and operand.op in ("==", "!="):
-                negated: ir.CompareOp = "!=" if operand.op == "==" else "=="
-                return self._expr(ir.Compare(operand.type, negated, operand.left, operand.right))
+            negated = ir.negated_comparison(expr)
+            if negated is not None:  # `a <> b` rather than `NOT (a = b)`
+                return self._expr(negated)
             if expr.op == "not":
                 return f"NOT {self._operand(operand, atom)}", _PRECEDENCE["unary"]
             return f"-{self._operand(operand, atom)}", _PRECEDENCE["unary"]
@@ -1483,16 +1483,15 @@ class _ProgramPrinter:
                 return
             self._emit(out, f"{target} := {self._typed(printer, value, target_type)};", origin)
         elif isinstance(stmt, ir.If):
-            branches = [b for b in stmt.branches]
-            for k, branch in enumerate(branches):
+            for k, branch in enumerate(stmt.branches):
                 keyword = "IF" if k == 0 else "ELSIF"
                 self._emit(out, f"{keyword} {printer.expr(branch.condition)} THEN", origin)
                 with out.indented():
-                    self._body_of(out, branch.body, origin, branch.condition)
+                    self._body_of(out, branch.body, origin)
             if stmt.else_body:
                 self._emit(out, "ELSE", origin)
                 with out.indented():
-                    self._body_of(out, stmt.else_body, origin, None)
+                    self._body_of(out, stmt.else_body, origin)
             self._emit(out, "END_IF;", origin)
         elif isinstance(stmt, ir.Log):
             self._record(out, printer, LOG_EVENT, stmt.event, stmt.fields, origin)
@@ -1504,9 +1503,7 @@ class _ProgramPrinter:
         else:
             raise AssertionError(f"unhandled IR statement {type(stmt).__name__}")
 
-    def _body_of(
-        self, out: Emitter, body: tuple[ir.Stmt, ...], origin: ir.Origin | None, condition: ir.Expr | None
-    ) -> None:
+    def _body_of(self, out: Emitter, body: tuple[ir.Stmt, ...], origin: ir.Origin | None) -> None:
         if not body:  # strict ST has no empty statement: a branch always does something
             raise AssertionError("the IR has an empty branch")
         for inner in body:
