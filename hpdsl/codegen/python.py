@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from hpdsl import ir
 from hpdsl.codegen.emitter import Emitter
+from hpdsl.codegen.naming import snake
 
 LINE_WIDTH = 110
 INDENT = "    "
@@ -88,11 +89,6 @@ def python_name(name: str, taken: frozenset[str] = frozenset(), *, shadow_builti
     if reserved or (not shadow_builtins and hasattr(builtins, name)):
         return f"{name}_"
     return name
-
-
-def snake(name: str) -> str:
-    """`PlantSignals` -> `plant_signals`."""
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
 
 
 def float_text(value: float) -> str:

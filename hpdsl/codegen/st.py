@@ -35,6 +35,7 @@ from typing import ClassVar
 
 from hpdsl import ir
 from hpdsl.codegen.emitter import Emitter
+from hpdsl.codegen.naming import snake, upper_snake
 from hpdsl.diagnostics import Diagnostic
 from hpdsl.source import Span
 
@@ -281,14 +282,6 @@ def _real_text(value: float) -> str:
     return text
 
 
-def _camel(name: str) -> str:
-    return "".join(part[:1].upper() + part[1:] for part in name.split("_") if part)
-
-
-def _upper_snake(name: str) -> str:
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).upper()
-
-
 def _flat(text: str) -> str:
     return " ".join(text.split())
 
@@ -376,8 +369,9 @@ class StGenerator:
     local_prefix: ClassVar[str] = ""
     comment_open: ClassVar[str] = "(*"
     comment_close: ClassVar[str] = "*)"
-    formal_min_max: ClassVar[bool] = False
+    formal_calls: ClassVar[bool] = False  # standard functions called with named inputs (`IN1 := a`)
     enum_constants: ClassVar[bool] = False  # enumerations as integer constants (no enum types)
+    main_kind: ClassVar[str] = "PROGRAM"  # what runs every block once per cycle
 
     def __init__(self, package: ir.Package, *, real: str = "LREAL", source_comments: bool = True) -> None:
         if real not in ("REAL", "LREAL"):
@@ -391,7 +385,7 @@ class StGenerator:
         owners: list[ir.Package | ir.Program] = [package, *package.programs]
         self.tables = {t.name: t for owner in owners for t in owner.tables}
         self.curves = {c.name: c for owner in owners for c in owner.curves}
-        self.constants = {c.name: c for c in package.constants}
+        self.log_fields = self._most_record_values()
         self.globals = _Namer(self)
         self._name_globals()
 
@@ -441,7 +435,7 @@ class StGenerator:
         for function in ("HP_FLOOR", "HP_DIVIDE", "HP_CLAMP"):
             g.name(("fn", function), function, report=False)
         for enum in self.package.enums:
-            g.name(("ordinal", enum.name), f"HP_{_upper_snake(enum.name)}_ORDINAL", report=False)
+            g.name(("ordinal", enum.name), f"HP_{upper_snake(enum.name)}_ORDINAL", report=False)
         for table in self.tables.values():
             for column, _ in table.columns:
                 g.name(("column", table.name, column), f"{table.name}_{column}", table.origin)
@@ -462,7 +456,7 @@ class StGenerator:
         return self.globals.names[key]
 
     def member_wanted(self, enum: str, member: str) -> str:
-        return f"{_upper_snake(enum)}_{_upper_snake(member)}"
+        return f"{upper_snake(enum)}_{upper_snake(member)}"
 
     # ------------------------------------------------------------------ dialect hooks
     def type_name(self, vt: ir.ValueType) -> str:
@@ -495,17 +489,19 @@ class StGenerator:
         return False
 
     def region_close(self, out: Emitter) -> None:
-        out.line("END_REGION;")
+        """Close what `region_open` opened (only called when it returned True)."""
 
     def call(self, function: str, args: list[str], formal: list[str] | None = None) -> str:
         """A call of a standard function; `formal` names its inputs where a dialect needs them."""
-        if formal is not None and (self.formal_min_max or (function == "LIMIT" and self.formal_min_max)):
+        if formal is not None and self.formal_calls:
             return f"{function}({', '.join(f'{n} := {a}' for n, a in zip(formal, args, strict=True))})"
         return f"{function}({', '.join(args)})"
 
     def to_real(self, text: str, vt: ir.ValueType) -> str:
         if vt.kind == "bool":
-            return f"SEL({text}, {self.real_literal(0.0)}, {self.real_literal(1.0)})"
+            return self.call(
+                "SEL", [text, self.real_literal(0.0), self.real_literal(1.0)], ["G", "IN0", "IN1"]
+            )
         if vt.kind == "enum":
             assert vt.enum is not None
             if self.enum_constants:
@@ -579,8 +575,8 @@ class StGenerator:
         )
         return lines
 
-    @property
-    def log_fields(self) -> int:
+    def _most_record_values(self) -> int:
+        """The most values one log record must hold: the largest event or alarm record."""
         most = 1
         for program in self.package.programs:
             for stmt in ir.walk_stmts(program.scan):
@@ -625,8 +621,9 @@ class StGenerator:
         for table in self.tables.values():
             pous.extend(self._table_column(table, k) for k in range(len(table.columns)))
         pous.extend(self._curve(curve) for curve in self.curves.values())
-        pous.extend(_ProgramPrinter(self, program).pou() for program in self.package.programs)
-        pous.append(self._main())
+        printers = {program.name: _ProgramPrinter(self, program) for program in self.package.programs}
+        pous.extend(printer.pou() for printer in printers.values())
+        pous.append(self._main({name: printer.names for name, printer in printers.items()}))
         return pous
 
     # ------------------------------------------------------------------ support code
@@ -830,29 +827,28 @@ class StGenerator:
         comment.extend(self._doc_comment("", curve.origin, curve.cites))
         return self._function(name, self.real, [("key", self.real)], out, comment)
 
-    def _main(self) -> _Pou:
+    def _main(self, block_names: dict[str, dict[str, str]]) -> _Pou:
         """The PROGRAM that runs every block once per cycle, in wiring order, sharing one event log."""
         namer = _Namer(self, self.globals)
         cycle = namer.name("cycle", "cycle_time_s", report=False)
         log = namer.name("log", "event_log", report=False)
-        instances = {p.name: namer.name(p.name, _snake(p.name), report=False) for p in self.package.programs}
+        instances = {p.name: namer.name(p.name, snake(p.name), report=False) for p in self.package.programs}
         wires: dict[str, list[ir.Wire]] = {}
         for wire in self.package.wires:
             wires.setdefault(wire.program, []).append(wire)
         out = Emitter(INDENT)
         for program in self.package.programs:
-            names = _ProgramPrinter(self, program).namer
+            names = block_names[program.name]
             args = [
-                f"{names.names['cycle_time_s']} := {self.local(cycle)}",
-                f"{names.names['event_log']} := {self.local(log)}",
+                f"{names['cycle_time_s']} := {self.local(cycle)}",
+                f"{names['event_log']} := {self.local(log)}",
             ]
             if program.name in wires:
-                args.append(f"{names.names['inputs_wired']} := TRUE")
+                args.append(f"{names['inputs_wired']} := TRUE")
             for wire in wires.get(program.name, ()):
-                source = _ProgramPrinter(self, self.package.program(wire.source_program)).namer
+                source = f"{self.local(instances[wire.source_program])}"
                 args.append(
-                    f"{names.names[wire.input]} := "
-                    f"{self.local(instances[wire.source_program])}.{source.names[wire.source]}"
+                    f"{names[wire.input]} := {source}.{block_names[wire.source_program][wire.source]}"
                 )
             head = f"{self.local(instances[program.name])}("
             if len(head) + sum(len(a) + 2 for a in args) <= LINE_WIDTH:
@@ -895,8 +891,6 @@ class StGenerator:
                 ("localVars", [self._xml_var(n, t, doc=c) for n, t, c in variables]),
             ],
         )
-
-    main_kind: ClassVar[str] = "PROGRAM"
 
     def enum_constant_entries(self, exprs: list[ir.Expr]) -> list[tuple[str, str, str, str]]:
         """(name, type, value, comment) of a constant for each enumeration member the expressions use."""
@@ -1002,10 +996,6 @@ def _find_block(lines: list[str], body: str, start: int) -> int | None:
         if all(lines[index + k].strip() == body_lines[k].strip() for k in range(len(body_lines))):
             return index
     return None
-
-
-def _snake(name: str) -> str:
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
 
 
 def _span(origin: ir.Origin | None) -> Span:
@@ -1598,7 +1588,7 @@ class _ProgramPrinter:
         substitute = (
             printer.expr(stmt.fallback) if stmt.fallback is not None else loc(self.names[str(stmt.last_good)])
         )
-        value = self._reading(raw, var.type, printer)
+        value = g.to_real(raw, var.type)
         self._emit(out, f"IF {faulted} THEN", origin)
         with out.indented():
             self._emit(out, f"{checked} := {substitute};", origin)
@@ -1626,11 +1616,6 @@ class _ProgramPrinter:
                 args = self._record_args(ALARM_CLEARED, stmt.alarm, [(stmt.input, value)])
                 self._call_writer(out, args, origin)
         self._emit(out, "END_IF;", origin)
-
-    def _reading(self, raw: str, vt: ir.ValueType, printer: _ExprPrinter) -> str:
-        if vt.kind == "real":
-            return raw
-        return self.g.to_real(raw, vt)
 
 
 class _Recorder(Emitter):
@@ -1683,7 +1668,7 @@ class SiemensGenerator(StGenerator):
     extension = ".scl"
     max_identifier = 128
     local_prefix = "#"
-    formal_min_max = True
+    formal_calls = True
     enum_constants = True
     main_kind = "FUNCTION_BLOCK"
 
@@ -1708,16 +1693,6 @@ class SiemensGenerator(StGenerator):
 
     def _types(self) -> list[dict[str, object]]:
         return []  # enumerations become integer constants in the blocks that use them
-
-    def to_real(self, text: str, vt: ir.ValueType) -> str:
-        if vt.kind == "bool":
-            return f"SEL(G := {text}, IN0 := {self.real_literal(0.0)}, IN1 := {self.real_literal(1.0)})"
-        return super().to_real(text, vt)
-
-    def call(self, function: str, args: list[str], formal: list[str] | None = None) -> str:
-        if formal is not None:
-            return f"{function}({', '.join(f'{n} := {a}' for n, a in zip(formal, args, strict=True))})"
-        return super().call(function, args, formal)
 
 
 GENERATORS: dict[str, type[StGenerator]] = {
