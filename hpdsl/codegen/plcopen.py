@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import ClassVar
 
-from hpdsl.codegen.st import LOG_SIZE, LOG_TEXT, StGenerator, StOutput
+from hpdsl.codegen.st import StGenerator, StOutput
 
 # The project's creation time: fixed, so the same rules always give the same bytes.
 CREATION_TIME = "2000-01-01T00:00:00"
@@ -47,32 +47,6 @@ class PlcopenGenerator(StGenerator):
         from hpdsl.codegen.templates import render
 
         pous = self._pous()
-        log_entry = self.global_name("type", "HpLogEntry")
-        text = f"STRING[{LOG_TEXT}]"
-        structs = [
-            {
-                "name": log_entry,
-                "doc": "One record of the event log: an event logged, or an alarm raised or cleared.",
-                "fields": [
-                    ("kind", "INT", "", "1 event logged, 2 alarm raised, 3 alarm cleared"),
-                    ("source", text, "", "the program"),
-                    ("name", text, "", "the event or alarm"),
-                    ("time_s", self.real, "", "s since the program started"),
-                    ("field_count", "INT", "", ""),
-                    ("field_name", f"ARRAY[1..{self.log_fields}] OF {text}", "", ""),
-                    ("field_value", f"ARRAY[1..{self.log_fields}] OF {self.real}", "", ""),
-                ],
-            },
-            {
-                "name": self.global_name("type", "HpEventBuffer"),
-                "doc": f"The event log: the last {LOG_SIZE} records; `next` is where the next one goes.",
-                "fields": [
-                    ("entries", f"ARRAY[1..{LOG_SIZE}] OF {log_entry}", "", ""),
-                    ("next", "INT", "1", ""),
-                    ("sequence", "DINT", "", "records appended since start-up"),
-                ],
-            },
-        ]
         name = f"{self.package.name}.xml"
         document = render(
             "plcopen/project.xml.j2",
@@ -81,7 +55,7 @@ class PlcopenGenerator(StGenerator):
             version=version,
             creation_time=CREATION_TIME,
             types=self._types(),
-            structs=structs,
+            structs=self.log_types(),
             pous=pous,
             xml_type=xml_type,
             main=self.global_name("main"),

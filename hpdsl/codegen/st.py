@@ -551,11 +551,7 @@ class StGenerator:
             header=self._header(version),
             types=self._types(),
             pous=pous,
-            log_size=LOG_SIZE,
-            log_text=LOG_TEXT,
-            log_fields=self.log_fields,
-            log_entry=self.block_name(self.global_name("type", "HpLogEntry")),
-            log_buffer=self.block_name(self.global_name("type", "HpEventBuffer")),
+            log_types=self.log_types(),
         )
         name = f"{self.package.name}{self.extension}"
         return StOutput(
@@ -585,6 +581,48 @@ class StGenerator:
                 elif isinstance(stmt, ir.AlarmChange):
                     most = max(most, len(stmt.values))
         return most
+
+    def log_types(self) -> list[dict[str, object]]:
+        """The event log's record and ring (name, doc, fields as (name, type, initial, comment)).
+
+        One description for every layout: the ST and SCL templates and the PLCopen data types.
+        """
+        text = f"STRING[{LOG_TEXT}]"
+        entry = self.block_name(self.global_name("type", "HpLogEntry"))
+        return [
+            {
+                "name": entry,
+                "doc": "One record of the event log: an event logged, or an alarm raised or cleared.",
+                "fields": [
+                    ("kind", "INT", "", "1 event logged, 2 alarm raised, 3 alarm cleared"),
+                    ("source", text, "", "the program"),
+                    ("name", text, "", "the event or alarm"),
+                    ("time_s", self.real, "", "s since the program started"),
+                    ("field_count", "INT", "", ""),
+                    ("field_name", f"ARRAY[1..{self.log_fields}] OF {text}", "", ""),
+                    ("field_value", f"ARRAY[1..{self.log_fields}] OF {self.real}", "", ""),
+                ],
+            },
+            {
+                "name": self.block_name(self.global_name("type", "HpEventBuffer")),
+                "doc": f"The event log: the last {LOG_SIZE} records; `next` is where the next one goes.",
+                "fields": [
+                    ("entries", f"ARRAY[1..{LOG_SIZE}] OF {entry}", "", ""),
+                    ("next", "INT", "1", ""),
+                    ("sequence", "DINT", "", "records appended since start-up"),
+                ],
+            },
+        ]
+
+    def declaration(self, name: str, type_name: str, initial: str = "", comment: str = "") -> str:
+        """`name : TYPE := initial; (* comment *)`, as every variable block and structure declares."""
+        text = f"{name} : {type_name}"
+        if initial:
+            text += f" := {initial}"
+        text += ";"
+        if comment:
+            text += f" {self.comment(comment)}"
+        return text
 
     def _types(self) -> list[dict[str, object]]:
         types: list[dict[str, object]] = []
@@ -630,7 +668,7 @@ class StGenerator:
     def _function(
         self, name: str, return_type: str, inputs: list[tuple[str, str]], body: Emitter, comment: list[str]
     ) -> _Pou:
-        declarations = [f"{n} : {t};" for n, t in inputs]
+        declarations = [self.declaration(n, t) for n, t in inputs]
         return _Pou(
             "FUNCTION",
             self.block_name(name),
@@ -730,7 +768,7 @@ class StGenerator:
         for k in range(1, self.log_fields + 1):
             inputs.append((f"name_{k}", text, ""))
             inputs.append((f"value_{k}", self.real, "booleans 0/1, enumerations their position"))
-        declarations = [f"{n} : {t};" + (f" {self.comment(c)}" if c else "") for n, t, c in inputs]
+        declarations = [self.declaration(n, t, comment=c) for n, t, c in inputs]
         buffer_type = self.block_name(self.global_name("type", "HpEventBuffer"))
         comment = [
             self.comment(
@@ -801,9 +839,7 @@ class StGenerator:
         if self.enum_constants:
             entries = self.enum_constant_entries([row.values[column_index] for row in table.rows])
             if entries:
-                pou.sections.append(
-                    ("VAR CONSTANT", [f"{n} : {t} := {v}; {self.comment(c)}" for n, t, v, c in entries])
-                )
+                pou.sections.append(("VAR CONSTANT", [self.declaration(*entry) for entry in entries]))
         return pou
 
     def _curve(self, curve: ir.Curve) -> _Pou:
@@ -882,7 +918,7 @@ class StGenerator:
                     "VAR_INPUT",
                     [f"{cycle} : {real} := {self.real_literal(0.1)}; {self.comment('s, the task interval')}"],
                 ),
-                ("VAR", [f"{n} : {t};" + (f" {self.comment(c)}" if c else "") for n, t, c in variables]),
+                ("VAR", [self.declaration(n, t, comment=c) for n, t, c in variables]),
             ],
             out.text(),
             origins=[None] * len(out.lines),
@@ -1340,7 +1376,7 @@ class _ProgramPrinter:
             "FUNCTION_BLOCK",
             g.block_name(g.global_name("type", program.name)),
             g._doc_comment(program.doc, program.origin, program.cites),
-            [(kind, [self._declaration(*entry) for entry in entries]) for kind, entries in sections],
+            [(kind, [g.declaration(*entry) for entry in entries]) for kind, entries in sections],
             body,
             origins=self.origins,
             doc=_flat(program.doc),
@@ -1367,15 +1403,6 @@ class _ProgramPrinter:
         """Siemens: each enumeration member the block uses is a constant of its position."""
         values = [v.initial for v in self.program.variables if v.initial is not None]
         return self.g.enum_constant_entries([*ir.walk_exprs(self.program.scan), *values])
-
-    def _declaration(self, name: str, type_name: str, initial: str, comment: str) -> str:
-        text = f"{name} : {type_name}"
-        if initial:
-            text += f" := {initial}"
-        text += ";"
-        if comment:
-            text += f" {self.g.comment(comment)}"
-        return text
 
     def _describe(self, var: ir.Variable, printer: _ExprPrinter) -> str:
         parts = []
