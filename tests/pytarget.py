@@ -10,17 +10,22 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from hpdsl.compiler import compile_paths
+from hpdsl.compiler import CompileResult, compile_paths
 
 _counter = itertools.count()
 
 
-def compile_rules(tmp_path: Path, text: str, name: str = "scenario") -> ModuleType:
-    """Write `text` as a rules file, compile it and import the generated module."""
+def compile_text(tmp_path: Path, text: str, target: str, name: str = "pkg", **options: Any) -> CompileResult:
+    """Write `text` (dedented) as the one rules file of a new package folder and compile it."""
     folder = tmp_path / f"{name}_{next(_counter)}"
     folder.mkdir()
     (folder / "test.rules").write_text(textwrap.dedent(text), encoding="utf-8")
-    result = compile_paths([folder], "python", name)
+    return compile_paths([folder], target, name, **options)
+
+
+def compile_rules(tmp_path: Path, text: str, name: str = "scenario") -> ModuleType:
+    """Write `text` as a rules file, compile it and import the generated module."""
+    result = compile_text(tmp_path, text, "python", name)
     errors = [f"{d.span}: {d.message}" for d in result.diagnostics if d.is_error]
     assert not errors, errors
     return import_module(tmp_path, result.files[f"{name}.py"], f"{name}_{next(_counter)}")

@@ -207,12 +207,9 @@ def test_file_too_large(tmp_path: Path) -> None:
 
 
 def compiled_diagnostics(tmp_path: Path, text: str, **options: str) -> list[Expectation]:
-    from hpdsl.compiler import compile_paths
+    from pytarget import compile_text
 
-    folder = tmp_path / "pkg"
-    folder.mkdir()
-    (folder / "case.rules").write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
-    result = compile_paths([folder], "st", **options)  # type: ignore[arg-type]
+    result = compile_text(tmp_path, text.lstrip("\n"), "st", **options)
     shown = render_text(result.diagnostics, result.check.sources)
     for diagnostic in result.diagnostics:  # rendered like every other diagnostic: caret under the name
         assert f"{diagnostic.span}: {diagnostic.severity.value}: " in shown

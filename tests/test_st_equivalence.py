@@ -64,6 +64,7 @@ class Side:
     main: Instance | None
     log: Any
     wired: set[tuple[str, str]] = field(default_factory=set)
+    package: Any = None  # the Python Package, when the whole package runs
     seen: int = 0
     alarm_changes: int = 0  # compared so far
     log_entries: int = 0
@@ -100,9 +101,7 @@ def start_package(pair: Pair) -> Side:
             instance += "_1"
         blocks[program] = main.get(instance)
     wired = {(w[0], w[1]) for w in pair.python.Package.WIRES}
-    side = Side(pair, python, blocks, main, main.get("event_log"), wired)
-    side.package = package  # type: ignore[attr-defined]
-    return side
+    return Side(pair, python, blocks, main, main.get("event_log"), wired, package)
 
 
 def start_program(pair: Pair, program: str) -> Side:
@@ -134,7 +133,7 @@ def set_input(side: Side, program: str, name: str, value: Any) -> None:
 
 def scan(side: Side, dt: float) -> None:
     if side.main is not None:
-        side.package.scan(dt)  # type: ignore[attr-defined]
+        side.package.scan(dt)
         side.main.call(cycle_time_s=dt)
     else:
         (program,) = side.python
@@ -293,7 +292,7 @@ def test_changeover_parameters_and_odd_scan_times(golden: Pair) -> None:
         compare(side, f"scan {k} (dt {dt})")
 
 
-def plant_inputs(pair: Pair, side: Side) -> list[tuple[str, str, Any]]:
+def plant_inputs(side: Side) -> list[tuple[str, str, Any]]:
     """(program, input, point) of every field input of the package: those no other program feeds."""
     out = []
     for program, python in side.python.items():
@@ -353,7 +352,7 @@ def test_shipped_package_over_three_days(dialect: str, request: pytest.FixtureRe
     """Every program of the shipped package, wired, over three days at one-minute scans."""
     shipped: Pair = request.getfixturevalue("shipped" if dialect == "iec" else "shipped_siemens")
     side = start_package(shipped)
-    inputs = plant_inputs(shipped, side)
+    inputs = plant_inputs(side)
     assert len(inputs) > 20
     for k in range(3 * 1440):
         t = k * 60.0
@@ -375,7 +374,7 @@ def test_shipped_package_over_three_days(dialect: str, request: pytest.FixtureRe
 def test_random_traces_agree(shipped: Pair, data: st.DataObject) -> None:
     """Random readings (including faults and out-of-range values) and random scan times."""
     side = start_package(shipped)
-    inputs = plant_inputs(shipped, side)
+    inputs = plant_inputs(side)
     steps = data.draw(st.integers(min_value=5, max_value=40), label="steps")
     for k in range(steps):
         for program, name, point in inputs:
