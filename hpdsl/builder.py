@@ -598,7 +598,7 @@ class AstBuilder(Transformer[Token, Any]):
     @_node
     def quantity(self, span: Span, children: list[Token]) -> n.Quantity:
         text = str(children[0])
-        number, unit = _split_quantity(text)
+        number, unit = split_quantity(text)
         return n.Quantity(value=float(number), unit=unit, text=text, span=span)
 
     @_node
@@ -684,7 +684,7 @@ def _string_value(tok: Token) -> str:
     return value if isinstance(value, str) else text[1:-1]
 
 
-def _split_quantity(text: str) -> tuple[str, str]:
+def split_quantity(text: str) -> tuple[str, str]:
     """`21C` -> ("21", "C"); `50 kW` -> ("50", "kW"); `1.5e3 W` -> ("1.5e3", "W")."""
     i = 0
     while i < len(text) and (text[i].isdigit() or text[i] == "."):

@@ -64,6 +64,7 @@ def _check_arguments(parser: argparse.ArgumentParser) -> None:
         "--format", choices=FORMATS, default="text", help="how to print the diagnostics (default: text)"
     )
     parser.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    _params_argument(parser)
     parser.add_argument(
         "--color",
         choices=COLOR_CHOICES,
@@ -72,11 +73,33 @@ def _check_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _params_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--params",
+        metavar="FILE",
+        type=Path,
+        help="a site parameter file (TOML) whose values replace the parameters' defaults",
+    )
+
+
 def _run_check(args: argparse.Namespace) -> int:
     from hpdsl import diagnostics
     from hpdsl.package import check_paths
 
-    result = check_paths(args.paths)
+    if args.params is not None:
+        from hpdsl.compiler import lower_paths
+        from hpdsl.site import read
+
+        lowered = lower_paths(args.paths)
+        result = lowered.check
+        if lowered.package is not None:
+            settings = read(args.params, lowered.package)
+            if settings.source is not None:
+                result.sources[settings.name] = settings.source
+            result.diagnostics.extend(settings.diagnostics)
+            result.diagnostics.sort(key=diagnostics.Diagnostic.sort_key)
+    else:
+        result = check_paths(args.paths)
     found = result.diagnostics
     if args.strict:
         found = diagnostics.promote_warnings(found)
@@ -162,6 +185,7 @@ def _compile_arguments(parser: argparse.ArgumentParser) -> None:
         "--format", choices=FORMATS, default="text", help="how to print the diagnostics (default: text)"
     )
     parser.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    _params_argument(parser)
 
 
 def _run_compile(args: argparse.Namespace) -> int:
@@ -180,12 +204,15 @@ def _run_compile(args: argparse.Namespace) -> int:
         source_comments=not args.no_source_comments,
         dialect=args.dialect,
         real=args.real,
+        params=args.params,
     )
     found = result.diagnostics
     if args.strict:
         found = diagnostics.promote_warnings(found)
     if found:
-        _print_diagnostics(found, result.check.sources, args)
+        sources = dict(result.check.sources)
+        sources.update({name: source for name, source in result.site_sources.items() if source is not None})
+        _print_diagnostics(found, sources, args)
     if any(d.is_error for d in found) or not result.files:
         return EXIT_ERRORS
     out: Path = args.output
@@ -230,6 +257,88 @@ def _print_diagnostics(
     _write(stream, _render(found, sources, args.format, _use_color("auto", stream)))
 
 
+# --- test --------------------------------------------------------------------------------
+
+
+def _test_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "paths", metavar="PATH", nargs="+", type=Path, help="scenario files (.scenario) or folders of them"
+    )
+    parser.add_argument(
+        "--rules",
+        metavar="PATH",
+        type=Path,
+        action="append",
+        help="the rules package to test (repeatable); default: the nearest folder at or above each"
+        " scenario file that holds .rules files",
+    )
+    _params_argument(parser)
+    parser.add_argument("--junit", metavar="FILE", type=Path, help="also write the results as JUnit XML")
+    parser.add_argument("-k", dest="select", metavar="TEXT", help="run only scenarios whose name contains TEXT")
+    parser.add_argument("-v", "--verbose", action="store_true", help="list every scenario, passed ones too")
+    parser.add_argument(
+        "--format", choices=FORMATS, default="text", help="how to print diagnostics in the files (default: text)"
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="overwrite a --junit file that is not a JUnit report"
+    )
+
+
+def _run_test(args: argparse.Namespace) -> int:
+    from hpdsl import testing
+
+    junit: Path | None = args.junit
+    if junit is not None and not args.force and _not_junit(junit):
+        raise UsageError_(f"will not overwrite `{junit}`: it is not a JUnit report (use --force to overwrite it)")
+    report = testing.run_paths(args.paths, rules=args.rules, params=args.params, select=args.select)
+    if report.diagnostics:
+        _write(sys.stdout, _render(report.diagnostics, report.sources, args.format, _use_color("auto", sys.stdout)))
+    for line in testing.render_outcomes(report, args.verbose):
+        print(line)
+    print(testing.summary(report))
+    if junit is not None:
+        junit.parent.mkdir(parents=True, exist_ok=True)
+        junit.write_text(testing.junit_xml(report), encoding="utf-8")
+    return EXIT_OK if report.ok else EXIT_ERRORS
+
+
+def _not_junit(path: Path) -> bool:
+    """True when `path` holds something other than a JUnit report (which a test run may replace)."""
+    if not path.exists():
+        return False
+    try:
+        head = path.read_bytes()[:512].decode("utf-8", errors="replace")
+    except OSError:
+        return True
+    return "<testsuites" not in head and "<testsuite" not in head
+
+
+# --- trace -------------------------------------------------------------------------------
+
+
+def _trace_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "paths", metavar="PATH", nargs="+", type=Path, help="rules files, scenario files, or folders of them"
+    )
+    parser.add_argument(
+        "--format",
+        choices=("text", "markdown", "json"),
+        default="text",
+        help="text (default), markdown (a traceability matrix), or json (for tools)",
+    )
+
+
+def _run_trace(args: argparse.Namespace) -> int:
+    from hpdsl import trace
+
+    result = trace.trace_paths(args.paths)
+    if result.diagnostics:
+        _write(sys.stderr, _render(result.diagnostics, result.sources, "text", _use_color("auto", sys.stderr)))
+    render = {"text": trace.render_text, "markdown": trace.render_markdown, "json": trace.render_json}
+    _write(sys.stdout, render[args.format](result))
+    return EXIT_OK if result.ok else EXIT_ERRORS
+
+
 # --- The command table -------------------------------------------------------------------
 
 # Later subcommands (compile, test, simulate, doc, fmt, diff, lsp) are added here.
@@ -238,6 +347,12 @@ COMMANDS: dict[str, Command] = {
     "compile": Command(
         "compile rules files to Python, Structured Text or PLCopen XML", _compile_arguments, _run_compile
     ),
+    "trace": Command(
+        "report which rules and scenarios cover each requirement ID; fail on gaps",
+        _trace_arguments,
+        _run_trace,
+    ),
+    "test": Command("run scenario files against the rules they sit beside", _test_arguments, _run_test),
 }
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from hpdsl import ir
 from hpdsl.diagnostics import Diagnostic
 from hpdsl.package import CheckResult, load_paths
-from hpdsl.source import discover
+from hpdsl.source import SourceFile, discover
 
 
 @dataclass
@@ -25,6 +25,7 @@ class CompileResult:
     check: CheckResult
     package: ir.Package | None = None
     files: dict[str, str] = field(default_factory=dict)
+    site_sources: dict[str, SourceFile | None] = field(default_factory=dict)  # a site file read, for diagnostics
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
@@ -88,17 +89,28 @@ def compile_paths(
     source_comments: bool = True,
     dialect: str | None = None,
     real: str = "LREAL",
+    params: Path | None = None,
 ) -> CompileResult:
     """Compile a package to a target; the generated files are in `files` (name -> text).
 
     `dialect` chooses the Structured Text flavour of the `st` target; `real` is the ST type
-    of real numbers (REAL or LREAL) for `st` and `plcopen`.
+    of real numbers (REAL or LREAL) for `st` and `plcopen`; `params` is a site parameter
+    file whose values become the parameters' defaults in the generated code.
     """
     import hpdsl
 
     result = lower_paths(paths, name)
     if result.package is None:
         return result
+    if params is not None:
+        from hpdsl import site
+
+        settings = site.read(params, result.package)
+        result.site_sources[settings.name] = settings.source
+        result.check.diagnostics.extend(settings.diagnostics)
+        if not settings.ok:
+            return result
+        result.package = site.apply(result.package, settings)
     if target == "python":
         from hpdsl.codegen.python import PythonGenerator
 

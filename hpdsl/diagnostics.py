@@ -168,6 +168,35 @@ TARGET_UNSUPPORTED = _code(
     "target-unsupported", E, "targets", "A construct or value that the chosen PLC dialect cannot express."
 )
 
+# --- Scenarios (`hpdsl test`) ---------------------------------------------------------
+SCENARIO_NAME = _code(
+    "scenario-name",
+    E,
+    "scenarios",
+    "A scenario names a program, point, alarm or event the package does not have, or sets a wired input.",
+)
+SCENARIO_VALUE = _code(
+    "scenario-value",
+    E,
+    "scenarios",
+    "A value or time in a scenario of the wrong kind or unit for what it sets or expects.",
+)
+SCENARIO_STRUCTURE = _code(
+    "scenario-structure",
+    E,
+    "scenarios",
+    "A scenario that is well formed but cannot be run as written (a setting twice, a set inside `during`).",
+)
+
+# --- Site parameter files --------------------------------------------------------------
+SITE_FILE = _code("site-file", E, "site", "A site parameter file that is not valid TOML of the expected shape.")
+SITE_PARAMETER = _code(
+    "site-parameter", E, "site", "A site parameter file names a program or parameter the package does not have."
+)
+SITE_VALUE = _code(
+    "site-value", E, "site", "A site parameter value of the wrong type or unit, or outside the parameter's range."
+)
+
 del E, W
 
 

@@ -134,3 +134,13 @@ WIRING = Message(codes.WIRING, "{problem}")
 # --- Targets -------------------------------------------------------------------------
 TARGET_RENAME = Message(codes.TARGET_RENAME, "`{name}` is written `{used}` in the {dialect} output")
 TARGET_UNSUPPORTED = Message(codes.TARGET_UNSUPPORTED, "the {dialect} dialect cannot express {what}")
+
+# --- Scenarios -----------------------------------------------------------------------
+SCENARIO_NAME = Message(codes.SCENARIO_NAME, "{problem}")
+SCENARIO_VALUE = Message(codes.SCENARIO_VALUE, "{problem}")
+SCENARIO_STRUCTURE = Message(codes.SCENARIO_STRUCTURE, "{problem}")
+
+# --- Site parameter files ------------------------------------------------------------
+SITE_FILE = Message(codes.SITE_FILE, "{problem}")
+SITE_PARAMETER = Message(codes.SITE_PARAMETER, "{problem}")
+SITE_VALUE = Message(codes.SITE_VALUE, "{problem}")
