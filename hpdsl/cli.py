@@ -274,10 +274,15 @@ def _test_arguments(parser: argparse.ArgumentParser) -> None:
     )
     _params_argument(parser)
     parser.add_argument("--junit", metavar="FILE", type=Path, help="also write the results as JUnit XML")
-    parser.add_argument("-k", dest="select", metavar="TEXT", help="run only scenarios whose name contains TEXT")
+    parser.add_argument(
+        "-k", dest="select", metavar="TEXT", help="run only scenarios whose name contains TEXT"
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="list every scenario, passed ones too")
     parser.add_argument(
-        "--format", choices=FORMATS, default="text", help="how to print diagnostics in the files (default: text)"
+        "--format",
+        choices=FORMATS,
+        default="text",
+        help="how to print diagnostics in the files (default: text)",
     )
     parser.add_argument(
         "--force", action="store_true", help="overwrite a --junit file that is not a JUnit report"
@@ -289,10 +294,15 @@ def _run_test(args: argparse.Namespace) -> int:
 
     junit: Path | None = args.junit
     if junit is not None and not args.force and _not_junit(junit):
-        raise UsageError_(f"will not overwrite `{junit}`: it is not a JUnit report (use --force to overwrite it)")
+        raise UsageError_(
+            f"will not overwrite `{junit}`: it is not a JUnit report (use --force to overwrite it)"
+        )
     report = testing.run_paths(args.paths, rules=args.rules, params=args.params, select=args.select)
     if report.diagnostics:
-        _write(sys.stdout, _render(report.diagnostics, report.sources, args.format, _use_color("auto", sys.stdout)))
+        _write(
+            sys.stdout,
+            _render(report.diagnostics, report.sources, args.format, _use_color("auto", sys.stdout)),
+        )
     for line in testing.render_outcomes(report, args.verbose):
         print(line)
     print(testing.summary(report))
@@ -333,7 +343,9 @@ def _run_trace(args: argparse.Namespace) -> int:
 
     result = trace.trace_paths(args.paths)
     if result.diagnostics:
-        _write(sys.stderr, _render(result.diagnostics, result.sources, "text", _use_color("auto", sys.stderr)))
+        _write(
+            sys.stderr, _render(result.diagnostics, result.sources, "text", _use_color("auto", sys.stderr))
+        )
     render = {"text": trace.render_text, "markdown": trace.render_markdown, "json": trace.render_json}
     _write(sys.stdout, render[args.format](result))
     return EXIT_OK if result.ok else EXIT_ERRORS

@@ -25,7 +25,9 @@ class CompileResult:
     check: CheckResult
     package: ir.Package | None = None
     files: dict[str, str] = field(default_factory=dict)
-    site_sources: dict[str, SourceFile | None] = field(default_factory=dict)  # a site file read, for diagnostics
+    site_sources: dict[str, SourceFile | None] = field(
+        default_factory=dict
+    )  # a site file read, for diagnostics
 
     @property
     def diagnostics(self) -> list[Diagnostic]:

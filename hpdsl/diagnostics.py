@@ -189,12 +189,20 @@ SCENARIO_STRUCTURE = _code(
 )
 
 # --- Site parameter files --------------------------------------------------------------
-SITE_FILE = _code("site-file", E, "site", "A site parameter file that is not valid TOML of the expected shape.")
+SITE_FILE = _code(
+    "site-file", E, "site", "A site parameter file that is not valid TOML of the expected shape."
+)
 SITE_PARAMETER = _code(
-    "site-parameter", E, "site", "A site parameter file names a program or parameter the package does not have."
+    "site-parameter",
+    E,
+    "site",
+    "A site parameter file names a program or parameter the package does not have.",
 )
 SITE_VALUE = _code(
-    "site-value", E, "site", "A site parameter value of the wrong type or unit, or outside the parameter's range."
+    "site-value",
+    E,
+    "site",
+    "A site parameter value of the wrong type or unit, or outside the parameter's range.",
 )
 
 del E, W

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 import functools
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
@@ -29,8 +29,8 @@ SCENARIO_SUFFIX = ".scenario"
 # The wall clock of a scenario that gives no `start`: the runtime's own default, a Monday.
 DEFAULT_START = datetime.datetime(2024, 1, 1)
 
-_SECOND = units_.lookup("s")
-assert _SECOND is not None
+_TIME = units_.Dimension(time=1)  # the dimension of a duration
+
 
 @dataclass(frozen=True)
 class PointPath:
@@ -266,6 +266,10 @@ def _hint_for(token: str) -> str | None:
     return None
 
 
+# lark's trees are untyped: which children are trees and which tokens follows from the grammar.
+_Node = Any
+
+
 class _Reader:
     """Turns the parse tree of one file into Scenario data, reporting what the grammar cannot."""
 
@@ -273,7 +277,7 @@ class _Reader:
         self.file = file
         self.diagnostics = diagnostics
 
-    def span(self, node: Tree | Token) -> Span:
+    def span(self, node: _Node) -> Span:
         if isinstance(node, Token):
             return token_span(self.file, node)
         meta = node.meta
@@ -282,7 +286,7 @@ class _Reader:
     def problem(self, span: Span, text: str, hint: str | None = None) -> None:
         self.diagnostics.append(messages.SCENARIO_STRUCTURE.at(span, problem=text, hint=hint))
 
-    def scenario(self, node: Tree) -> Scenario | None:
+    def scenario(self, node: _Node) -> Scenario | None:
         name_token, *items = node.children
         title = ""
         cites: tuple[tuple[str, Span], ...] = ()
@@ -327,7 +331,9 @@ class _Reader:
             elif kind == "until":
                 until_s = self.duration(item.children[0])
             elif kind == "parameter":
-                parameters.append(ParameterSetting(self.path(item.children[0]), self.value(item.children[1]), span))
+                parameters.append(
+                    ParameterSetting(self.path(item.children[0]), self.value(item.children[1]), span)
+                )
             elif kind == "parameter_file":
                 files.append((_string(item.children[0]), span))
             elif kind == "at_block":
@@ -355,13 +361,13 @@ class _Reader:
 
     # --- settings and values
 
-    def duration(self, node: Tree) -> float:
+    def duration(self, node: _Node) -> float:
         """A time written as one or more quantities (`1 h 30 min`), in seconds."""
         total = 0.0
         for tok in node.children:
             number, symbol = split_quantity(str(tok))
             unit = units_.lookup(symbol)
-            if unit is None or unit.dimension != _SECOND.dimension:
+            if unit is None or unit.dimension != _TIME:
                 self.diagnostics.append(
                     messages.SCENARIO_VALUE.at(
                         self.span(tok),
@@ -373,7 +379,7 @@ class _Reader:
             total += unit.to_si(float(number))
         return total
 
-    def start(self, node: Tree) -> datetime.datetime:
+    def start(self, node: _Node) -> datetime.datetime:
         date_token, *rest = node.children
         text = str(date_token) + (f" {rest[0]}" if rest and rest[0] is not None else " 00:00")
         try:
@@ -388,13 +394,13 @@ class _Reader:
             )
             return DEFAULT_START
 
-    def path(self, node: Tree) -> PointPath:
+    def path(self, node: _Node) -> PointPath:
         names = [str(t) for t in node.children]
         if len(names) == 2:
             return PointPath(names[0], names[1], self.span(node))
         return PointPath(None, names[0], self.span(node))
 
-    def value(self, node: Tree | Token) -> Value:
+    def value(self, node: _Node) -> Value:
         span = self.span(node)
         if isinstance(node, Token):  # FAULT
             return Value("fault", str(node), span=span)
@@ -406,7 +412,9 @@ class _Reader:
             sign = -1.0 if kind == "negative_quantity" else 1.0
             if units_.lookup(symbol) is None:
                 self.diagnostics.append(messages.UNKNOWN_UNIT.at(span, unit=symbol))
-            return Value("quantity", ("-" if sign < 0 else "") + text, sign * float(number), symbol, span=span)
+            return Value(
+                "quantity", ("-" if sign < 0 else "") + text, sign * float(number), symbol, span=span
+            )
         if kind in ("number", "negative_number"):
             sign = -1.0 if kind == "negative_number" else 1.0
             return Value("number", ("-" if sign < 0 else "") + text, sign * float(text), span=span)
@@ -414,7 +422,7 @@ class _Reader:
             return Value("bool", kind, 1.0 if kind == "true" else 0.0, span=span)
         return Value("member", text, member=text, span=span)
 
-    def tolerance(self, node: Tree | None) -> Value | None:
+    def tolerance(self, node: _Node | None) -> Value | None:
         if node is None:
             return None
         value = self.value(node.children[1])
@@ -430,7 +438,7 @@ class _Reader:
 
     # --- blocks
 
-    def at_block(self, node: Tree) -> Block:
+    def at_block(self, node: _Node) -> Block:
         time_node, *rest = node.children
         time_s = self.duration(time_node)
         window = 0.0
@@ -451,9 +459,11 @@ class _Reader:
         for action in actions:
             if isinstance(action, ExpectUnchanged | ExpectChanges):
                 self.problem(action.span, "counting changes needs an interval", "use it in a `during` block")
-        return Block("at", time_s, max(time_s - window, 0.0), time_s + window, tuple(actions), self.span(node))
+        return Block(
+            "at", time_s, max(time_s - window, 0.0), time_s + window, tuple(actions), self.span(node)
+        )
 
-    def during_block(self, node: Tree) -> Block:
+    def during_block(self, node: _Node) -> Block:
         first_node, last_node, *rest = node.children
         first_s, last_s = self.duration(first_node), self.duration(last_node)
         span = self.span(node)
@@ -469,7 +479,7 @@ class _Reader:
                 )
         return Block("during", first_s, first_s, last_s, tuple(actions), span)
 
-    def action(self, node: Tree) -> Action:
+    def action(self, node: _Node) -> Action:
         kind, children, span = node.data, node.children, self.span(node)
         if kind == "set":
             return Set(self.path(children[0]), self.value(children[1]), span)
@@ -493,7 +503,7 @@ class _Reader:
         if kind == "expect_unchanged":
             return ExpectUnchanged(self.path(children[0]), span)
         if kind == "expect_changes":
-            count = float(children[2])
+            count = float(str(children[2]))
             if count != int(count):
                 self.problem(self.span(children[2]), "a number of changes is a whole number")
             return ExpectChanges(self.path(children[0]), str(children[1]), int(count), span)
@@ -514,11 +524,13 @@ class _Reader:
             return ExpectLog(self.path(children[0]), (), False, span)
         raise AssertionError(f"unhandled scenario action {kind}")
 
-    def log_field(self, node: Tree) -> LogField:
+    def log_field(self, node: _Node) -> LogField:
         name, value, *rest = node.children
-        return LogField(str(name), self.value(value), self.tolerance(rest[0] if rest else None), self.span(node))
+        return LogField(
+            str(name), self.value(value), self.tolerance(rest[0] if rest else None), self.span(node)
+        )
 
-    def trace(self, node: Tree) -> list[Block]:
+    def trace(self, node: _Node) -> list[Block]:
         header, *rows = node.children
         first, *columns = header.children
         if str(first) != "time":
@@ -550,7 +562,9 @@ class _Reader:
                     if value.kind == "fault":
                         self.problem(cell_span, "`fault` is set, not expected")
                         continue
-                    actions.append(ExpectValue(self.path(column.children[0]), "==", value, tolerance, cell_span))
+                    actions.append(
+                        ExpectValue(self.path(column.children[0]), "==", value, tolerance, cell_span)
+                    )
             blocks.append(Block("at", time_s, time_s, time_s, tuple(actions), span))
         return blocks
 
@@ -586,4 +600,3 @@ def format_time(seconds: float) -> str:
     if rest > 1e-9 or not parts:
         parts.append(f"{rest:g} s")
     return " ".join(parts)
-

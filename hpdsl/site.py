@@ -25,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -192,7 +193,7 @@ def _entries(source: SourceFile, diagnostics: list[Diagnostic]) -> list[_Entry]:
             messages.SITE_FILE.at(
                 Span.point(source.name, line, column),
                 problem=f"not valid TOML: {_TOML_POSITION.sub('', str(exc)).strip()}",
-                hint='write one `[Program]` table per program and `parameter = "value unit"` lines',
+                hint='a value with a unit is a string: `start_above = "45C"`; one `[Program]` table per program',
             )
         )
         return []
@@ -216,7 +217,7 @@ def _entries(source: SourceFile, diagnostics: list[Diagnostic]) -> list[_Entry]:
                 diagnostics.append(
                     messages.SITE_FILE.at(
                         key_span,
-                        problem=f"`{program}.{parameter}` holds a {'table' if isinstance(raw, dict) else 'list'}",
+                        problem=f"`{program}.{parameter}` holds a {_toml_kind(raw)}",
                         hint='a parameter holds one value: `name = "22 C"`',
                     )
                 )
@@ -272,12 +273,20 @@ def _range_problem(variable: ir.Variable, value: SettingValue) -> str | None:
 
 
 def _number(bound: ir.Expr | None) -> float | None:
-    if isinstance(bound, ir.Literal_) and isinstance(bound.value, int | float) and not isinstance(bound.value, bool):
+    if (
+        isinstance(bound, ir.Literal_)
+        and isinstance(bound.value, int | float)
+        and not isinstance(bound.value, bool)
+    ):
         return float(bound.value)
     return None
 
 
-def _did_you_mean(name: str, choices: dict[str, object]) -> str | None:
+def _toml_kind(raw: object) -> str:
+    return "table" if isinstance(raw, dict) else "list"
+
+
+def _did_you_mean(name: str, choices: Mapping[str, object]) -> str | None:
     import difflib
 
     close = difflib.get_close_matches(name, list(choices), n=1)

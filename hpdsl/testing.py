@@ -177,13 +177,13 @@ class _Point:
 class _Resolver:
     """Names and values of one scenario, resolved against the compiled package."""
 
-    def __init__(self, compiled: CompiledPackage, scenario: sc.Scenario, diagnostics: list[Diagnostic]) -> None:
+    def __init__(
+        self, compiled: CompiledPackage, scenario: sc.Scenario, diagnostics: list[Diagnostic]
+    ) -> None:
         self.compiled = compiled
         self.scenario = scenario
         self.diagnostics = diagnostics
-        self.programs = (
-            [scenario.program] if scenario.program is not None else list(compiled.classes)
-        )
+        self.programs = [scenario.program] if scenario.program is not None else list(compiled.classes)
         self.points: dict[str, dict[str, _Point]] = {}
         self.alarms: dict[str, dict[str, Any]] = {}
         self.events: dict[str, dict[str, Any]] = {}
@@ -209,7 +209,9 @@ class _Resolver:
     def value_problem(self, span: Span, problem: str, hint: str | None = None) -> None:
         self.diagnostics.append(messages.SCENARIO_VALUE.at(span, problem=problem, hint=hint))
 
-    def _owner(self, path: sc.PointPath, table: dict[str, dict[str, Any]], what: str) -> tuple[str, Any] | None:
+    def _owner(
+        self, path: sc.PointPath, table: dict[str, dict[str, Any]], what: str
+    ) -> tuple[str, Any] | None:
         """The program and entry a path names in one of the tables (points, alarms, events)."""
         if path.program is not None:
             if path.program not in table:
@@ -288,7 +290,9 @@ class _Resolver:
         if point is None:
             return None
         if point.kind != "input":
-            self.name_problem(path.span, f"`{point.title}` is {_article(point.kind)}, not an input; only inputs are set")
+            self.name_problem(
+                path.span, f"`{point.title}` is {_article(point.kind)}, not an input; only inputs are set"
+            )
             return None
         if self.scenario.program is None and (point.program, point.name) in self.compiled.wired:
             source = next(
@@ -436,15 +440,15 @@ def _compare(op: str, actual: Any, expected: Any, tolerance: float) -> bool:
         actual = actual.name
     if actual is None:
         return False
-    if isinstance(expected, bool) or isinstance(expected, str):
+    if isinstance(expected, bool | str):
         equal = actual == expected
         return equal if op == "==" else not equal
     if isinstance(actual, bool):
         return False
     if op == "==":
-        return abs(actual - expected) <= tolerance
+        return bool(abs(actual - expected) <= tolerance)
     if op == "!=":
-        return abs(actual - expected) > tolerance
+        return bool(abs(actual - expected) > tolerance)
     if op == "<":
         return bool(actual < expected + tolerance)
     if op == "<=":
@@ -531,7 +535,9 @@ def _parameters(
             continue
         program, point = found
         if point.kind != "parameter":
-            resolver.name_problem(setting.path.span, f"`{point.title}` is {_article(point.kind)}, not a parameter")
+            resolver.name_problem(
+                setting.path.span, f"`{point.title}` is {_article(point.kind)}, not a parameter"
+            )
             continue
         value = resolver.value(setting.value, point.target, f"parameter `{point.title}`")
         if value is None:
@@ -591,7 +597,9 @@ def _plan(run: _Run, resolver: _Resolver) -> _Plan:
     return plan
 
 
-def _setter(run: _Run, resolver: _Resolver, action: sc.Set | sc.Ramp | sc.Oscillate, at_s: float) -> Callable[[], None] | None:
+def _setter(
+    run: _Run, resolver: _Resolver, action: sc.Set | sc.Ramp | sc.Oscillate, at_s: float
+) -> Callable[[], None] | None:
     point = resolver.input(action.path)
     if point is None:
         return None
@@ -612,7 +620,9 @@ def _setter(run: _Run, resolver: _Resolver, action: sc.Set | sc.Ramp | sc.Oscill
 
         return set_value
     if point.target.kind != "real":
-        resolver.value_problem(action.span, f"{what} is {point.target.describe()}; only numbers ramp or oscillate")
+        resolver.value_problem(
+            action.span, f"{what} is {point.target.describe()}; only numbers ramp or oscillate"
+        )
         return None
     if isinstance(action, sc.Ramp):
         target = resolver.value(action.target, point.target, what)
@@ -622,13 +632,19 @@ def _setter(run: _Run, resolver: _Resolver, action: sc.Set | sc.Ramp | sc.Oscill
 
         def start_ramp() -> None:
             begin = getattr(run.instances[point.program], point.attribute)
-            origin = float(begin) if isinstance(begin, int | float) and not isinstance(begin, bool) else float(target)
+            origin = (
+                float(begin)
+                if isinstance(begin, int | float) and not isinstance(begin, bool)
+                else float(target)
+            )
 
             def drive(t: float) -> float:
                 share = 1.0 if over <= 0 else min(max((t - at_s) / over, 0.0), 1.0)
                 return origin + (float(target) - origin) * share
 
-            run.drivers[point.title] = lambda t: setattr(run.instances[point.program], point.attribute, drive(t))
+            run.drivers[point.title] = lambda t: setattr(
+                run.instances[point.program], point.attribute, drive(t)
+            )
 
         return start_ramp
     low = resolver.value(action.low, point.target, what)
@@ -649,7 +665,13 @@ def _setter(run: _Run, resolver: _Resolver, action: sc.Set | sc.Ramp | sc.Oscill
 
 
 def _check(
-    run: _Run, resolver: _Resolver, action: sc.Expectation, block: sc.Block, first: int, last: int, window: str
+    run: _Run,
+    resolver: _Resolver,
+    action: sc.Expectation,
+    block: sc.Block,
+    first: int,
+    last: int,
+    window: str,
 ) -> _Check | None:
     every = block.kind == "during"
     if isinstance(action, sc.ExpectValue):
@@ -661,7 +683,9 @@ def _check(
         if expected is None:
             return None
         if point.target.kind in ("bool", "enum") and action.op not in ("==", "!="):
-            resolver.value_problem(action.span, f"{what} is {point.target.describe()}; compare it with == or !=")
+            resolver.value_problem(
+                action.span, f"{what} is {point.target.describe()}; compare it with == or !="
+            )
             return None
         if point.target.kind == "real":
             expected = float(expected)
@@ -672,24 +696,35 @@ def _check(
         )
         shown = action.value.text + (f" ± {action.tolerance.text}" if action.tolerance is not None else "")
 
-        def test_value() -> tuple[bool, str]:
+        def test_value(point: _Point = point) -> tuple[bool, str]:
             actual = run.read(point)
             return _compare(action.op, actual, expected, tolerance), _show(actual)
 
-        return _Check(action.span, first, last, every, test_value, f"{point.title} {action.op} {shown}", block.time_s, window)
+        return _Check(
+            action.span,
+            first,
+            last,
+            every,
+            test_value,
+            f"{point.title} {action.op} {shown}",
+            block.time_s,
+            window,
+        )
     if isinstance(action, sc.ExpectUnchanged):
         point = resolver.point(action.path)
         if point is None:
             return None
         reference: list[Any] = []
 
-        def test_unchanged() -> tuple[bool, str]:
+        def test_unchanged(point: _Point = point) -> tuple[bool, str]:
             actual = run.read(point)
             if not reference:
                 reference.append(actual)
             return actual == reference[0], f"{_show(reference[0])}, then {_show(actual)}"
 
-        return _Check(action.span, first, last, True, test_unchanged, f"{point.title} unchanged", block.time_s, window)
+        return _Check(
+            action.span, first, last, True, test_unchanged, f"{point.title} unchanged", block.time_s, window
+        )
     if isinstance(action, sc.ExpectChanges):
         point = resolver.point(action.path)
         if point is None:
@@ -697,7 +732,7 @@ def _check(
         history: list[Any] = []
         changes = [0]
 
-        def test_changes() -> tuple[bool, str]:
+        def test_changes(point: _Point = point) -> tuple[bool, str]:
             actual = run.read(point)
             if history and actual != history[-1]:
                 changes[0] += 1
@@ -705,8 +740,15 @@ def _check(
             return _compare(action.op, changes[0], action.count, 0.0), f"{changes[0]} change(s)"
 
         return _Check(
-            action.span, first, last, False, test_changes,
-            f"{point.title} changes {action.op} {action.count}", block.time_s, window, at_end=True,
+            action.span,
+            first,
+            last,
+            False,
+            test_changes,
+            f"{point.title} changes {action.op} {action.count}",
+            block.time_s,
+            window,
+            at_end=True,
         )
     if isinstance(action, sc.ExpectAlarm):
         found = resolver.alarm(action.path)
@@ -722,15 +764,21 @@ def _check(
                 active = bool(getattr(run.instances[program], info.attribute))
                 return active == want, "active" if active else "inactive"
 
-            return _Check(action.span, first, last, every, test_state, f"alarm {title} {state}", block.time_s, window)
+            return _Check(
+                action.span, first, last, every, test_state, f"alarm {title} {state}", block.time_s, window
+            )
         raised = state == "raised"
 
         def test_change() -> tuple[bool, str]:
-            hit = any(c.program == program and c.alarm == info.name and c.raised == raised for c in run.changes)
+            hit = any(
+                c.program == program and c.alarm == info.name and c.raised == raised for c in run.changes
+            )
             active = bool(getattr(run.instances[program], info.attribute))
             return hit, f"no change (alarm {'active' if active else 'inactive'})"
 
-        return _Check(action.span, first, last, False, test_change, f"alarm {title} {state}", block.time_s, window)
+        return _Check(
+            action.span, first, last, False, test_change, f"alarm {title} {state}", block.time_s, window
+        )
     found = resolver.event(action.path)
     if found is None:
         return None
@@ -846,9 +894,7 @@ def run_paths(
     report = TestReport()
     files = discover(paths)
     if not files:
-        raise UsageError(
-            "no scenario files (*.scenario) under " + ", ".join(f"`{p}`" for p in paths)
-        )
+        raise UsageError("no scenario files (*.scenario) under " + ", ".join(f"`{p}`" for p in paths))
     groups: dict[tuple[Path, ...], list[Path]] = {}
     for file in files:
         if rules:
@@ -856,7 +902,10 @@ def run_paths(
         else:
             folder = package_folder(file)
             if folder is None:
-                raise UsageError(f"no rules package found for `{file}`: no .rules files at or above its folder (give --rules)")
+                raise UsageError(
+                    f"no rules package found for `{file}`: no .rules files at or above its folder"
+                    " (give --rules)"
+                )
             key = (folder,)
         groups.setdefault(key, []).append(file)
     names: dict[str, Span] = {}
@@ -920,7 +969,9 @@ def _check_header(
     for requirement, span in scenario.cites:
         if requirement not in requirements:
             report.diagnostics.append(
-                messages.UNKNOWN_REQUIREMENT.at(span, name=requirement, hint="cite an ID that a `requirement` declares")
+                messages.UNKNOWN_REQUIREMENT.at(
+                    span, name=requirement, hint="cite an ID that a `requirement` declares"
+                )
             )
 
 
@@ -933,7 +984,8 @@ def render_outcomes(report: TestReport, verbose: bool) -> Iterator[str]:
         scenario = outcome.scenario
         if outcome.passed:
             if verbose:
-                yield f"PASS {scenario.file}::{scenario.name} ({outcome.scans} scans, {outcome.seconds:.2f} s)"
+                scans = f"{outcome.scans} scans, {outcome.seconds:.2f} s"
+                yield f"PASS {scenario.file}::{scenario.name} ({scans})"
             continue
         yield f"FAIL {scenario.file}::{scenario.name}" + (f" - {scenario.title}" if scenario.title else "")
         if outcome.error is not None:
@@ -956,7 +1008,7 @@ def summary(report: TestReport) -> str:
 
 
 def junit_xml(report: TestReport) -> str:
-    """JUnit XML: a test suite per scenario file, a test case per scenario, a failure per broken expectation."""
+    """JUnit XML: a suite per scenario file, a case per scenario, a failure per broken expectation."""
     suites = ElementTree.Element("testsuites", name="hpdsl test")
     by_file: dict[str, list[Outcome]] = {}
     for outcome in report.outcomes:
@@ -980,7 +1032,11 @@ def junit_xml(report: TestReport) -> str:
         classname = Path(file).with_suffix("").as_posix().strip("/").replace("/", ".")
         for outcome in outcomes:
             case = ElementTree.SubElement(
-                suite, "testcase", classname=classname, name=outcome.scenario.name, time=f"{outcome.seconds:.3f}"
+                suite,
+                "testcase",
+                classname=classname,
+                name=outcome.scenario.name,
+                time=f"{outcome.seconds:.3f}",
             )
             if outcome.error is not None:
                 element = ElementTree.SubElement(case, "error", message=outcome.error)
@@ -994,5 +1050,6 @@ def junit_xml(report: TestReport) -> str:
             element = ElementTree.SubElement(case, "error", message=errors[0].message)
             element.text = "\n".join(f"{d.span}: {d.message} [{d.code}]" for d in errors)
     ElementTree.indent(suites)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ElementTree.tostring(suites, encoding="unicode") + "\n"
-
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n' + ElementTree.tostring(suites, encoding="unicode") + "\n"
+    )

@@ -103,7 +103,7 @@ def trace_paths(paths: list[Path]) -> Trace:
         for scenario in parsed.scenarios:
             for requirement, span in scenario.cites:
                 tests.setdefault(requirement, []).append(Citation(f"scenario {scenario.name}", span))
-    for name, citing in sorted({**citations, **tests}.items()):
+    for name in sorted({**citations, **tests}):
         if name not in declared:
             for citation in citations.get(name, []) + tests.get(name, []):
                 result.unknown.append((name, citation))
@@ -173,7 +173,9 @@ def _describe(node: Any, program: str | None) -> str:
     kind_name = type(node).__name__
     kind = _KIND.get(kind_name, kind_name.lower().replace("decl", ""))
     if not kind:
-        kind = getattr(getattr(node, "kind", None), "value", None) or str(getattr(node, "kind", "declaration"))
+        kind = getattr(getattr(node, "kind", None), "value", None) or str(
+            getattr(node, "kind", "declaration")
+        )
     name = getattr(node, "name", None)
     text = getattr(name, "text", None) or getattr(getattr(node, "target", None), "text", None) or ""
     described = f"{kind} {text}".strip()
@@ -199,7 +201,9 @@ def render_text(trace: Trace) -> str:
         for citation in requirement.tested_by:
             lines.append(f"    {_where(citation.span)}  {citation.what}")
     for name, citation in trace.unknown:
-        lines.append(f"{_where(citation.span)}: error: {citation.what} cites `{name}`, which no `requirement` declares")
+        lines.append(
+            f"{_where(citation.span)}: error: {citation.what} cites `{name}`, which no `requirement` declares"
+        )
     lines.append(summary(trace))
     return "\n".join(lines) + "\n"
 
@@ -219,7 +223,9 @@ def summary(trace: Trace) -> str:
 def render_markdown(trace: Trace) -> str:
     lines = ["| ID | requirement | implemented by | tested by |", "|---|---|---|---|"]
     for requirement in trace.requirements:
-        implemented = "<br>".join(f"{c.what} (`{_where(c.span)}`)" for c in requirement.implemented_by) or "**none**"
+        implemented = (
+            "<br>".join(f"{c.what} (`{_where(c.span)}`)" for c in requirement.implemented_by) or "**none**"
+        )
         tested = "<br>".join(f"{c.what} (`{_where(c.span)}`)" for c in requirement.tested_by) or "**none**"
         summary_text = requirement.summary.replace("|", "\\|")
         lines.append(f"| {requirement.name} | {summary_text} | {implemented} | {tested} |")

@@ -80,7 +80,7 @@ def from_text(text: str, span: Span) -> Value:
 
 
 def convert(value: Value, target: Target) -> bool | int | float | str:
-    """The value in the target's type and unit (an enumeration member by name); ValueProblem if it does not fit."""
+    """The value in the target's type and unit (a member by name); ValueProblem if it does not fit."""
     if value.kind == "fault":
         raise ValueProblem("`fault` can only be set on an input", "expect a value instead")
     if target.kind == "bool":
@@ -135,5 +135,7 @@ def _in_unit(value: Value, symbol: str, *, difference: bool) -> float:
         a, b = given.factor_to(unit)
     except units_.UnitError as exc:
         expected = "a temperature difference" if difference and unit.dimension == given.dimension else None
-        raise ValueProblem(exc.message, f"{expected} is expected here: write `0.5 K`" if expected else None) from None
+        raise ValueProblem(
+            exc.message, f"{expected} is expected here: write `0.5 K`" if expected else None
+        ) from None
     return a * value.number + b

@@ -45,6 +45,13 @@ GENERATED_CASES = {
     # Found by `hpdsl compile` for a PLC target, not by `hpdsl check`.
     "target-rename": "test_target_rename",
     "target-unsupported": "test_target_unsupported",
+    # Found in scenario files by `hpdsl test`, and in site parameter files by `--params`.
+    "scenario-name": "test_scenario_name",
+    "scenario-value": "test_scenario_value",
+    "scenario-structure": "test_scenario_structure",
+    "site-file": "test_site_file",
+    "site-parameter": "test_site_parameter",
+    "site-value": "test_site_value",
 }
 GENERATED_INPUT_CODES = frozenset(GENERATED_CASES)
 
@@ -241,6 +248,96 @@ def test_target_unsupported(tmp_path: Path) -> None:
         end
     """
     assert compiled_diagnostics(tmp_path, text, real="REAL") == [(5, "error", "target-unsupported")]
+
+
+PUMP_RULES = """
+    program Pump "a circulating pump"
+        input water_temp: C range 0C .. 90C fallback 20C "water temperature"
+        parameter start_above: C = 40C range 20C .. 60C "start the pump above this"
+        output running: bool = false "run command"
+        rule run
+            running = water_temp > start_above
+        end
+    end
+"""
+
+
+def scenario_diagnostics(tmp_path: Path, scenario: str) -> list[tuple[int, str, str]]:
+    """(line, severity, code) of what `hpdsl test` reports in a scenario file beside PUMP_RULES."""
+    from hpdsl.testing import run_paths
+
+    folder = tmp_path / "pump"
+    folder.mkdir()
+    (folder / "pump.rules").write_text(textwrap.dedent(PUMP_RULES), encoding="utf-8")
+    (folder / "pump.scenario").write_text(textwrap.dedent(scenario), encoding="utf-8")
+    report = run_paths([folder])
+    return [(d.span.line, d.severity.value, d.code) for d in report.diagnostics]
+
+
+def site_diagnostics(tmp_path: Path, site: str) -> list[tuple[int, str, str]]:
+    """(line, severity, code) of what `hpdsl check --params` reports in a site file for PUMP_RULES."""
+    from hpdsl.compiler import lower_paths
+    from hpdsl.site import read
+
+    folder = tmp_path / "pump"
+    folder.mkdir()
+    (folder / "pump.rules").write_text(textwrap.dedent(PUMP_RULES), encoding="utf-8")
+    (tmp_path / "site.toml").write_text(textwrap.dedent(site), encoding="utf-8")
+    package = lower_paths([folder]).package
+    assert package is not None
+    return [
+        (d.span.line, d.severity.value, d.code) for d in read(tmp_path / "site.toml", package).diagnostics
+    ]
+
+
+def test_scenario_name(tmp_path: Path) -> None:
+    text = """
+        scenario starts_when_warm "The pump starts above 40C"
+            program Pump
+            at 0 s
+                set water_temperature = 45C
+                expect running == true
+        end
+    """
+    assert scenario_diagnostics(tmp_path, text) == [(5, "error", "scenario-name")]
+
+
+def test_scenario_value(tmp_path: Path) -> None:
+    text = """
+        scenario starts_when_warm "The pump starts above 40C"
+            program Pump
+            at 0 s
+                set water_temp = 45 kW
+                expect running == true
+        end
+    """
+    assert scenario_diagnostics(tmp_path, text) == [(5, "error", "scenario-value")]
+
+
+def test_scenario_structure(tmp_path: Path) -> None:
+    text = """
+        scenario starts_when_warm "The pump starts above 40C"
+            program Pump
+            step 1 s
+            step 10 s
+            at 0 s
+                set water_temp = 45C
+                expect running == true
+        end
+    """
+    assert scenario_diagnostics(tmp_path, text) == [(5, "error", "scenario-structure")]
+
+
+def test_site_file(tmp_path: Path) -> None:
+    assert site_diagnostics(tmp_path, "[Pump]\nstart_above = 45C\n") == [(2, "error", "site-file")]
+
+
+def test_site_parameter(tmp_path: Path) -> None:
+    assert site_diagnostics(tmp_path, '[Pmp]\nstart_above = "45C"\n') == [(1, "error", "site-parameter")]
+
+
+def test_site_value(tmp_path: Path) -> None:
+    assert site_diagnostics(tmp_path, '[Pump]\nstart_above = "80C"\n') == [(2, "error", "site-value")]
 
 
 # --- docs/language.md ------------------------------------------------------------------------
