@@ -277,6 +277,7 @@ def _test_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-k", dest="select", metavar="TEXT", help="run only scenarios whose name contains TEXT"
     )
+    parser.add_argument("--cites", metavar="ID", help="run only scenarios that cite requirement ID")
     parser.add_argument("-v", "--verbose", action="store_true", help="list every scenario, passed ones too")
     parser.add_argument(
         "--format",
@@ -297,7 +298,9 @@ def _run_test(args: argparse.Namespace) -> int:
         raise UsageError_(
             f"will not overwrite `{junit}`: it is not a JUnit report (use --force to overwrite it)"
         )
-    report = testing.run_paths(args.paths, rules=args.rules, params=args.params, select=args.select)
+    report = testing.run_paths(
+        args.paths, rules=args.rules, params=args.params, select=args.select, cites=args.cites
+    )
     if report.diagnostics:
         _write(
             sys.stdout,

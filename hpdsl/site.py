@@ -193,7 +193,8 @@ def _entries(source: SourceFile, diagnostics: list[Diagnostic]) -> list[_Entry]:
             messages.SITE_FILE.at(
                 Span.point(source.name, line, column),
                 problem=f"not valid TOML: {_TOML_POSITION.sub('', str(exc)).strip()}",
-                hint='a value with a unit is a string: `start_above = "45C"`; one `[Program]` table per program',
+                hint='a value with a unit is a string: `start_above = "45C"`;'
+                " one `[Program]` table per program",
             )
         )
         return []

@@ -888,8 +888,12 @@ def run_paths(
     rules: list[Path] | None = None,
     params: Path | None = None,
     select: str | None = None,
+    cites: str | None = None,
 ) -> TestReport:
-    """Run every scenario under the paths; the report holds diagnostics and outcomes."""
+    """Run every scenario under the paths; the report holds diagnostics and outcomes.
+
+    `select` keeps the scenarios whose name contains it, `cites` those citing that requirement.
+    """
     began = time.perf_counter()
     report = TestReport()
     files = discover(paths)
@@ -927,6 +931,8 @@ def run_paths(
             for scenario in scenarios:
                 _check_header(scenario, names, requirements, report)
                 if select is not None and select not in scenario.name:
+                    continue
+                if cites is not None and cites not in {name for name, _ in scenario.cites}:
                     continue
                 outcome = run_scenario(compiled, scenario, site_parameters, report, file.parent)
                 if outcome is not None:
