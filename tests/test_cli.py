@@ -236,7 +236,12 @@ def test_internal_error_exits_3_without_traceback(
 
 def test_every_command_is_in_the_table() -> None:
     parser = cli.build_parser()
-    minimal_arguments = {"check": ["x"], "compile": ["x", "--target", "python", "-o", "out"]}
+    minimal_arguments = {
+        "check": ["x"],
+        "compile": ["x", "--target", "python", "-o", "out"],
+        "test": ["x"],
+        "trace": ["x"],
+    }
     assert set(cli.COMMANDS) == set(minimal_arguments)
     for name, arguments in minimal_arguments.items():
         assert parser.parse_args([name, *arguments]).run is cli.COMMANDS[name].run

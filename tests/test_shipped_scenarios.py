@@ -121,3 +121,13 @@ def test_a_wrong_rule_fails_its_scenarios(mutant: Mutant, pristine: Path, tmp_pa
     assert report.outcomes, f"no scenario cites {mutant.requirement}"
     failed = [o.scenario.name for o in report.outcomes if not o.passed]
     assert failed, f"{mutant.requirement}: no scenario citing it fails when {mutant.why}"
+
+
+@pytest.mark.parametrize(
+    ("target", "dialect"),
+    [("python", None), ("st", "iec"), ("st", "codesys"), ("st", "siemens"), ("plcopen", None)],
+)
+def test_the_package_compiles_to_every_target_without_a_warning(target: str, dialect: str | None) -> None:
+    result = compile_paths([RULES], target, dialect=dialect)
+    assert [f"{d.span}: {d.message}" for d in result.diagnostics] == []
+    assert result.files
