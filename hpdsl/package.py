@@ -65,6 +65,18 @@ def decode(name: str, data: bytes) -> tuple[SourceFile | None, Diagnostic | None
     return SourceFile(name, text), None
 
 
+def read_source(path: Path) -> tuple[SourceFile | None, Diagnostic | None]:
+    """A text file given on the command line (a scenario or site file) as a SourceFile, or why it is not text.
+
+    A file that cannot be read at all is a command-line mistake: UsageError.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read `{path}`: {exc.strerror or exc}") from None
+    return decode(display_name(path), data)
+
+
 def _offset_span(name: str, data: bytes, offset: int) -> Span:
     head = data[:offset]
     line = head.count(b"\n") + 1

@@ -32,7 +32,7 @@ from pathlib import Path
 from hpdsl import ir, messages
 from hpdsl import units as units_
 from hpdsl.diagnostics import Diagnostic
-from hpdsl.package import UsageError, decode
+from hpdsl.package import UsageError, read_source
 from hpdsl.source import SourceFile, Span, display_name
 from hpdsl.values import Target, Value, ValueProblem, convert, from_text
 
@@ -80,14 +80,9 @@ def read(path: Path, package: ir.Package) -> SiteParameters:
     """Read a site file and check it against the package; problems become diagnostics."""
     if not path.is_file():
         raise UsageError(f"no such site parameter file: `{path}`")
-    name = display_name(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"cannot read `{path}`: {exc.strerror or exc}") from None
-    source, problem = decode(name, data)
+    source, problem = read_source(path)
     if source is None:
-        result = SiteParameters(name)
+        result = SiteParameters(display_name(path))
         if problem is not None:
             result.diagnostics.append(problem)
         return result

@@ -38,8 +38,8 @@ from hpdsl import messages
 from hpdsl import scenario as sc
 from hpdsl import site as site_
 from hpdsl.diagnostics import Diagnostic
-from hpdsl.package import UsageError, decode
-from hpdsl.source import RULES_SUFFIX, SourceFile, Span, display_name
+from hpdsl.package import UsageError, read_source
+from hpdsl.source import RULES_SUFFIX, SourceFile, Span
 from hpdsl.values import Target, Value, ValueProblem, convert, convert_tolerance
 
 _EPSILON_S = 1e-6  # times closer than this are the same scan time
@@ -943,17 +943,12 @@ def run_paths(
 
 
 def _parse(path: Path, report: TestReport) -> list[sc.Scenario]:
-    name = display_name(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"cannot read `{path}`: {exc.strerror or exc}") from None
-    source, problem = decode(name, data)
+    source, problem = read_source(path)
     if problem is not None:
         report.diagnostics.append(problem)
     if source is None:
         return []
-    report.sources[name] = source
+    report.sources[source.name] = source
     parsed = sc.parse_scenarios(source)
     report.diagnostics.extend(parsed.diagnostics)
     return parsed.scenarios

@@ -18,8 +18,8 @@ from typing import Any
 from hpdsl import nodes as n
 from hpdsl import scenario as sc
 from hpdsl.diagnostics import Diagnostic
-from hpdsl.package import decode
-from hpdsl.source import SourceFile, Span, display_name
+from hpdsl.package import read_source
+from hpdsl.source import SourceFile, Span
 
 
 @dataclass(frozen=True)
@@ -91,13 +91,12 @@ def trace_paths(paths: list[Path]) -> Trace:
     scenario_files = [p for p in discover(paths) if p.suffix == sc.SCENARIO_SUFFIX] if paths else []
     result.scenario_files = len(scenario_files)
     for path in scenario_files:
-        name = display_name(path)
-        source, problem = decode(name, path.read_bytes())
+        source, problem = read_source(path)
         if problem is not None:
             result.diagnostics.append(problem)
         if source is None:
             continue
-        result.sources[name] = source
+        result.sources[source.name] = source
         parsed = sc.parse_scenarios(source)
         result.diagnostics.extend(parsed.diagnostics)
         for scenario in parsed.scenarios:

@@ -52,3 +52,17 @@ def test_readme_python_example_runs(repo_root: Path, tmp_path: Path) -> None:
         sys.path.remove(str(tmp_path))
         for name in [m for m in sys.modules if m == "build" or m.startswith("build.")]:
             del sys.modules[name]
+
+
+def test_readme_scenario_example_passes(repo_root: Path, tmp_path: Path) -> None:
+    """The README's scenario example runs against the shipped rules and passes."""
+    from hpdsl.testing import run_paths
+
+    text = (repo_root / "README.md").read_text(encoding="utf-8")
+    match = re.search(r"```\n(scenario .*?)```", text, re.DOTALL)
+    assert match is not None, "README has no scenario example"
+    path = tmp_path / "readme.scenario"
+    path.write_text(match.group(1), encoding="utf-8")
+    report = run_paths([path], rules=[repo_root / "rules"])
+    assert report.diagnostics == []
+    assert [o.passed for o in report.outcomes] == [True]
