@@ -15,6 +15,7 @@ import re
 import sys
 import textwrap
 import tomllib
+import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 from types import ModuleType
 
@@ -37,12 +38,14 @@ program Changeover "Mode changeover"
     parameter stages: int = 2 range 1 .. 4 "Compressor stages"
     parameter enabled: bool = true "Cooling allowed"
     parameter defrost_strategy: Strategy = Demand "How defrosts are started"
+    parameter dead_band: K = 6 K range 2 K .. 10 K "Least gap between the thresholds"
     output cooling: bool "Cooling"
     output frosty: bool "Frost likely"
     output due: bool "Defrost due"
     output level: real "Level"
     output staged: int "Stages"
     output timed: bool "Time-based defrost"
+    output wide: bool "Thresholds far enough apart"
 
     rule decide
         cooling = enabled and outdoor_temp > cooling_above
@@ -51,6 +54,7 @@ program Changeover "Mode changeover"
         level = factor * 2
         staged = stages
         timed = defrost_strategy == TimeBased
+        wide = cooling_above - frost_below > dead_band
     end
 end
 
@@ -160,6 +164,8 @@ def test_a_whole_site_file(package: ir.Package) -> None:
         ("factor", '"1.5"', 1.5),
         ("stages", "4", 4),
         ("stages", '"3"', 3),
+        ("dead_band", '"5 K"', 5.0),
+        ("dead_band", '"9 delta_F"', 5.0),
         ("enabled", "true", True),
         ("enabled", "false", False),
         ("enabled", '"false"', False),
@@ -274,6 +280,14 @@ def test_an_input_is_not_a_parameter(package: ir.Package) -> None:
             " temperature (C)",
             None,
             id="difference-for-absolute",
+        ),
+        pytest.param(
+            'dead_band = "5C"',
+            13,
+            "`Changeover.dead_band`: cannot convert an absolute temperature (C) to a temperature"
+            " difference (K)",
+            None,
+            id="absolute-for-difference",
         ),
         pytest.param(
             "cooling_above = 22",
@@ -666,7 +680,29 @@ def test_compile_st_without_params_keeps_the_rules_defaults(
     assert re.search(r"^\s*defrost_strategy : Strategy := STRATEGY_DEMAND;", inputs, re.MULTILINE)
 
 
-@pytest.mark.parametrize("target", ["python", "st"])
+def test_compile_plcopen_bakes_the_values_in_as_initial_values(
+    in_tmp: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (in_tmp / "site.toml").write_text(GOOD_SITE, encoding="utf-8")
+    code, _, _ = cli_run(
+        capsys, "compile", "pkg", "--target", "plcopen", "-o", "out", "--params", "site.toml"
+    )
+    assert code == 0
+    root = ElementTree.parse(in_tmp / "out" / "pkg.xml").getroot()
+    (pou,) = [e for e in root.iter() if e.tag.endswith("}pou") and e.get("name") == "Changeover"]
+    initial = {}
+    for variable in pou.iter():
+        if variable.tag.endswith("}variable"):
+            values = [e.get("value") for e in variable.iter() if e.tag.endswith("}simpleValue")]
+            if values:
+                initial[variable.get("name")] = values[0]
+    assert initial["defrost_interval"] == "120.0"
+    assert float(initial["cooling_above"]) == pytest.approx(22.0 + 2 / 9)
+    assert initial["stages"] == "3"
+    assert initial["enabled"] == "FALSE"
+
+
+@pytest.mark.parametrize("target", ["python", "st", "plcopen"])
 def test_compile_with_a_bad_site_file_writes_nothing(
     in_tmp: Path, capsys: pytest.CaptureFixture[str], target: str
 ) -> None:
