@@ -301,14 +301,13 @@ def _run_test(args: argparse.Namespace) -> int:
     report = testing.run_paths(
         args.paths, rules=args.rules, params=args.params, select=args.select, cites=args.cites
     )
-    if report.diagnostics:
-        _write(
-            sys.stdout,
-            _render(report.diagnostics, report.sources, args.format, _use_color("auto", sys.stdout)),
-        )
-    for line in testing.render_outcomes(report, args.verbose):
-        print(line)
-    print(testing.summary(report))
+    # With a machine format, stdout holds only the diagnostics in it; the report goes to stderr.
+    report_stream = sys.stdout if args.format == "text" else sys.stderr
+    if report.diagnostics or args.format != "text":
+        color = _use_color("auto", sys.stdout)
+        _write(sys.stdout, _render(report.diagnostics, report.sources, args.format, color))
+    lines = [*testing.render_outcomes(report, args.verbose), testing.summary(report)]
+    _write(report_stream, "\n".join(lines) + "\n")
     if junit is not None:
         junit.parent.mkdir(parents=True, exist_ok=True)
         junit.write_text(testing.junit_xml(report), encoding="utf-8")

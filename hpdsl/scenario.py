@@ -308,9 +308,10 @@ class _Reader:
             if kind in ("cites", "step", "start_time", "until", "run_program", "run_package"):
                 key = "program" if kind.startswith("run_") else kind
                 if key in seen:
+                    what = "what runs (`program` or `package`)" if key == "program" else f"`{_KEYWORD[kind]}`"
                     self.problem(
                         span,
-                        f"`{_KEYWORD[kind]}` is given twice in this scenario",
+                        f"{what} is given twice in this scenario",
                         f"keep one; the first is at line {seen[key].line}",
                     )
                     continue
@@ -322,8 +323,9 @@ class _Reader:
             elif kind == "run_package":
                 program = None
             elif kind == "step":
+                before = len(self.diagnostics)
                 step_s = self.duration(item.children[0])
-                if step_s <= 0:
+                if step_s <= 0 and len(self.diagnostics) == before:
                     self.problem(span, "the scan step must be longer than 0 s", "write `step 1 s`")
                     step_s = 1.0
             elif kind == "start_time":
@@ -486,8 +488,9 @@ class _Reader:
         if kind == "ramp":
             return Ramp(self.path(children[0]), self.value(children[1]), self.duration(children[2]), span)
         if kind == "oscillate":
+            before = len(self.diagnostics)
             period = self.duration(children[3])
-            if period <= 0:
+            if period <= 0 and len(self.diagnostics) == before:
                 self.problem(span, "the period must be longer than 0 s")
             return Oscillate(
                 self.path(children[0]), self.value(children[1]), self.value(children[2]), period, span

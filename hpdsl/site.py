@@ -173,7 +173,8 @@ def apply(package: ir.Package, site: SiteParameters) -> ir.Package:
 
 # --- Reading the TOML ---------------------------------------------------------------------
 
-_TABLE = re.compile(r"\s*\[\s*([A-Za-z_][A-Za-z0-9_]*)\s*\]")
+_TABLE = re.compile(r"\s*\[\s*([A-Za-z_][A-Za-z0-9_]*)(?:\s*\.[^\]]*)?\s*\]")
+_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"|\'[^\']*\'')
 _KEY = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*")
 _TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
 
@@ -235,7 +236,8 @@ def _positions(source: SourceFile) -> dict[tuple[str, str | None], Span]:
         key = _KEY.match(text)
         if key and table:
             found[(table, key.group(1))] = Span(source.name, number, key.start(1) + 1, number, key.end(1) + 1)
-            value_end = len(text.split("#", 1)[0].rstrip()) if '"' not in text else len(text.rstrip())
+            quoted = _QUOTED.match(text, key.end())
+            value_end = quoted.end() if quoted else len(text.split("#", 1)[0].rstrip())
             found[(table, f"={key.group(1)}")] = Span(
                 source.name, number, key.end() + 1, number, max(value_end + 1, key.end() + 2)
             )

@@ -296,9 +296,9 @@ class _Resolver:
             return None
         if self.scenario.program is None and (point.program, point.name) in self.compiled.wired:
             source = next(
-                f"{p}.{s}"
-                for p, i, p2, s in ((w[0], w[1], w[2], w[3]) for w in self.compiled.module.Package.WIRES)
-                if (p, i) == (point.program, point.name)
+                f"{source_program}.{output}"
+                for program, input_, source_program, output in self.compiled.module.Package.WIRES
+                if (program, input_) == (point.program, point.name)
             )
             self.name_problem(
                 path.span,
@@ -929,7 +929,8 @@ def run_paths(
         requirements = {name for name, _ in compiled.ir_package.requirements}
         for file, scenarios in zip(scenario_files, parsed, strict=True):
             for scenario in scenarios:
-                _check_header(scenario, names, requirements, report)
+                if not _check_header(scenario, names, requirements, report):
+                    continue
                 if select is not None and select not in scenario.name:
                     continue
                 if cites is not None and cites not in {name for name, _ in scenario.cites}:
@@ -956,7 +957,9 @@ def _parse(path: Path, report: TestReport) -> list[sc.Scenario]:
 
 def _check_header(
     scenario: sc.Scenario, names: dict[str, Span], requirements: set[str], report: TestReport
-) -> None:
+) -> bool:
+    """Report a duplicate name and citations of undeclared IDs; False if the scenario must not run."""
+    errors = len(report.diagnostics)
     previous = names.get(scenario.name)
     if previous is not None:
         report.diagnostics.append(
@@ -974,6 +977,7 @@ def _check_header(
                     span, name=requirement, hint="cite an ID that a `requirement` declares"
                 )
             )
+    return len(report.diagnostics) == errors
 
 
 # --- Reports --------------------------------------------------------------------------------

@@ -74,7 +74,13 @@ def trace_paths(paths: list[Path]) -> Trace:
     from hpdsl.parser import parse_source
     from hpdsl.testing import discover
 
-    loaded = load_paths(paths)
+    # Scenario files and folders that hold only scenarios are read as scenarios, not as rules.
+    rule_paths = [
+        p
+        for p in paths
+        if (p.is_dir() and any(p.rglob("*.rules"))) or (p.is_file() and p.suffix != sc.SCENARIO_SUFFIX)
+    ]
+    loaded = load_paths(rule_paths or paths)
     result = Trace(sources=dict(loaded.sources))
     result.diagnostics.extend(d for d in loaded.diagnostics if d.is_error)
     checked, found = check_package(list(loaded.sources.values()))

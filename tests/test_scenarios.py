@@ -422,7 +422,7 @@ def test_an_unknown_character_is_reported_where_it_stands() -> None:
             "scenario a\n    program A\n    program B\nend\n",
             3,
             5,
-            "`program` is given twice in this scenario",
+            "what runs (`program` or `package`) is given twice in this scenario",
             id="program-twice",
         ),
         pytest.param(
@@ -568,11 +568,6 @@ def test_program_and_package_together_are_an_error() -> None:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="`program P` then `package` is reported as '`package` is given twice', but it is given once;"
-    " the conflict is with `program`",
-)
 def test_program_and_package_message_names_the_conflict() -> None:
     ((_, _, _, message),) = problems("scenario a\n    program P\n    package\nend\n")
     assert "`program`" in message
@@ -696,11 +691,6 @@ def test_a_step_or_period_that_is_not_a_time_is_a_value_error(
     assert parsed.scenarios == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a step or period that is not a time is also reported as 'must be longer than 0 s': a"
-    " follow-on error of the rejected value, which is not 0 s",
-)
 @pytest.mark.parametrize(("text", "line", "column", "message"), NOT_A_TIME)
 def test_a_step_or_period_that_is_not_a_time_is_reported_once(
     text: str, line: int, column: int, message: str
@@ -1676,11 +1666,6 @@ def test_setting_a_wired_input_in_a_package_scenario_is_a_name_error(in_tmp: Pat
     assert report.outcomes == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the message names the wired input itself as its source (`User.outdoor_temp` is wired from"
-    " `User.outdoor_temp`): testing._Resolver.input takes the input's program, not the source program",
-)
 def test_setting_a_wired_input_names_the_source(in_tmp: Path) -> None:
     report = run(
         in_tmp, "scenario wired\n    at 0 s\n        set User.outdoor_temp = 10C\nend\n", rules=WIRED
@@ -1741,11 +1726,6 @@ def test_unknown_requirement_in_cites(in_tmp: Path) -> None:
     assert not report.ok
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="docs/testing.md: a scenario file with an error is reported and its scenarios do not run;"
-    " a scenario citing an undeclared requirement still runs (and passes)",
-)
 def test_a_scenario_citing_an_unknown_requirement_does_not_run(in_tmp: Path) -> None:
     report = run(
         in_tmp,
@@ -2013,11 +1993,6 @@ def test_junit_does_not_overwrite_another_file(in_tmp: Path, capsys: pytest.Capt
     assert len(list(ElementTree.parse(precious).getroot().iter("testcase"))) == 3
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="`hpdsl test --format json` prints the JSON diagnostics and then the text report and summary"
-    " on the same stdout, so the output is not JSON",
-)
 def test_format_json_output_is_json(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write_package(in_tmp, {"a.scenario": scenario("broken", "at 1 s\n    set nothing = 1C\n")})
     code, out, _ = cli_run(capsys, "test", "pkg", "--format", "json")

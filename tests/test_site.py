@@ -438,21 +438,11 @@ def test_a_file_of_the_wrong_shape(
     assert problems(package, text) == [("site-file", line, column, message)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a dotted table header `[Changeover.extra]` is reported at the `[Changeover]` header (line 1)"
-    " instead of its own line: site._positions only recognises undotted headers",
-)
 def test_a_sub_table_is_reported_on_its_own_line(package: ir.Package) -> None:
     text = "[Changeover]\nfactor = 0.5\n\n[Changeover.extra]\nx = 1\n"
     assert [(code, line) for code, line, _, _ in problems(package, text)] == [("site-file", 4)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the span of a quoted value runs to the end of the line, over a trailing comment, so the"
-    " caret underlines the comment too",
-)
 def test_the_span_of_a_quoted_value_ends_with_the_value(package: ir.Package) -> None:
     (diagnostic,) = check(package, '[Changeover]\ncooling_above = "35C"  # too warm\n').diagnostics
     assert (diagnostic.span.column, diagnostic.span.end_column) == (17, 22)

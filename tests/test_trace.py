@@ -245,12 +245,6 @@ def test_errors_in_a_scenario_file_fail_the_trace(in_tmp: Path, capsys: pytest.C
     assert "pkg/a.scenario:" in err and "[syntax]" in err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="`hpdsl trace` takes 'rules files, scenario files, or folders of them', but a folder of"
-    " scenarios is also loaded as rules and reported as `no-rules` (a .scenario file: a syntax"
-    " error), so a fully covered package fails",
-)
 @pytest.mark.parametrize("scenarios", ["scenarios", "scenarios/all.scenario"])
 def test_scenarios_outside_the_package_folder(
     in_tmp: Path, capsys: pytest.CaptureFixture[str], scenarios: str
