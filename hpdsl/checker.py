@@ -8,7 +8,6 @@ and the type of every expression) together with the diagnostics.
 
 from __future__ import annotations
 
-import difflib
 import gc
 import itertools
 from collections.abc import Callable, Iterable, Iterator
@@ -357,7 +356,7 @@ class Checker:
             self._report(messages.UNKNOWN_UNIT.at(ref.span, unit=ref.text, hint=hint))
         else:
             enums = [name for name, s in self.package_scope.symbols.items() if s.kind == "enum"]
-            hint = _did_you_mean(ref.text, [*BUILTIN_TYPES, *enums]) or (
+            hint = messages.did_you_mean(ref.text, [*BUILTIN_TYPES, *enums]) or (
                 "types are bool, int, real, duration, an enumeration, or a unit such as C, K, kW, bar, %"
             )
             self._report(messages.UNKNOWN_TYPE.at(ref.span, name=ref.text, hint=hint))
@@ -627,7 +626,7 @@ class Checker:
                 messages.WIRING.at(
                     wiring.output.span,
                     problem=f"program `{wiring.program.text}` has no output `{wiring.output.text}`",
-                    hint=_did_you_mean(wiring.output.text, outputs),
+                    hint=messages.did_you_mean(wiring.output.text, outputs),
                 )
             )
             return
@@ -736,7 +735,7 @@ class Checker:
                     messages.BAD_CALL.at(
                         value.name.span,
                         problem=f"event `{event.name.text}` has no field `{value.name.text}`",
-                        hint=_did_you_mean(value.name.text, list(declared)),
+                        hint=messages.did_you_mean(value.name.text, list(declared)),
                     )
                 )
                 continue
@@ -924,7 +923,7 @@ class Checker:
                             messages.INVALID_CLAUSE.at(
                                 day.span,
                                 problem=f"`{day.text}` is not a day of the week",
-                                hint=_did_you_mean(day.text.lower(), [*DAYS, *DAY_ALIASES])
+                                hint=messages.did_you_mean(day.text.lower(), [*DAYS, *DAY_ALIASES])
                                 or "write monday ... sunday",
                             )
                         )
@@ -1004,7 +1003,7 @@ class Checker:
                             transition.target.span,
                             machine=item.name.text,
                             name=transition.target.text,
-                            hint=_did_you_mean(transition.target.text, list(states)),
+                            hint=messages.did_you_mean(transition.target.text, list(states)),
                         )
                     )
                     continue
@@ -1069,7 +1068,7 @@ class Checker:
                 messages.INVALID_CLAUSE.at(
                     item.severity.span,
                     problem=f"`{item.severity.text}` is not a severity",
-                    hint=_did_you_mean(item.severity.text, list(SEVERITIES))
+                    hint=messages.did_you_mean(item.severity.text, list(SEVERITIES))
                     or "severities are critical, high, medium, low",
                 )
             )
@@ -1463,7 +1462,7 @@ class Checker:
                     messages.UNKNOWN_REQUIREMENT.at(
                         ident.span,
                         name=ident.text,
-                        hint=_did_you_mean(ident.text, list(self.requirements))
+                        hint=messages.did_you_mean(ident.text, list(self.requirements))
                         or 'declare it with `requirement <ID> "summary"`',
                     )
                 )
@@ -1496,7 +1495,9 @@ class Checker:
             if unit is None:
                 self._report(
                     messages.UNKNOWN_UNIT.at(
-                        expr.span, unit=expr.unit, hint=_did_you_mean(expr.unit, units.suggest(expr.unit))
+                        expr.span,
+                        unit=expr.unit,
+                        hint=messages.did_you_mean(expr.unit, units.suggest(expr.unit)),
                     )
                 )
                 return ERROR
@@ -1625,7 +1626,7 @@ class Checker:
                         owner=owner.name,
                         what="member",
                         name=member,
-                        hint=_did_you_mean(member, list(symbol.type.members)),
+                        hint=messages.did_you_mean(member, list(symbol.type.members)),
                     )
                 )
                 return ERROR
@@ -1641,7 +1642,7 @@ class Checker:
                         expr.name.span,
                         machine=owner.name,
                         name=member,
-                        hint=_did_you_mean(member, [*symbol.type.members, TIME_IN_STATE]),
+                        hint=messages.did_you_mean(member, [*symbol.type.members, TIME_IN_STATE]),
                     )
                 )
                 return ERROR
@@ -1657,7 +1658,7 @@ class Checker:
                         owner=owner_type.table,
                         what="column",
                         name=member,
-                        hint=_did_you_mean(member, [c for c, _ in owner_type.columns]),
+                        hint=messages.did_you_mean(member, [c for c, _ in owner_type.columns]),
                     )
                 )
                 return ERROR
@@ -2040,7 +2041,9 @@ class Checker:
         return symbol
 
     def _undefined(self, name: str, span: Span, candidates: Iterable[str]) -> None:
-        self._report(messages.UNDEFINED_NAME.at(span, name=name, hint=_did_you_mean(name, list(candidates))))
+        self._report(
+            messages.UNDEFINED_NAME.at(span, name=name, hint=messages.did_you_mean(name, list(candidates)))
+        )
 
     def _const(self, expr: n.Expr, ctx: _Context) -> Const | None:
         """The value of an expression known before the first scan (parameters at their defaults)."""
@@ -2213,11 +2216,6 @@ def _describe_dimension(dimension: units.Dimension) -> str:
         if unit is not None and unit.dimension == dimension:
             return unit.describe()
     return "another quantity"
-
-
-def _did_you_mean(name: str, candidates: list[str]) -> str | None:
-    matches = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
-    return f"did you mean `{matches[0]}`?" if matches else None
 
 
 def _day_index(text: str) -> int | None:

@@ -6,6 +6,8 @@ A message is a constant: a code from ``diagnostics.CODES`` and a template filled
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from hpdsl import diagnostics as codes
@@ -38,6 +40,12 @@ class Message:
             hint=hint,
             notes=notes,
         )
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
+    """A hint naming the closest of the candidates to a misspelt name, or None."""
+    matches = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
+    return f"did you mean `{matches[0]}`?" if matches else None
 
 
 # --- Input files ---------------------------------------------------------------------

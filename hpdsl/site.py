@@ -25,7 +25,6 @@ from __future__ import annotations
 import dataclasses
 import re
 import tomllib
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -102,7 +101,7 @@ def check(source: SourceFile, package: ir.Package) -> SiteParameters:
                 messages.SITE_PARAMETER.at(
                     entry.table_span,
                     problem=f"the package has no program `{entry.program}`",
-                    hint=_did_you_mean(entry.program, programs),
+                    hint=messages.did_you_mean(entry.program, programs),
                 )
             )
             continue
@@ -113,7 +112,7 @@ def check(source: SourceFile, package: ir.Package) -> SiteParameters:
                 messages.SITE_PARAMETER.at(
                     entry.key_span,
                     problem=f"program `{entry.program}` has no parameter `{entry.parameter}`",
-                    hint=_did_you_mean(entry.parameter, parameters),
+                    hint=messages.did_you_mean(entry.parameter, parameters),
                 )
             )
             continue
@@ -282,10 +281,3 @@ def _number(bound: ir.Expr | None) -> float | None:
 
 def _toml_kind(raw: object) -> str:
     return "table" if isinstance(raw, dict) else "list"
-
-
-def _did_you_mean(name: str, choices: Mapping[str, object]) -> str | None:
-    import difflib
-
-    close = difflib.get_close_matches(name, list(choices), n=1)
-    return f"did you mean `{close[0]}`?" if close else None

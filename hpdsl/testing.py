@@ -225,7 +225,7 @@ class _Resolver:
                     self.name_problem(
                         path.span,
                         f"the package has no program `{path.program}`",
-                        _did_you_mean(path.program, table),
+                        messages.did_you_mean(path.program, table),
                     )
                 return None
             entry = table[path.program].get(path.name)
@@ -233,7 +233,7 @@ class _Resolver:
                 self.name_problem(
                     path.span,
                     f"program `{path.program}` has no {what} `{path.name}`",
-                    _did_you_mean(path.name, table[path.program]),
+                    messages.did_you_mean(path.name, table[path.program]),
                 )
                 return None
             return path.program, entry
@@ -244,7 +244,9 @@ class _Resolver:
             everything = {name: None for entries in table.values() for name in entries}
             where = f"program `{self.programs[0]}`" if self.scenario.program else "any program of the package"
             self.name_problem(
-                path.span, f"{where} has no {what} `{path.name}`", _did_you_mean(path.name, everything)
+                path.span,
+                f"{where} has no {what} `{path.name}`",
+                messages.did_you_mean(path.name, everything),
             )
             return None
         # Several programs: a point that one program publishes and others read by wiring
@@ -264,7 +266,7 @@ class _Resolver:
                 f"`{path.name}` belongs to inputs that the package wires from other programs ("
                 + ", ".join(owners)
                 + "); in the package it never changes",
-                _did_you_mean(path.name, unwired) or f"name the program: `{owners[0]}.{path.name}`",
+                messages.did_you_mean(path.name, unwired) or f"name the program: `{owners[0]}.{path.name}`",
             )
             return None
         self.name_problem(
@@ -333,13 +335,6 @@ class _Resolver:
 
 def _article(kind: str) -> str:
     return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
-
-
-def _did_you_mean(name: str, choices: dict[str, Any]) -> str | None:
-    import difflib
-
-    close = difflib.get_close_matches(name, list(choices), n=1)
-    return f"did you mean `{close[0]}`?" if close else None
 
 
 # --- Checks ---------------------------------------------------------------------------------
@@ -483,7 +478,7 @@ def run_scenario(
         resolver.name_problem(
             scenario.span,
             f"the package has no program `{scenario.program}`",
-            _did_you_mean(scenario.program, compiled.classes),
+            messages.did_you_mean(scenario.program, compiled.classes),
         )
         report.diagnostics.extend(diagnostics)
         return None
