@@ -29,11 +29,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hpdsl import ir, messages
-from hpdsl import units as units_
 from hpdsl.diagnostics import Diagnostic
 from hpdsl.package import UsageError, read_source
 from hpdsl.source import SourceFile, Span, display_name
-from hpdsl.values import Target, Value, ValueProblem, convert, from_text
+from hpdsl.values import Target, Value, ValueProblem, convert, from_text, range_problem
 
 SettingValue = bool | int | float | str
 
@@ -128,7 +127,7 @@ def check(source: SourceFile, package: ir.Package) -> SiteParameters:
                 )
             )
             continue
-        out_of_range = _range_problem(variable, value)
+        out_of_range = range_problem(value, _number(variable.low), _number(variable.high), variable.type.unit)
         if out_of_range:
             result.diagnostics.append(
                 messages.SITE_VALUE.at(
@@ -252,21 +251,6 @@ def _written(raw: object, span: Span) -> Value:
     if isinstance(raw, str):
         return from_text(raw, span)
     return Value("member", str(raw), member=str(raw), span=span)
-
-
-def _range_problem(variable: ir.Variable, value: SettingValue) -> str | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    low = _number(variable.low)
-    high = _number(variable.high)
-    if (low is None or value >= low) and (high is None or value <= high):
-        return None
-    unit = units_.lookup(variable.type.unit) or units_.NUMBER
-
-    def shown(number: float | None) -> str:
-        return "" if number is None else units_.format_quantity(number, unit)
-
-    return f"{shown(value)} is outside its range {shown(low)} .. {shown(high)}"
 
 
 def _number(bound: ir.Expr | None) -> float | None:

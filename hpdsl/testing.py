@@ -40,7 +40,7 @@ from hpdsl import site as site_
 from hpdsl.diagnostics import Diagnostic
 from hpdsl.package import UsageError, read_source
 from hpdsl.source import RULES_SUFFIX, SourceFile, Span
-from hpdsl.values import Target, Value, ValueProblem, convert, convert_tolerance
+from hpdsl.values import Target, Value, ValueProblem, convert, convert_tolerance, range_problem
 
 _EPSILON_S = 1e-6  # times closer than this are the same scan time
 
@@ -168,6 +168,8 @@ class _Point:
     kind: str  # input, output, parameter, totalizer, counter, alarm, machine
     attribute: str
     target: Target
+    low: float | None = None  # the declared range, for parameters set by a scenario
+    high: float | None = None
 
     @property
     def title(self) -> str:
@@ -201,7 +203,7 @@ class _Resolver:
         else:
             members = tuple(m.name for m in getattr(self.compiled.module, point.type))
             target = Target("enum", members=members, enum=point.type)
-        return _Point(program, point.name, point.kind, point.attribute, target)
+        return _Point(program, point.name, point.kind, point.attribute, target, point.low, point.high)
 
     def name_problem(self, span: Span, problem: str, hint: str | None = None) -> None:
         self.diagnostics.append(messages.SCENARIO_NAME.at(span, problem=problem, hint=hint))
@@ -537,17 +539,14 @@ def _parameters(
         value = resolver.value(setting.value, point.target, f"parameter `{point.title}`")
         if value is None:
             continue
-        cls_point = next(p for p in resolver.compiled.classes[program].POINTS if p.name == point.name)
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            low, high = cls_point.low, cls_point.high
-            if (low is not None and value < low) or (high is not None and value > high):
-                resolver.value_problem(
-                    setting.value.span,
-                    f"parameter `{point.title}`: {value:g} is outside its range {low:g} .. {high:g}"
-                    + (f" {point.target.unit}" if point.target.unit else ""),
-                    "the rules declare this range; the controller would reject the value",
-                )
-                continue
+        out_of_range = range_problem(value, point.low, point.high, point.target.unit)
+        if out_of_range:
+            resolver.value_problem(
+                setting.value.span,
+                f"parameter `{point.title}`: {out_of_range}",
+                "the rules declare this range; the controller would reject the value",
+            )
+            continue
         result.setdefault(program, {})[point.name] = value
     return result
 

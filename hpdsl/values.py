@@ -103,6 +103,22 @@ def convert(value: Value, target: Target) -> bool | int | float | str:
     return _in_unit(value, target.unit, difference=False)
 
 
+def range_problem(
+    value: bool | int | float | str, low: float | None, high: float | None, unit: str
+) -> str | None:
+    """Why a value lies outside a declared range ("35C is outside its range 18C .. 30C"), or None."""
+    if isinstance(value, bool | str):
+        return None
+    if (low is None or value >= low) and (high is None or value <= high):
+        return None
+    shown_unit = units_.lookup(unit) if unit else units_.NUMBER
+
+    def shown(number: float | None) -> str:
+        return "" if number is None else units_.format_quantity(number, shown_unit or units_.NUMBER)
+
+    return f"{shown(value)} is outside its range {shown(low)} .. {shown(high)}"
+
+
 def convert_tolerance(value: Value, target: Target) -> float:
     """A tolerance in the target's unit; for a temperature it is a difference (0.5 K)."""
     if value.kind not in ("quantity", "number") or value.number < 0:

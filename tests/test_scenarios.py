@@ -1454,12 +1454,12 @@ def test_parameter_lines_convert_units(in_tmp: Path) -> None:
         (
             "parameter hold_time = 6 h",
             27,
-            "parameter `Changeover.hold_time`: 360 is outside its range 1 .. 300 min",
+            "parameter `Changeover.hold_time`: 360 min is outside its range 1 min .. 300 min",
         ),
         (
             "parameter hold_time = 0.5 min",
             27,
-            "parameter `Changeover.hold_time`: 0.5 is outside its range 1 .. 300 min",
+            "parameter `Changeover.hold_time`: 0.5 min is outside its range 1 min .. 300 min",
         ),
         (
             "parameter hold_time = 20C",
