@@ -37,6 +37,7 @@ from typing import Any
 from hpdsl import messages
 from hpdsl import scenario as sc
 from hpdsl import site as site_
+from hpdsl.codegen.naming import snake
 from hpdsl.diagnostics import Diagnostic
 from hpdsl.package import UsageError, read_source
 from hpdsl.source import RULES_SUFFIX, SourceFile, Span
@@ -385,13 +386,13 @@ class _Run:
             cls = self.compiled.classes[self.scenario.program]
             self.instances[cls.NAME] = cls(start=start, **self._arguments(cls, parameters))
             return
-        default = module.Package(start=start)
-        arguments: dict[str, Any] = {}
-        for slot in type(default).__slots__:
-            cls = type(getattr(default, slot))
-            if parameters.get(cls.NAME):
-                arguments[slot] = cls(start=start, **self._arguments(cls, parameters))
-        self.package = module.Package(start=start, **arguments) if arguments else default
+        # The Package takes each program under the attribute name the generator gives it.
+        arguments = {
+            snake(cls.NAME): cls(start=start, **self._arguments(cls, parameters))
+            for cls in module.Package.PROGRAMS
+            if parameters.get(cls.NAME)
+        }
+        self.package = module.Package(start=start, **arguments)
         for instance in self.package.programs():
             self.instances[type(instance).NAME] = instance
 

@@ -71,7 +71,6 @@ def trace_paths(paths: list[Path]) -> Trace:
     """The requirement trace of the rules (and scenario files) under the paths."""
     from hpdsl.checker import check_package
     from hpdsl.package import load_paths
-    from hpdsl.parser import parse_source
     from hpdsl.testing import discover
 
     # Scenario files and folders that hold only scenarios are read as scenarios, not as rules.
@@ -85,7 +84,7 @@ def trace_paths(paths: list[Path]) -> Trace:
     result.diagnostics.extend(d for d in loaded.diagnostics if d.is_error)
     checked, found = check_package(list(loaded.sources.values()))
     result.diagnostics.extend(d for d in found if d.is_error and d.code != "unknown-requirement")
-    modules = checked.modules if checked is not None else _parse_all(loaded.sources, parse_source)
+    modules = checked.modules if checked is not None else _parse_all(loaded.sources)
     declared: dict[str, n.Requirement] = {}
     citations: dict[str, list[Citation]] = {}
     for module in modules:
@@ -125,10 +124,13 @@ def trace_paths(paths: list[Path]) -> Trace:
     return result
 
 
-def _parse_all(sources: dict[str, SourceFile], parse: Any) -> list[n.Module]:
+def _parse_all(sources: dict[str, SourceFile]) -> list[n.Module]:
+    """The files that parse, for a trace of a package whose checking failed."""
+    from hpdsl.parser import parse_source
+
     modules = []
     for source in sources.values():
-        parsed = parse(source)
+        parsed = parse_source(source)
         if parsed.module is not None:
             modules.append(parsed.module)
     return modules
@@ -160,8 +162,8 @@ def _collect(node: Any, program: str | None, found: dict[str, list[Citation]]) -
         what = _describe(node, program)
         for ident in meta.cites:
             found.setdefault(ident.text, []).append(Citation(what, ident.span))
-    if isinstance(node, n.Node) and type(node).__name__ == "Program":
-        program = node.name.text  # type: ignore[attr-defined]
+    if isinstance(node, n.Program):
+        program = node.name.text
     if not dataclasses.is_dataclass(node):
         return
     for f in dataclasses.fields(node):

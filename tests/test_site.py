@@ -8,11 +8,9 @@ values into the generated code as the parameters' defaults.
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import json
 import re
-import sys
 import textwrap
 import tomllib
 import xml.etree.ElementTree as ElementTree
@@ -20,6 +18,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from pytarget import import_module
 
 from hpdsl import cli, ir, site
 from hpdsl.compiler import lower_paths
@@ -568,17 +567,15 @@ def test_check_strict_with_a_good_site_file(in_tmp: Path, capsys: pytest.Capture
 
 # --- hpdsl compile --params ----------------------------------------------------------------------
 
-_modules = itertools.count()
-
 
 def import_generated(path: Path) -> ModuleType:
-    name = f"site_generated_{next(_modules)}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+    """Import a generated module from a copy beside its output folder (which stays as written)."""
+    return import_module(
+        path.parent.parent, path.read_text(encoding="utf-8"), f"site_generated_{next(_modules)}"
+    )
+
+
+_modules = itertools.count()
 
 
 def test_compile_python_bakes_the_values_in_as_defaults(
