@@ -205,6 +205,26 @@ SITE_VALUE = _code(
     "A site parameter value of the wrong type or unit, or outside the parameter's range.",
 )
 
+# --- Simulation ----------------------------------------------------------------------
+PLANT_FILE = _code(
+    "plant-file",
+    E,
+    "simulation",
+    "A plant model file that is not valid TOML, names an unknown parameter or point, or holds a value of the wrong unit or outside its range.",
+)
+WEATHER_FILE = _code(
+    "weather-file",
+    E,
+    "simulation",
+    "A weather file that cannot be read: a missing time or temperature column, an unreadable value, times out of order, or too short for the run.",
+)
+TREND_FILE = _code(
+    "trend-file",
+    E,
+    "simulation",
+    "A recorded trend file that cannot be read or does not match the package.",
+)
+
 del E, W
 
 

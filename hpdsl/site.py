@@ -117,7 +117,7 @@ def check(source: SourceFile, package: ir.Package) -> SiteParameters:
             continue
         target = target_of(variable.type, enums)
         try:
-            value = convert(_written(entry.raw, entry.value_span), target)
+            value = convert(toml_value(entry.raw, entry.value_span), target)
         except ValueProblem as exc:
             result.diagnostics.append(
                 messages.SITE_VALUE.at(
@@ -174,25 +174,25 @@ def apply(package: ir.Package, site: SiteParameters) -> ir.Package:
 _TABLE = re.compile(r"\s*\[\s*([A-Za-z_][A-Za-z0-9_]*)(?:\s*\.[^\]]*)?\s*\]")
 _QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"|\'[^\']*\'')
 _KEY = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*")
-_TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
+TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
 
 
 def _entries(source: SourceFile, diagnostics: list[Diagnostic]) -> list[_Entry]:
     try:
         data = tomllib.loads(source.text)
     except tomllib.TOMLDecodeError as exc:
-        match = _TOML_POSITION.search(str(exc))
+        match = TOML_POSITION.search(str(exc))
         line, column = (int(match.group(1)), int(match.group(2))) if match else (1, 1)
         diagnostics.append(
             messages.SITE_FILE.at(
                 Span.point(source.name, line, column),
-                problem=f"not valid TOML: {_TOML_POSITION.sub('', str(exc)).strip()}",
+                problem=f"not valid TOML: {TOML_POSITION.sub('', str(exc)).strip()}",
                 hint='a value with a unit is a string: `start_above = "45C"`;'
                 " one `[Program]` table per program",
             )
         )
         return []
-    positions = _positions(source)
+    positions = toml_positions(source)
     entries: list[_Entry] = []
     for program, table in data.items():
         table_span = positions.get((program, None), Span.point(source.name, 1, 1))
@@ -221,7 +221,7 @@ def _entries(source: SourceFile, diagnostics: list[Diagnostic]) -> list[_Entry]:
     return entries
 
 
-def _positions(source: SourceFile) -> dict[tuple[str, str | None], Span]:
+def toml_positions(source: SourceFile) -> dict[tuple[str, str | None], Span]:
     """Where each table header, key and value stands, for diagnostics (tomllib gives no positions)."""
     found: dict[tuple[str, str | None], Span] = {}
     table = ""
@@ -242,7 +242,7 @@ def _positions(source: SourceFile) -> dict[tuple[str, str | None], Span]:
     return found
 
 
-def _written(raw: object, span: Span) -> Value:
+def toml_value(raw: object, span: Span) -> Value:
     """A TOML value as the engineer wrote it."""
     if isinstance(raw, bool):
         return Value("bool", "true" if raw else "false", 1.0 if raw else 0.0, span=span)

@@ -1,0 +1,307 @@
+"""`hpdsl simulate`: the rules in closed loop with the plant model, on a year of weather.
+
+    hpdsl simulate rules/ -o run/                      # a year on Greensboro's typical year
+    hpdsl simulate rules/ -o run/ --weather sand-point --start 2024-01-01 --days 14
+    hpdsl simulate rules/ -o run/ --params rules/sites/ground-source-example.toml
+
+writes into the output folder the trend of every point at every scan (`trend.parquet`, or
+`trend.csv` with `--trend-format csv`), the KPIs (`kpis.json`), the plots (`plots/*.png`)
+and `report.html`, one self-contained page that brings them together; the KPIs are also
+printed. Every file is deterministic: the same rules, parameters and weather give the same
+bytes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import sys
+from pathlib import Path
+from typing import Any
+
+from hpdsl.package import UsageError
+
+MARKER = ".hpdsl-simulation"  # in an output folder: `simulate` wrote it and may write it again
+TREND_FORMATS = ("parquet", "csv", "none")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", metavar="PATH", nargs="+", type=Path, help="the rules files or folders")
+    parser.add_argument(
+        "-o", "--output", metavar="DIR", type=Path, required=True, help="folder for the results"
+    )
+    parser.add_argument(
+        "--params", metavar="FILE", type=Path, help="a site parameter file (TOML) for the rules"
+    )
+    parser.add_argument(
+        "--plant",
+        metavar="FILE",
+        type=Path,
+        help="the plant model file (TOML); default: the documented defaults",
+    )
+    parser.add_argument(
+        "--weather",
+        metavar="NAME|FILE",
+        default="greensboro",
+        help="a built-in typical year (greensboro, sand-point) or a weather CSV (default: greensboro)",
+    )
+    parser.add_argument(
+        "--start",
+        metavar="DATE",
+        default="2024-01-01",
+        help="first day, YYYY-MM-DD[THH:MM] (default 2024-01-01)",
+    )
+    parser.add_argument(
+        "--days", metavar="N", type=float, default=365.0, help="days to simulate (default 365)"
+    )
+    parser.add_argument(
+        "--step", metavar="TIME", default="60 s", help="scan step, with a unit (default 60 s)"
+    )
+    parser.add_argument(
+        "--trend-format",
+        choices=TREND_FORMATS,
+        default="parquet",
+        help="trend file format (default parquet; csv is larger)",
+    )
+    parser.add_argument("--no-plots", action="store_true", help="skip the plots and the HTML report")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--force", action="store_true", help="write into a folder that holds other files")
+
+
+def run(args: argparse.Namespace) -> int:
+    """The `simulate` command; returns the exit code."""
+    try:
+        import numpy  # noqa: F401
+        import pyarrow  # noqa: F401
+    except ImportError as exc:
+        raise UsageError(
+            f"simulate needs the simulation extras ({exc.name} is missing): pip install 'hpdsl[sim]'"
+        ) from exc
+    from hpdsl import cli
+    from hpdsl.sim import config, loaded
+    from hpdsl.sim import run as run_
+    from hpdsl.sim import trend as trend_
+    from hpdsl.sim import weather as weather_
+
+    start = _start(args.start)
+    step_s = _seconds(args.step, "--step")
+    if not 0.1 <= step_s <= 3600.0:
+        raise UsageError(f"--step {args.step}: choose a scan step between 0.1 s and 1 h")
+    if not 0.0 < args.days <= 3660.0:
+        raise UsageError(f"--days {args.days:g}: choose between a few minutes (0.01) and 10 years (3660)")
+    output: Path = args.output
+    _check_output(output, args.force)
+    plant_file = config.read(args.plant) if args.plant is not None else config.defaults()
+    if not plant_file.ok:
+        sources = {plant_file.source.name: plant_file.source} if plant_file.source else {}
+        cli._write(
+            sys.stderr,
+            cli._render(plant_file.diagnostics, sources, "text", cli._use_color("auto", sys.stderr)),
+        )
+        return cli.EXIT_ERRORS
+    try:
+        weather = weather_.load(args.weather)
+    except weather_.WeatherError as exc:
+        cli._write(
+            sys.stderr, cli._render(exc.diagnostics, exc.sources, "text", cli._use_color("auto", sys.stderr))
+        )
+        return cli.EXIT_ERRORS
+    package = loaded.load(args.paths, args.params)
+    if not isinstance(package, loaded.LoadedPackage):
+        sources = {
+            **package.check.sources,
+            **{k: v for k, v in package.site_sources.items() if v is not None},
+        }
+        errors = [d for d in package.diagnostics if d.is_error]
+        cli._write(sys.stderr, cli._render(errors, sources, "text", cli._use_color("auto", sys.stderr)))
+        return cli.EXIT_ERRORS
+    try:
+        simulation = run_.simulate(
+            package,
+            plant_file,
+            weather,
+            start,
+            args.days * 86400.0,
+            step_s,
+            progress=not args.quiet and sys.stderr.isatty(),
+        )
+    except run_.BindingError as exc:
+        rules = ", ".join(map(str, args.paths))
+        lines = [f"hpdsl simulate: the plant cannot be connected to the rules in {rules}:"]
+        lines += [f"  {problem}" for _, problem in exc.problems]
+        lines.append(
+            "  bind each sensor or command under [points] in a plant model file (--plant),"
+            ' or to "" to leave it out'
+        )
+        print("\n".join(lines), file=sys.stderr)
+        return cli.EXIT_ERRORS
+    except weather_.WeatherError as exc:
+        cli._write(
+            sys.stderr, cli._render(exc.diagnostics, exc.sources, "text", cli._use_color("auto", sys.stderr))
+        )
+        return cli.EXIT_ERRORS
+    output.mkdir(parents=True, exist_ok=True)
+    (output / MARKER).write_text(
+        "Written by hpdsl simulate; it may replace the files of this folder.\n", encoding="utf-8"
+    )
+    trend = simulation.trend
+    written: list[Path] = []
+    if args.trend_format != "none":
+        path = output / f"trend.{args.trend_format}"
+        trend_.write(trend, path)
+        written.append(path)
+    from hpdsl.sim import kpi as kpi_
+
+    kpis = kpi_.compute(trend)
+    kpi_path = output / "kpis.json"
+    kpi_path.write_text(kpi_.to_json(kpis), encoding="utf-8")
+    written.append(kpi_path)
+    run_rows = _run_rows(args, package, plant_file, weather, simulation, step_s)
+    if not args.no_plots:
+        written += _report(output, trend, package, kpis, run_rows, plant_file)
+    print(_summary(kpis, run_rows, simulation))
+    print(
+        f"wrote {len(written)} file(s) to {output}: "
+        + ", ".join(p.relative_to(output).as_posix() for p in written)
+    )
+    return cli.EXIT_OK
+
+
+def _report(
+    output: Path, trend: Any, package: Any, kpis: list[Any], run_rows: list[tuple[str, str]], plant_file: Any
+) -> list[Path]:
+    from hpdsl.sim import config, report
+
+    thresholds = _changeover_thresholds(package)
+    plot_dir = output / "plots"
+    plot_dir.mkdir(exist_ok=True)
+    plots = report.plots(trend, plot_dir, heating_below=thresholds[0], cooling_above=thresholds[1])
+    parameters = _parameter_rows(package) + [
+        (f"plant {name}", value, "") for name, value in config.described(plant_file.parameters)
+    ]
+    html = output / "report.html"
+    report.write_html(
+        html,
+        title="Simulation of " + run_rows[0][1],
+        run=run_rows,
+        kpis=kpis,
+        plots=plots,
+        parameters=parameters,
+        alarms=_top_alarms(trend),
+    )
+    return [plot.path for plot in plots if plot.path is not None] + [html]
+
+
+def _changeover_thresholds(package: Any) -> tuple[float | None, float | None]:
+    instance = package.new()
+    changeover = getattr(instance, "changeover", None)
+    heating = getattr(changeover, "heating_below", None)
+    cooling = getattr(changeover, "cooling_above", None)
+    return (
+        float(heating) if isinstance(heating, int | float) else None,
+        float(cooling) if isinstance(cooling, int | float) else None,
+    )
+
+
+def _parameter_rows(package: Any) -> list[tuple[str, str, str]]:
+    """Every parameter of the rules with the value the run used."""
+    instance = package.new()
+    rows: list[tuple[str, str, str]] = []
+    for cls in package.module.Package.PROGRAMS:
+        program = getattr(instance, _snake(cls.NAME))
+        for point in cls.POINTS:
+            if point.kind != "parameter":
+                continue
+            value = getattr(program, point.attribute)
+            shown = (
+                value.name
+                if hasattr(value, "name")
+                else f"{value:g}"
+                if isinstance(value, float)
+                else str(value)
+            )
+            rows.append((f"{cls.NAME}.{point.name}", f"{shown} {point.unit}".strip(), point.doc))
+    return rows
+
+
+def _snake(name: str) -> str:
+    from hpdsl.codegen.naming import snake
+
+    return snake(name)
+
+
+def _top_alarms(trend: Any) -> list[tuple[str, int]]:
+    from hpdsl.sim import kpi as kpi_
+
+    counts: list[tuple[str, int]] = []
+    for column in trend.columns.values():
+        if column.role == "alarm":
+            raised = int(kpi_.rising_edges(column.values).sum())
+            if raised:
+                counts.append((column.name, raised))
+    counts.sort(key=lambda item: (-item[1], item[0]))
+    return counts
+
+
+def _run_rows(
+    args: argparse.Namespace, package: Any, plant_file: Any, weather: Any, simulation: Any, step_s: float
+) -> list[tuple[str, str]]:
+    end = simulation.trend.time[-1].astype("datetime64[s]").astype(datetime.datetime)
+    return [
+        ("Rules", ", ".join(str(path) for path in args.paths)),
+        ("Site parameters", str(args.params) if args.params else "the rules' defaults"),
+        ("Plant model", str(args.plant) if args.plant else "the documented defaults (docs/simulate.md)"),
+        ("Heat source", simulation.source_type),
+        ("Weather", f"{weather.name} ({weather.source})"),
+        ("Period", f"{simulation.trend.time[0].astype('datetime64[s]')} .. {end:%Y-%m-%dT%H:%M:%S}"),
+        ("Scan step", f"{step_s:g} s"),
+        ("Scans", f"{simulation.scans:,}"),
+        ("Operator acknowledges of lockouts", str(simulation.lockouts)),
+    ]
+
+
+def _summary(kpis: list[Any], run_rows: list[tuple[str, str]], simulation: Any) -> str:
+    from hpdsl.sim import report
+
+    width = max((len(k.title) for k in kpis), default=10)
+    lines = [f"{title}: {value}" for title, value in run_rows[3:7]]
+    lines.append("")
+    for k in kpis:
+        lines.append(f"{k.title:<{width}}  {report.format_value(k.value)} {k.unit}".rstrip())
+    lines.append("")
+    lines.append(f"simulated {simulation.scans:,} scans in {simulation.seconds:.1f} s")
+    return "\n".join(lines)
+
+
+def _check_output(output: Path, force: bool) -> None:
+    if output.exists() and not output.is_dir():
+        raise UsageError(f"`{output}` is a file, not a folder")
+    if force or not output.exists() or (output / MARKER).exists():
+        return
+    if any(output.iterdir()):
+        raise UsageError(
+            f"will not write into `{output}`: it holds files that hpdsl simulate did not write"
+            " (choose an empty folder, or use --force)"
+        )
+
+
+def _start(text: str) -> datetime.datetime:
+    try:
+        start = datetime.datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"--start {text}: not a date; write YYYY-MM-DD or YYYY-MM-DDTHH:MM") from None
+    return start.replace(tzinfo=None)
+
+
+def _seconds(text: str, option: str) -> float:
+    from hpdsl.source import NO_SPAN
+    from hpdsl.values import Target, ValueProblem, convert, from_text
+
+    try:
+        value = convert(from_text(text, NO_SPAN), Target("real", "s"))
+    except ValueProblem as problem:
+        raise UsageError(
+            f"{option} {text}: {problem.problem} (write a time with its unit, e.g. `60 s` or `1 min`)"
+        ) from None
+    assert isinstance(value, float)
+    return value
