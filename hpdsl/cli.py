@@ -353,6 +353,21 @@ def _run_trace(args: argparse.Namespace) -> int:
     return EXIT_OK if result.ok else EXIT_ERRORS
 
 
+# --- simulate ----------------------------------------------------------------------------
+
+
+def _simulate_arguments(parser: argparse.ArgumentParser) -> None:
+    from hpdsl.sim import command
+
+    command.add_arguments(parser)
+
+
+def _run_simulate(args: argparse.Namespace) -> int:
+    from hpdsl.sim import command
+
+    return command.run(args)
+
+
 # --- The command table -------------------------------------------------------------------
 
 # Later subcommands (compile, test, simulate, doc, fmt, diff, lsp) are added here.
@@ -367,6 +382,17 @@ COMMANDS: dict[str, Command] = {
         _run_trace,
     ),
     "test": Command("run scenario files against the rules they sit beside", _test_arguments, _run_test),
+    "simulate": Command(
+        "run the rules in closed loop with a building and heat-pump model on a year of weather",
+        _simulate_arguments,
+        _run_simulate,
+    ),
+    # Imported when run: `hpdsl.verify` loads numpy and pyarrow, which the other commands do not need.
+    "verify": Command(
+        "compare a trend log recorded on a controller with what the rules would have done",
+        lambda parser: __import__("hpdsl.verify").verify.add_arguments(parser),
+        lambda args: __import__("hpdsl.verify").verify.run(args),
+    ),
 }
 
 

@@ -52,6 +52,9 @@ GENERATED_CASES = {
     "site-file": "test_site_file",
     "site-parameter": "test_site_parameter",
     "site-value": "test_site_value",
+    # Found in the plant model and weather files of `hpdsl simulate`.
+    "plant-file": "test_plant_file",
+    "weather-file": "test_weather_file",
 }
 GENERATED_INPUT_CODES = frozenset(GENERATED_CASES)
 
@@ -338,6 +341,30 @@ def test_site_parameter(tmp_path: Path) -> None:
 
 def test_site_value(tmp_path: Path) -> None:
     assert site_diagnostics(tmp_path, '[Pump]\nstart_above = "80C"\n') == [(2, "error", "site-value")]
+
+
+def test_plant_file(tmp_path: Path) -> None:
+    from hpdsl.sim import config
+
+    path = tmp_path / "plant.toml"
+    path.write_text('[building]\nbuilding_ua = "4.84 kW"\n', encoding="utf-8")
+    found = config.read(path).diagnostics
+    assert [(d.span.line, d.span.column, d.severity.value, d.code) for d in found] == [
+        (2, 15, "error", "plant-file")
+    ]
+
+
+def test_weather_file(tmp_path: Path) -> None:
+    from hpdsl.sim import weather
+
+    path = tmp_path / "weather.csv"
+    path.write_text("time,temp_air [C]\n2024-01-01 00:00,1.0\n2024-01-01 01:00,abc\n", encoding="utf-8")
+    with pytest.raises(weather.WeatherError) as caught:
+        weather.load(str(path))
+    found = caught.value.diagnostics
+    assert [(d.span.line, d.span.column, d.severity.value, d.code) for d in found] == [
+        (3, 18, "error", "weather-file")
+    ]
 
 
 # --- docs/language.md ------------------------------------------------------------------------

@@ -228,7 +228,7 @@ def check(source: SourceFile) -> PlantFile:
                 continue
             problem, hint = _parameter(section, key, raw, value_span, changes)
             if problem is not None:
-                span = key_span if problem.startswith("`") else value_span
+                span = key_span if problem.startswith(f"`{key}`") else value_span
                 result.diagnostics.append(messages.PLANT_FILE.at(span, problem=problem, hint=hint))
     if result.ok:
         result.parameters = dataclasses.replace(PlantParameters(), **changes)  # type: ignore[arg-type]
@@ -282,14 +282,16 @@ def _parameter(
         return None, None
     if isinstance(raw, dict | list):
         return f"`{key}` holds a list or table", f'write one value: `{key} = "..."`'
+    shown = f"{getattr(PlantParameters(), key):g} {unit}".strip()
+    example = f'`{key} = "{shown}"`'
     try:
         value = convert(toml_value(raw, span), Target("real", unit))
     except ValueProblem as problem:
-        return problem.problem, problem.hint
+        return f"[{section}] {key}: {problem.problem}", problem.hint or f"write it as {example}"
     assert isinstance(value, float)
     out_of_range = range_problem(value, low, high, unit)
     if out_of_range is not None:
-        return out_of_range, "check the value and its unit"
+        return f"[{section}] {key}: {out_of_range}", "check the value and its unit"
     changes[key] = int(value) if key == "ground_warmest_day" else value
     return None, None
 
