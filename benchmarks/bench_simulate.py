@@ -82,7 +82,9 @@ def reference(package: loaded.LoadedPackage, temperatures: list[float]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--days", type=float, default=365.0)
     parser.add_argument("--repeat", type=int, default=2)
     args = parser.parse_args()
@@ -112,10 +114,14 @@ def main() -> None:
         assert code == 0
     per_scan = 1e6 / count
     print(f"{'':34} {'seconds':>9} {'us/scan':>9} {'ratio':>7}")
-    print(f"{'reference: Package.scan alone':34} {t_reference:9.2f} {t_reference * per_scan:9.1f} {1.0:7.2f}")
-    print(f"{'closed loop (plant + recording)':34} {t_loop:9.2f} {t_loop * per_scan:9.1f} {t_loop / t_reference:7.2f}")
-    print(f"{'trend file (Parquet)':34} {t_trend:9.2f} {t_trend * per_scan:9.1f} {t_trend / t_reference:7.2f}")
-    print(f"{'hpdsl simulate, end to end':34} {t_command:9.2f} {t_command * per_scan:9.1f} {t_command / t_reference:7.2f}")
+    rows = [
+        ("reference: Package.scan alone", t_reference),
+        ("closed loop (plant + recording)", t_loop),
+        ("trend file (Parquet)", t_trend),
+        ("hpdsl simulate, end to end", t_command),
+    ]
+    for title, seconds in rows:
+        print(f"{title:34} {seconds:9.2f} {seconds * per_scan:9.1f} {seconds / t_reference:7.2f}")
     print(f"closed loop per simulated year: {t_loop * 365.0 / args.days:.1f} s (target 30 s)")
 
 

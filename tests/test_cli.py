@@ -241,6 +241,8 @@ def test_every_command_is_in_the_table() -> None:
         "compile": ["x", "--target", "python", "-o", "out"],
         "test": ["x"],
         "trace": ["x"],
+        "simulate": ["x", "-o", "out"],
+        "verify": ["x", "--trend", "trend.csv"],
     }
     assert set(cli.COMMANDS) == set(minimal_arguments)
     for name, arguments in minimal_arguments.items():

@@ -98,7 +98,7 @@ def test_the_building_is_held_in_its_comfort_band_most_of_the_time(cold_week: tr
     indoor = cold_week["plant.indoor_temp"].values
     low = cold_week["plant.comfort_low"].values
     assert np.mean(indoor >= low - 0.5) > 0.9
-    assert 10.0 < indoor.min() and indoor.max() < 28.0
+    assert indoor.min() > 10.0 and indoor.max() < 28.0
 
 
 def test_the_heat_balance_closes(cold_week: trend.Trend) -> None:
@@ -139,7 +139,7 @@ def test_a_ground_source_unit_never_frosts_or_defrosts(package: loaded.LoadedPac
     assert result["plant.frost"].values.max() == 0.0
     assert not result["DefrostControl.defrost_cycle_active"].values.any()
     source = result["plant.source_temp"].values
-    assert 0.0 < source.min() and source.max() < 16.0
+    assert source.min() > 0.0 and source.max() < 16.0
 
 
 def test_the_changeover_follows_the_outdoor_temperature_through_its_dead_band(
