@@ -55,6 +55,8 @@ GENERATED_CASES = {
     # Found in the plant model and weather files of `hpdsl simulate`.
     "plant-file": "test_plant_file",
     "weather-file": "test_weather_file",
+    # Found in the recorded trend file of `hpdsl verify`.
+    "trend-file": "test_trend_file",
 }
 GENERATED_INPUT_CODES = frozenset(GENERATED_CASES)
 
@@ -364,6 +366,19 @@ def test_weather_file(tmp_path: Path) -> None:
     found = caught.value.diagnostics
     assert [(d.span.line, d.span.column, d.severity.value, d.code) for d in found] == [
         (3, 18, "error", "weather-file")
+    ]
+
+
+def test_trend_file(tmp_path: Path) -> None:
+    from hpdsl import verify
+
+    path = tmp_path / "trend.csv"
+    path.write_text("time,Changeover.system_mode\n2024-01-01 00:00,Heating\nnoon,Cooling\n", encoding="utf-8")
+    with pytest.raises(verify.TrendFileError) as caught:
+        verify.read_trend(path)
+    found = caught.value.diagnostics
+    assert [(d.span.line, d.span.column, d.severity.value, d.code) for d in found] == [
+        (3, 1, "error", "trend-file")
     ]
 
 
