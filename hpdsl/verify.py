@@ -350,8 +350,7 @@ class Report:
     rows: int = 0
     start: datetime.datetime | None = None
     end: datetime.datetime | None = None
-    step_s: float = 0.0
-    replay_s: float = 0.0
+    step_s: float = 0.0  # the replay's longest scan
     seconds: float = 0.0
 
     @property
@@ -412,7 +411,6 @@ class _Locator:
         self.header_line = 1
         self.time_position = 0  # where a diagnostic about a whole row or the whole header points
         self.lines: dict[int, str] = {}  # the text of each line a diagnostic shows
-        self.ends: dict[int, int] = {}  # how far along each of those lines a caret reaches
 
     def header_span(self, position: int | None) -> Span:
         """The header cell at `position` (the time column's for None)."""
@@ -444,9 +442,7 @@ class _Locator:
             self._find_lines({line})
             text = self.lines.get(line, "")
         start, end = _cell_columns(text, self.delimiter, self.time_position if position is None else position)
-        end = max(end, start + 1)
-        self.ends[line] = max(self.ends.get(line, 0), end)
-        return Span(self.name, line, start, line, end)
+        return Span(self.name, line, start, line, max(end, start + 1))
 
     def _records(self) -> Iterator[tuple[int, str, list[str]]]:
         """(first line, its text, cells) of every record of the file."""
@@ -494,16 +490,20 @@ class _Locator:
             if line >= max(wanted):
                 break
 
-    def source(self) -> SourceFile:
-        """A SourceFile holding the lines diagnostics show (the others empty): enough for carets."""
-        return _partial_source(
-            self.name, {n: _clipped(t, self.ends.get(n, 0)) for n, t in self.lines.items()}
-        )
+    def source(self, diagnostics: list[Diagnostic]) -> SourceFile:
+        """A SourceFile holding the lines the diagnostics show (the others empty): enough for carets."""
+        lines = {n: _clipped(t, _reach(diagnostics, n)) for n, t in self.lines.items()}
+        return _partial_source(self.name, lines)
 
 
 def _partial_source(name: str, lines: dict[int, str]) -> SourceFile:
     last = max(lines, default=0)
     return SourceFile(name, "\n".join(lines.get(n, "") for n in range(1, last + 1)))
+
+
+def _reach(diagnostics: list[Diagnostic], line: int) -> int:
+    """How far along a line the carets of the diagnostics on it reach."""
+    return max((d.span.end_column for d in diagnostics if d.span.line == line), default=0)
 
 
 def _clipped(text: str, end: int) -> str:
@@ -639,9 +639,9 @@ def _read_csv(path: Path, name: str, head: bytes) -> tuple[_RawTrend, list[Diagn
         column_name, unit = _split_unit(cell)
         if unit_row and units[position].strip() not in ("", "-"):
             unit = units[position].strip()
-        values = pc_trim(table.column(position).combine_chunks())
+        values = _trimmed(table.column(position).combine_chunks())
         columns.append(_RawColumn(cell.strip(), column_name, unit, position, values))
-    stamps = pc_trim(table.column(time_index).combine_chunks())
+    stamps = _trimmed(table.column(time_index).combine_chunks())
     time_ms = _time_column(stamps, locator, time_index)
     if len(time_ms) == 0:
         line = header_rows + 1
@@ -698,7 +698,7 @@ def _unit_symbol(text: str) -> units_.Unit | None:
     return units_.lookup(compact) or units_.lookup(_UNIT_SPELLINGS.get(compact.lower(), ""))
 
 
-def pc_trim(array: Any) -> Any:
+def _trimmed(array: Any) -> Any:
     """String cells without surrounding spaces; other types unchanged."""
     import pyarrow as pa
     import pyarrow.compute as pc  # type: ignore[import-untyped, unused-ignore]
@@ -733,11 +733,11 @@ def _read_parquet(path: Path, name: str) -> tuple[_RawTrend, list[Diagnostic]]:
         role = metadata.get("role", "")
         if role in ("plant", "weather"):
             continue  # the plant model's and the weather's columns of a simulated trend
-        values = pc_trim(table.column(position).combine_chunks())
+        values = _trimmed(table.column(position).combine_chunks())
         columns.append(
             _RawColumn(schema_field.name, column_name, unit or metadata.get("unit", ""), position, values)
         )
-    time_ms = _time_column(pc_trim(table.column(time_index).combine_chunks()), locator, time_index)
+    time_ms = _time_column(_trimmed(table.column(time_index).combine_chunks()), locator, time_index)
     if len(time_ms) == 0:
         raise TrendFileError([_problem(whole, "the trend has no rows")])
     return _RawTrend(time_ms, columns, locator), []
@@ -912,8 +912,9 @@ def match(raw: _RawTrend, loaded: LoadedPackage) -> tuple[_Recording, list[Diagn
         warnings.append(
             _problem(
                 locator.header_span(None),
-                f"no column for {_count(len(missing), 'field input')}: {_listed(missing)}; the rules see"
-                " them as faulted (their fallback, and a sensor-fault alarm)",
+                f"no column for {_count(len(missing), 'field input')}: {_listed(missing)};"
+                f" the rules see {'it' if len(missing) == 1 else 'them'} as faulted"
+                " (the fallback, and a sensor-fault alarm)",
                 warning=True,
             )
         )
@@ -1029,7 +1030,7 @@ def _values(
             _problem(
                 locator.row_span(first, column.position),
                 f"{_count(len(bad_rows), 'cell')} of `{column.name}` cannot be read as {expected}"
-                f" (first: `{shown}`); they count as missing",
+                f" (first: `{shown}`); {'it counts' if len(bad_rows) == 1 else 'they count'} as missing",
                 warning=True,
             )
         )
@@ -1261,7 +1262,7 @@ def verify(
         report.diagnostics.extend(exc.diagnostics)
         report.sources[report.trend] = _source_of(exc.diagnostics, trend_path)
         return report
-    report.sources[report.trend] = raw.locator.source()
+    report.sources[report.trend] = raw.locator.source(report.diagnostics)
     compared = [
         recording.points[c]
         for c in recording.compared
@@ -1284,7 +1285,7 @@ def verify(
                 "a trend log for verification records the controller's outputs beside its inputs",
             )
         )
-        report.sources[report.trend] = raw.locator.source()
+        report.sources[report.trend] = raw.locator.source(report.diagnostics)
         return report
     seconds = (recording.time_ms - recording.time_ms[0]) / 1000.0
     median = float(np.median(np.diff(seconds))) if len(seconds) > 1 else 0.0
@@ -1294,9 +1295,7 @@ def verify(
     gaps = gap_warning(recording, raw.locator, time_tolerance)
     if gaps is not None:
         report.diagnostics.append(gaps)
-    began = time.perf_counter()
     replayed = replay(loaded, recording, compared, step_s)
-    report.replay_s = time.perf_counter() - began
     with contextlib.ExitStack() as stack:
         work = output
         if work is None:
@@ -1325,7 +1324,7 @@ def verify(
             report.results.append(result)
         if output is not None:
             write_summary(output / SUMMARY_FILE, report)
-    report.sources[report.trend] = raw.locator.source()
+    report.sources[report.trend] = raw.locator.source(report.diagnostics)
     return report
 
 
@@ -1343,8 +1342,9 @@ def _source_of(diagnostics: list[Diagnostic], path: Path) -> SourceFile:
                         break
         except OSError:
             pass
-    ends = {d.span.line: d.span.end_column for d in diagnostics}
-    return _partial_source(display_name(path), {n: _clipped(t, ends.get(n, 0)) for n, t in lines.items()})
+    return _partial_source(
+        display_name(path), {n: _clipped(t, _reach(diagnostics, n)) for n, t in lines.items()}
+    )
 
 
 def _value_tolerance(
@@ -1437,7 +1437,8 @@ def compare_point(
     result.departed = True
     result.first_s, result.last_s = float(x[first]), float(x[last])
     result.outside_s = float(np.sum(following[outside]))
-    result.max_error, result.max_error_s = float(error[largest]), float(x[largest])
+    # pyfunnel draws its bounds 1e-10 beside each sample: 0.9999999999 is a departure of 1.
+    result.max_error, result.max_error_s = float(f"{error[largest]:.9g}"), float(x[largest])
     result.reference_at_first, result.recorded_at_first = float(ref[first]), float(test[first])
     return result
 
@@ -1608,12 +1609,12 @@ def render_report(report: Report, output: Path | None) -> str:
 
 
 def summary(report: Report) -> str:
-    """`12 points compared, 1 departed (2880 rows, 2024-01-01 00:00:00 .. 2024-01-02 23:59:00)`."""
+    """`12 points compared, 1 departed (2880 rows, 2024-01-01 00:00:00 .. 2024-01-02 23:59:00) in 1.2 s`."""
     departed = sum(1 for r in report.results if r.departed)
     line = f"{_count(len(report.results), 'point')} compared, {departed} departed"
     if report.start is not None and report.end is not None:
         line += f" ({_count(report.rows, 'row')}, {_stamp(report.start)} .. {_stamp(report.end)})"
-    return line
+    return line + f" in {report.seconds:.1f} s"
 
 
 def report_json(report: Report) -> dict[str, Any]:
@@ -1635,6 +1636,7 @@ def report_json(report: Report) -> dict[str, Any]:
     return {
         "trend": report.trend,
         "rows": report.rows,
+        "step_s": report.step_s,
         "start": _stamp(report.start) if report.start else None,
         "end": _stamp(report.end) if report.end else None,
         "compared": len(report.results),
