@@ -7,10 +7,15 @@ the package (`rules/defrost.rules`), never by an absolute path.
 
 from __future__ import annotations
 
+import importlib.util
+import itertools
 import os
 import re
+import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 
 from hpdsl import ir
 from hpdsl.diagnostics import Diagnostic
@@ -145,3 +150,20 @@ def _displayed(found: list[Diagnostic], paths: list[Path]) -> list[Diagnostic]:
 
     display = {stable: shown for shown, stable in source_names(paths).items()}
     return [replace(d, span=replace(d.span, file=display.get(d.span.file, d.span.file))) for d in found]
+
+
+_module_counter = itertools.count(1)
+
+
+def import_generated(text: str, prefix: str = "_hpdsl_rules") -> ModuleType:
+    """Import the text of a generated Python module as a fresh module of its own."""
+    name = f"{prefix}_{next(_module_counter)}"
+    with tempfile.TemporaryDirectory(prefix="hpdsl-") as folder:
+        path = Path(folder) / f"{name}.py"
+        path.write_text(text, encoding="utf-8")
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # dataclasses look their module up while the class is built
+        spec.loader.exec_module(module)
+    return module

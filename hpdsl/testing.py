@@ -21,11 +21,7 @@ is a diagnostic with its line and column, never a failure at run time.
 from __future__ import annotations
 
 import enum
-import importlib.util
-import itertools
 import math
-import sys
-import tempfile
 import time
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable, Iterator
@@ -115,8 +111,6 @@ def package_folder(scenario_file: Path) -> Path | None:
 
 # --- The compiled package -------------------------------------------------------------------
 
-_module_counter = itertools.count()
-
 
 @dataclass
 class CompiledPackage:
@@ -131,30 +125,17 @@ class CompiledPackage:
 
 def compile_package(rules: list[Path], report: TestReport) -> CompiledPackage | None:
     """Compile the rules to Python and import the module; rules errors go to the report."""
-    from hpdsl.compiler import compile_paths
+    from hpdsl.compiler import compile_paths, import_generated
 
     result = compile_paths(rules, "python", "scenario_rules", source_comments=False)
     report.sources.update(result.check.sources)
     report.diagnostics.extend(d for d in result.diagnostics if d.is_error)
     if not result.ok or not result.files:
         return None
-    module = _import(result.files["scenario_rules.py"])
+    module = import_generated(result.files["scenario_rules.py"], "_hpdsl_scenario_rules")
     classes = {cls.NAME: cls for cls in module.Package.PROGRAMS}
     wired = {(program, input_) for program, input_, _, _ in module.Package.WIRES}
     return CompiledPackage(rules, module, result.package, classes, wired)
-
-
-def _import(text: str) -> ModuleType:
-    name = f"_hpdsl_scenario_rules_{next(_module_counter)}"
-    with tempfile.TemporaryDirectory(prefix="hpdsl-test-") as folder:
-        path = Path(folder) / f"{name}.py"
-        path.write_text(text, encoding="utf-8")
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module  # dataclasses look their module up while the class is built
-        spec.loader.exec_module(module)
-    return module
 
 
 # --- Resolving a scenario against the compiled program ------------------------------------------

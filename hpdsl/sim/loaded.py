@@ -11,11 +11,7 @@ from __future__ import annotations
 
 import datetime
 import enum
-import importlib.util
-import itertools
 import math
-import sys
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,8 +24,6 @@ import numpy.typing as npt
 from hpdsl.codegen.naming import snake
 from hpdsl.compiler import CompileResult
 from hpdsl.sim.trend import Column, ColumnKind, ColumnRole, Trend
-
-_module_counter = itertools.count(1)
 
 # How a runtime point's kind shows in a trend.
 _ROLE_OF_KIND: dict[str, ColumnRole] = {
@@ -94,27 +88,13 @@ def load(
     paths: list[Path], params: Path | None = None, name: str = "simulated_rules"
 ) -> LoadedPackage | CompileResult:
     """Compile and import the package; the CompileResult (with its diagnostics) if it has errors."""
-    from hpdsl.compiler import compile_paths
+    from hpdsl.compiler import compile_paths, import_generated
 
     result = compile_paths(paths, "python", name, source_comments=False, params=params)
     if not result.ok or not result.files:
         return result
-    module = import_module(next(iter(result.files.values())))
+    module = import_generated(next(iter(result.files.values())), "_hpdsl_loaded_rules")
     return LoadedPackage(module, result, _points(module))
-
-
-def import_module(text: str) -> ModuleType:
-    """Import generated Python text as a fresh module."""
-    name = f"_hpdsl_loaded_rules_{next(_module_counter)}"
-    with tempfile.TemporaryDirectory(prefix="hpdsl-") as folder:
-        path = Path(folder) / f"{name}.py"
-        path.write_text(text, encoding="utf-8")
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module  # dataclasses look their module up while the class is built
-        spec.loader.exec_module(module)
-    return module
 
 
 def _enum_type(module: ModuleType, point: PointSpec) -> str:
