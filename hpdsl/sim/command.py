@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from hpdsl.codegen.naming import snake
 from hpdsl.package import UsageError
 
 MARKER = ".hpdsl-simulation"  # in an output folder: `simulate` wrote it and may write it again
@@ -170,13 +171,14 @@ def run(args: argparse.Namespace) -> int:
 def _report(
     output: Path, trend: Any, package: Any, kpis: list[Any], run_rows: list[tuple[str, str]], plant_file: Any
 ) -> list[Path]:
-    from hpdsl.sim import config, report
+    from hpdsl.sim import config, kpi, report
 
-    thresholds = _changeover_thresholds(package)
+    instance = package.new()  # the parameters' values as the run used them
+    thresholds = _changeover_thresholds(instance)
     plot_dir = output / "plots"
     plot_dir.mkdir(exist_ok=True)
     plots = report.plots(trend, plot_dir, heating_below=thresholds[0], cooling_above=thresholds[1])
-    parameters = _parameter_rows(package) + [
+    parameters = _parameter_rows(package, instance) + [
         (f"plant {name}", value, "") for name, value in config.described(plant_file.parameters)
     ]
     html = output / "report.html"
@@ -187,13 +189,12 @@ def _report(
         kpis=kpis,
         plots=plots,
         parameters=parameters,
-        alarms=_top_alarms(trend),
+        alarms=kpi.top_alarms(trend, count=len(trend.columns)),
     )
     return [plot.path for plot in plots if plot.path is not None] + [html]
 
 
-def _changeover_thresholds(package: Any) -> tuple[float | None, float | None]:
-    instance = package.new()
+def _changeover_thresholds(instance: Any) -> tuple[float | None, float | None]:
     changeover = getattr(instance, "changeover", None)
     heating = getattr(changeover, "heating_below", None)
     cooling = getattr(changeover, "cooling_above", None)
@@ -203,12 +204,11 @@ def _changeover_thresholds(package: Any) -> tuple[float | None, float | None]:
     )
 
 
-def _parameter_rows(package: Any) -> list[tuple[str, str, str]]:
+def _parameter_rows(package: Any, instance: Any) -> list[tuple[str, str, str]]:
     """Every parameter of the rules with the value the run used."""
-    instance = package.new()
     rows: list[tuple[str, str, str]] = []
     for cls in package.module.Package.PROGRAMS:
-        program = getattr(instance, _snake(cls.NAME))
+        program = getattr(instance, snake(cls.NAME))
         for point in cls.POINTS:
             if point.kind != "parameter":
                 continue
@@ -222,25 +222,6 @@ def _parameter_rows(package: Any) -> list[tuple[str, str, str]]:
             )
             rows.append((f"{cls.NAME}.{point.name}", f"{shown} {point.unit}".strip(), point.doc))
     return rows
-
-
-def _snake(name: str) -> str:
-    from hpdsl.codegen.naming import snake
-
-    return snake(name)
-
-
-def _top_alarms(trend: Any) -> list[tuple[str, int]]:
-    from hpdsl.sim import kpi as kpi_
-
-    counts: list[tuple[str, int]] = []
-    for column in trend.columns.values():
-        if column.role == "alarm":
-            raised = int(kpi_.rising_edges(column.values).sum())
-            if raised:
-                counts.append((column.name, raised))
-    counts.sort(key=lambda item: (-item[1], item[0]))
-    return counts
 
 
 def _run_rows(

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from hpdsl.codegen.naming import snake
 from hpdsl.sim import config as config_
 from hpdsl.sim.loaded import LoadedPackage, PointSpec, Recorder
 from hpdsl.sim.plant import PLANT_COLUMNS, SENSOR_ATTRIBUTES, Commands, Plant, snapshot_function
@@ -76,7 +77,7 @@ def simulate(
     series = weather.at(start, step_s, count)
     package = loaded.new(start)
     bindings = _bind(loaded, plant_file, package)
-    source_type = plant_file.parameters.source_type or _installed_source(loaded, package)
+    source_type = plant_file.parameters.source_type or _installed_source(package)
     day_of_year = (start - datetime.datetime(start.year, 1, 1)).total_seconds() / 86400.0
     plant = Plant(plant_file.parameters, source_type, day_of_year)
     recorder = Recorder(loaded, package)
@@ -129,19 +130,12 @@ def simulate(
     return Simulation(trend, source_type, count, seconds, lockouts)
 
 
-def _installed_source(loaded: LoadedPackage, package: Any) -> str:
+def _installed_source(package: Any) -> str:
     program, parameter = config_.SOURCE_PARAMETER
-    instance = getattr(package, _instance_name(loaded, program), None)
+    instance = getattr(package, snake(program), None)
     value = getattr(instance, parameter, None) if instance is not None else None
     name = getattr(value, "name", None)
     return name if name in config_.SOURCE_TYPES else "Air"
-
-
-def _instance_name(loaded: LoadedPackage, program: str) -> str:
-    for point in loaded.points:
-        if point.program == program:
-            return point.instance
-    return ""
 
 
 def _bind(loaded: LoadedPackage, plant_file: config_.PlantFile, package: Any) -> _Bindings:
@@ -185,10 +179,10 @@ def _bind(loaded: LoadedPackage, plant_file: config_.PlantFile, package: Any) ->
             read_lines.append("    " + line)
     # A latched alarm (one that waits for an acknowledge) is a lockout the operator resets.
     latching = [
-        f"package.{_instance_name(loaded, cls.NAME)}.{alarm.attribute}"
+        f"package.{snake(cls.NAME)}.{alarm.attribute}"
         for cls in loaded.module.Package.PROGRAMS
         for alarm in cls.ALARMS
-        if alarm.latching and _instance_name(loaded, cls.NAME)
+        if alarm.latching
     ]
     read_lines.append(f"    c.lockout = bool({' or '.join(latching) or 'False'})")
     if problems:
