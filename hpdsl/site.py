@@ -177,20 +177,29 @@ _KEY = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*")
 TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
 
 
-def _entries(source: SourceFile, diagnostics: list[Diagnostic]) -> list[_Entry]:
+def load_toml(
+    source: SourceFile, message: messages.Message, hint: str, diagnostics: list[Diagnostic]
+) -> dict[str, object] | None:
+    """A TOML file's data; None, with a diagnostic at tomllib's position, if it is not valid TOML."""
     try:
-        data = tomllib.loads(source.text)
+        return tomllib.loads(source.text)
     except tomllib.TOMLDecodeError as exc:
         match = TOML_POSITION.search(str(exc))
         line, column = (int(match.group(1)), int(match.group(2))) if match else (1, 1)
         diagnostics.append(
-            messages.SITE_FILE.at(
+            message.at(
                 Span.point(source.name, line, column),
                 problem=f"not valid TOML: {TOML_POSITION.sub('', str(exc)).strip()}",
-                hint='a value with a unit is a string: `start_above = "45C"`;'
-                " one `[Program]` table per program",
+                hint=hint,
             )
         )
+        return None
+
+
+def _entries(source: SourceFile, diagnostics: list[Diagnostic]) -> list[_Entry]:
+    hint = 'a value with a unit is a string: `start_above = "45C"`; one `[Program]` table per program'
+    data = load_toml(source, messages.SITE_FILE, hint, diagnostics)
+    if data is None:
         return []
     positions = toml_positions(source)
     entries: list[_Entry] = []

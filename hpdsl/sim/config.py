@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,7 +33,7 @@ from hpdsl import units as units_
 from hpdsl.diagnostics import Diagnostic
 from hpdsl.package import UsageError, read_source
 from hpdsl.sim.plant import PlantParameters
-from hpdsl.site import TOML_POSITION, toml_positions, toml_value
+from hpdsl.site import load_toml, toml_positions, toml_value
 from hpdsl.source import SourceFile, Span
 from hpdsl.values import Target, ValueProblem, convert, range_problem
 
@@ -193,18 +192,9 @@ def read(path: Path) -> PlantFile:
 def check(source: SourceFile) -> PlantFile:
     """The plant model of a file's text."""
     result = PlantFile(source.name, source=source)
-    try:
-        data = tomllib.loads(source.text)
-    except tomllib.TOMLDecodeError as exc:
-        match = TOML_POSITION.search(str(exc))
-        line, column = (int(match.group(1)), int(match.group(2))) if match else (1, 1)
-        result.diagnostics.append(
-            messages.PLANT_FILE.at(
-                Span.point(source.name, line, column),
-                problem=f"not valid TOML: {TOML_POSITION.sub('', str(exc)).strip()}",
-                hint='a value with a unit is a string: `building_ua = "4.84 kW/K"`',
-            )
-        )
+    hint = 'a value with a unit is a string: `building_ua = "4.84 kW/K"`'
+    data = load_toml(source, messages.PLANT_FILE, hint, result.diagnostics)
+    if data is None:
         return result
     positions = toml_positions(source)
     sections = {section for section, _, _, _ in _PARAMETERS.values()} | {"points"}
@@ -226,10 +216,10 @@ def check(source: SourceFile) -> PlantFile:
             if section == "points":
                 _binding(result, key, raw, key_span, value_span)
                 continue
-            problem, hint = _parameter(section, key, raw, value_span, changes)
+            problem, advice = _parameter(section, key, raw, value_span, changes)
             if problem is not None:
                 span = key_span if problem.startswith(f"`{key}`") else value_span
-                result.diagnostics.append(messages.PLANT_FILE.at(span, problem=problem, hint=hint))
+                result.diagnostics.append(messages.PLANT_FILE.at(span, problem=problem, hint=advice))
     if result.ok:
         result.parameters = dataclasses.replace(PlantParameters(), **changes)  # type: ignore[arg-type]
     return result
