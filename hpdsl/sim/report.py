@@ -248,34 +248,25 @@ def _year(day: DailySummary, seasonal_cop: float, path: Path) -> Plot:
     notes: list[str] = []
 
     temperatures.set_title("Daily temperatures")
-    if not np.all(np.isnan(day.outdoor_mean)):
+    bands = (
+        ("Outdoor", day.outdoor_min, day.outdoor_mean, day.outdoor_max, _OUTDOOR, 0.25),
+        ("Indoor", day.indoor_min, day.indoor_mean, day.indoor_max, _INDOOR, 0.2),
+    )
+    for name, low, mean, high, colour, alpha in bands:
+        if np.all(np.isnan(mean)):
+            notes.append(f"no {name.lower()} temperature")
+            continue
         temperatures.fill_between(
             edges,
-            _held(day.outdoor_min),
-            _held(day.outdoor_max),
+            _held(low),
+            _held(high),
             step="post",
-            color=_OUTDOOR,
-            alpha=0.25,
+            color=colour,
+            alpha=alpha,
             linewidth=0,
-            label=f"Outdoor min{_EN_DASH}max",
+            label=f"{name} min{_EN_DASH}max",
         )
-        temperatures.step(edges, _held(day.outdoor_mean), where="post", color=_OUTDOOR, label="Outdoor mean")
-    else:
-        notes.append("no outdoor temperature")
-    if not np.all(np.isnan(day.indoor_mean)):
-        temperatures.fill_between(
-            edges,
-            _held(day.indoor_min),
-            _held(day.indoor_max),
-            step="post",
-            color=_INDOOR,
-            alpha=0.2,
-            linewidth=0,
-            label=f"Indoor min{_EN_DASH}max",
-        )
-        temperatures.step(edges, _held(day.indoor_mean), where="post", color=_INDOOR, label="Indoor mean")
-    else:
-        notes.append("no indoor temperature")
+        temperatures.step(edges, _held(mean), where="post", color=colour, label=f"{name} mean")
     if not temperatures.lines:
         _absent(temperatures, "No temperatures recorded in this run")
     temperatures.set_ylabel("Temperature [°C]")
