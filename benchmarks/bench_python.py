@@ -43,11 +43,9 @@ from __future__ import annotations
 import argparse
 import enum
 import gc
-import importlib.util
 import math
 import platform
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -59,7 +57,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 import hpdsl  # noqa: E402
-from hpdsl.compiler import compile_paths  # noqa: E402
+from hpdsl.compiler import compile_paths, import_generated  # noqa: E402
 
 MODULE_NAME = "hpdsl_bench_rules"
 SCAN_S = 60.0
@@ -98,14 +96,7 @@ def load_generated() -> Generated:
             print(diagnostic, file=sys.stderr)
         raise SystemExit("the rules in rules/ do not compile")
     text = result.files["rules.py"]
-    with tempfile.TemporaryDirectory(prefix="hpdsl-bench-") as folder:
-        path = Path(folder) / f"{MODULE_NAME}.py"
-        path.write_text(text, encoding="utf-8")
-        spec = importlib.util.spec_from_file_location(MODULE_NAME, path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[MODULE_NAME] = module  # dataclasses look their module up while the class is made
-        spec.loader.exec_module(module)
+    module = import_generated(text, MODULE_NAME)
     wired = {(wire.program, wire.input) for wire in result.package.wires}
     return Generated(module, wired, text.count("\n"))
 
