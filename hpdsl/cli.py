@@ -356,16 +356,34 @@ def _run_trace(args: argparse.Namespace) -> int:
 # --- simulate ----------------------------------------------------------------------------
 
 
-def _simulate_arguments(parser: argparse.ArgumentParser) -> None:
-    from hpdsl.sim import command
+# Their arguments are declared without numpy and pyarrow, which only running them needs.
 
-    command.add_arguments(parser)
+
+def _simulate_arguments(parser: argparse.ArgumentParser) -> None:
+    from hpdsl.sim.arguments import simulate_arguments
+
+    simulate_arguments(parser)
 
 
 def _run_simulate(args: argparse.Namespace) -> int:
     from hpdsl.sim import command
 
     return command.run(args)
+
+
+def _verify_arguments(parser: argparse.ArgumentParser) -> None:
+    from hpdsl.sim.arguments import verify_arguments
+
+    verify_arguments(parser)
+
+
+def _run_verify(args: argparse.Namespace) -> int:
+    from hpdsl.sim.arguments import require_extras
+
+    require_extras("verify")
+    from hpdsl import verify
+
+    return verify.run(args)
 
 
 # --- The command table -------------------------------------------------------------------
@@ -387,11 +405,10 @@ COMMANDS: dict[str, Command] = {
         _simulate_arguments,
         _run_simulate,
     ),
-    # Imported when run: `hpdsl.verify` loads numpy and pyarrow, which the other commands do not need.
     "verify": Command(
         "compare a trend log recorded on a controller with what the rules would have done",
-        lambda parser: __import__("hpdsl.verify").verify.add_arguments(parser),
-        lambda args: __import__("hpdsl.verify").verify.run(args),
+        _verify_arguments,
+        _run_verify,
     ),
 }
 

@@ -254,3 +254,38 @@ def test_output_survives_a_terminal_that_cannot_show_it() -> None:
     stream = io.TextIOWrapper(raw, encoding="ascii")
     cli._write(stream, "Temperatur \u00b0C \u540d\n")
     assert raw.getvalue() == b"Temperatur \\xb0C \\u540d\n"
+
+
+# Without the simulation extras (`pip install .` as the README's first command does), every
+# command still starts: only running simulate or verify needs numpy and pyarrow.
+WITHOUT_EXTRAS = (
+    "import sys\n"
+    "for name in ('numpy', 'pyarrow', 'pandas', 'pvlib', 'matplotlib', 'pyfunnel', 'tqdm'):\n"
+    "    sys.modules[name] = None  # an import of it raises ImportError\n"
+    "from hpdsl.cli import main\n"
+    "raise SystemExit(main(sys.argv[1:]))\n"
+)
+
+
+def run_without_extras(*args: str) -> subprocess.CompletedProcess[str]:
+    root = Path(__file__).resolve().parent.parent
+    return subprocess.run(
+        [sys.executable, "-c", WITHOUT_EXTRAS, *args], cwd=root, capture_output=True, text=True, check=False
+    )
+
+
+def test_check_runs_without_the_simulation_extras() -> None:
+    result = run_without_extras("check", "rules/")
+    assert result.returncode == 0, result.stderr
+    assert "no problems in 12 files" in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    "command", [["simulate", "rules/", "-o", "run"], ["verify", "rules/", "--trend", "t.csv"]]
+)
+def test_simulate_and_verify_name_the_missing_extras(command: list[str]) -> None:
+    result = run_without_extras(*command)
+    assert result.returncode == 2
+    assert f"{command[0]} needs the simulation extras" in result.stderr
+    assert "pip install 'hpdsl[sim]'" in result.stderr
+    assert "Traceback" not in result.stderr

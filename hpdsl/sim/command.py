@@ -21,63 +21,14 @@ from typing import Any
 
 from hpdsl.codegen.naming import snake
 from hpdsl.package import UsageError
+from hpdsl.sim.arguments import require_extras
 
 MARKER = ".hpdsl-simulation"  # in an output folder: `simulate` wrote it and may write it again
-TREND_FORMATS = ("parquet", "csv", "none")
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("paths", metavar="PATH", nargs="+", type=Path, help="the rules files or folders")
-    parser.add_argument(
-        "-o", "--output", metavar="DIR", type=Path, required=True, help="folder for the results"
-    )
-    parser.add_argument(
-        "--params", metavar="FILE", type=Path, help="a site parameter file (TOML) for the rules"
-    )
-    parser.add_argument(
-        "--plant",
-        metavar="FILE",
-        type=Path,
-        help="the plant model file (TOML); default: the documented defaults",
-    )
-    parser.add_argument(
-        "--weather",
-        metavar="NAME|FILE",
-        default="greensboro",
-        help="a built-in typical year (greensboro, sand-point) or a weather CSV (default: greensboro)",
-    )
-    parser.add_argument(
-        "--start",
-        metavar="DATE",
-        default="2024-01-01",
-        help="first day, YYYY-MM-DD[THH:MM] (default 2024-01-01)",
-    )
-    parser.add_argument(
-        "--days", metavar="N", type=float, default=365.0, help="days to simulate (default 365)"
-    )
-    parser.add_argument(
-        "--step", metavar="TIME", default="60 s", help="scan step, with a unit (default 60 s)"
-    )
-    parser.add_argument(
-        "--trend-format",
-        choices=TREND_FORMATS,
-        default="parquet",
-        help="trend file format (default parquet; csv is larger)",
-    )
-    parser.add_argument("--no-plots", action="store_true", help="skip the plots and the HTML report")
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    parser.add_argument("--force", action="store_true", help="write into a folder that holds other files")
 
 
 def run(args: argparse.Namespace) -> int:
     """The `simulate` command; returns the exit code."""
-    try:
-        import numpy  # noqa: F401
-        import pyarrow  # noqa: F401
-    except ImportError as exc:
-        raise UsageError(
-            f"simulate needs the simulation extras ({exc.name} is missing): pip install 'hpdsl[sim]'"
-        ) from exc
+    require_extras("simulate")
     from hpdsl import cli
     from hpdsl.sim import config, loaded
     from hpdsl.sim import run as run_
