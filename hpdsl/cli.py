@@ -386,9 +386,30 @@ def _run_verify(args: argparse.Namespace) -> int:
     return verify.run(args)
 
 
+# --- fmt, doc, diff, lsp ------------------------------------------------------------------
+
+# Each lives in a module of its own that declares its arguments (`add_arguments`) and runs
+# (`run`); the modules are imported only when their command is used or --help is built.
+
+
+def _delegate(
+    module: str,
+) -> tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]:
+    """The argument and run functions of the command implemented by `hpdsl.<module>`."""
+    import importlib
+
+    def add_arguments(parser: argparse.ArgumentParser) -> None:
+        importlib.import_module(f"hpdsl.{module}").add_arguments(parser)
+
+    def run(args: argparse.Namespace) -> int:
+        result: int = importlib.import_module(f"hpdsl.{module}").run(args)
+        return result
+
+    return add_arguments, run
+
+
 # --- The command table -------------------------------------------------------------------
 
-# Later subcommands (compile, test, simulate, doc, fmt, diff, lsp) are added here.
 COMMANDS: dict[str, Command] = {
     "check": Command("check rules files for errors", _check_arguments, _run_check),
     "compile": Command(
@@ -410,6 +431,16 @@ COMMANDS: dict[str, Command] = {
         _verify_arguments,
         _run_verify,
     ),
+    "fmt": Command(
+        "rewrite rules files in the one canonical layout, or check that they are", *_delegate("fmt")
+    ),
+    "doc": Command(
+        "write the package as a sequence-of-operations document (Markdown and HTML)", *_delegate("doc")
+    ),
+    "diff": Command(
+        "describe what changed between two versions of the rules, in engineering terms", *_delegate("semdiff")
+    ),
+    "lsp": Command("run the language server for editors (over stdio)", *_delegate("lsp")),
 }
 
 

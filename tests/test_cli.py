@@ -243,6 +243,10 @@ def test_every_command_is_in_the_table() -> None:
         "trace": ["x"],
         "simulate": ["x", "-o", "out"],
         "verify": ["x", "--trend", "trend.csv"],
+        "fmt": ["x"],
+        "doc": ["x", "-o", "out"],
+        "diff": ["old", "new"],
+        "lsp": [],
     }
     assert set(cli.COMMANDS) == set(minimal_arguments)
     for name, arguments in minimal_arguments.items():
