@@ -64,6 +64,15 @@ class SourceFile:
             return self.lines[number - 1]
         return ""
 
+    def text_of(self, span: Span) -> str:
+        """The text a span covers, as written (line breaks included)."""
+        if span.line == span.end_line:
+            return self.line(span.line)[span.column - 1 : span.end_column - 1]
+        parts = [self.line(span.line)[span.column - 1 :]]
+        parts.extend(self.line(number) for number in range(span.line + 1, span.end_line))
+        parts.append(self.line(span.end_line)[: span.end_column - 1])
+        return "\n".join(parts)
+
 
 def display_name(path: Path) -> str:
     """The name a diagnostic shows for a path: relative to the working directory when inside it."""

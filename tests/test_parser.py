@@ -267,3 +267,11 @@ def test_deep_nesting_is_refused_not_crashed() -> None:
 
 def test_moderate_nesting_is_fine() -> None:
     assert expr("(" * 40 + "1" + ")" * 40) is not None
+
+
+def test_text_of_a_span_is_the_text_as_written() -> None:
+    from hpdsl.source import SourceFile, Span
+
+    source = SourceFile("a.rules", "abc def\nghi jkl\nmno")
+    assert source.text_of(Span("a.rules", 1, 5, 1, 8)) == "def"
+    assert source.text_of(Span("a.rules", 1, 5, 3, 3)) == "def\nghi jkl\nmn"
