@@ -205,13 +205,18 @@ class Recorder:
         if not self._rows:
             return
         count = len(self._rows)
-        columns = list(zip(*self._rows, strict=True)) if self._values else []
-        self._chunks.append(
-            [
-                _typed(values, point, codes, count)
-                for values, point, codes in zip(columns, self._values, self._codes, strict=True)
-            ]
-        )
+        chunk = _numeric_block(self._rows) if self._values else None
+        if chunk is not None:
+            # The usual case: every value a number or a flag, converted in one call.
+            self._chunks.append([_from_block(chunk[:, i], point) for i, point in enumerate(self._values)])
+        else:
+            columns = list(zip(*self._rows, strict=True)) if self._values else []
+            self._chunks.append(
+                [
+                    _typed(values, point, codes, count)
+                    for values, point, codes in zip(columns, self._values, self._codes, strict=True)
+                ]
+            )
         self._rows = []
 
     def columns(self) -> list[Column]:
@@ -276,6 +281,31 @@ def _changes_function(instances: list[str]) -> Callable[[Any, int, list[tuple[in
 
 def _dtype(kind: ColumnKind) -> type[Any]:
     return {"real": np.float64, "int": np.int64, "bool": np.bool_, "enum": np.int64}[kind]
+
+
+def _numeric_block(rows: list[tuple[object, ...]]) -> npt.NDArray[np.float64] | None:
+    """The snapshots as one (rows x points) float array, or None when one holds a non-number.
+
+    An input enumeration holds a member (not a number) and a value never set is None; such a
+    chunk takes the column-by-column path of `_typed`.
+    """
+    try:
+        block = np.array(rows, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    if np.isnan(block).any():
+        return None  # None, or a NaN the column-by-column path maps as it always has
+    return block
+
+
+def _from_block(values: npt.NDArray[np.float64], point: PointSpec) -> npt.NDArray[Any]:
+    """One column of a numeric block in its own type (a fresh, contiguous array)."""
+    if point.kind == "real":
+        return np.ascontiguousarray(values)
+    if point.kind == "bool":
+        flags: npt.NDArray[np.bool_] = values != 0.0
+        return flags
+    return values.astype(np.int64)  # int, and output enumerations by ordinal
 
 
 def _typed(

@@ -28,7 +28,7 @@ from hpdsl.codegen.naming import snake
 from hpdsl.sim import config as config_
 from hpdsl.sim.loaded import LoadedPackage, PointSpec, Recorder
 from hpdsl.sim.plant import PLANT_COLUMNS, SENSOR_ATTRIBUTES, Commands, Plant, snapshot_function
-from hpdsl.sim.trend import Column, ColumnKind, Trend
+from hpdsl.sim.trend import Column, Trend
 from hpdsl.sim.weather import Weather
 
 # Fraction of the unit's capacity each compressor stage gives, by the command's member name.
@@ -121,11 +121,14 @@ def simulate(
         ("weather.ghi", series.ghi, "W/m2"),
     ):
         trend.add(Column(name, "real", unit, np.asarray(samples, dtype=np.float64), "weather"))
-    plant_columns = list(zip(*plant_rows, strict=True)) if plant_rows else []
-    for (_, name, unit, kind), values in zip(PLANT_COLUMNS, plant_columns, strict=True):
-        dtype = np.bool_ if kind == "bool" else np.float64
-        column_kind: ColumnKind = "bool" if kind == "bool" else "real"
-        trend.add(Column(name, column_kind, unit, np.array(values, dtype=dtype), "plant"))
+    # The plant's values are numbers and flags: one conversion for all of them.
+    block = np.array(plant_rows, dtype=np.float64).reshape(count, len(PLANT_COLUMNS))
+    for i, (_, name, unit, kind) in enumerate(PLANT_COLUMNS):
+        values = block[:, i]
+        if kind == "bool":
+            trend.add(Column(name, "bool", unit, values != 0.0, "plant"))
+        else:
+            trend.add(Column(name, "real", unit, np.ascontiguousarray(values), "plant"))
     recorder.into(trend)
     return Simulation(trend, source_type, count, seconds, lockouts)
 

@@ -171,7 +171,10 @@ def write(trend: Trend, path: Path) -> None:
     elif path.suffix.lower() == ".parquet":
         import pyarrow.parquet as pq
 
-        pq.write_table(table, path, compression="zstd")
+        # Dictionary pages only for the enumerations (a real rarely repeats, and trying costs
+        # time), statistics only for the time (what a reader filters on).
+        enums = [c.name for c in trend.columns.values() if c.kind == "enum"]
+        pq.write_table(table, path, compression="zstd", use_dictionary=enums, write_statistics=[TIME_COLUMN])
     else:
         raise ValueError(f"a trend file ends in .csv or .parquet, not `{path.suffix}`")
 
