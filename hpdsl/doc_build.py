@@ -569,15 +569,17 @@ class DocumentBuilder:
         self.blocks.extend(doc_blocks(program.meta.doc))
         self.located(program.meta, program.span)
         self.declarations(program)
-        sections: list[tuple[type[n.Item], Callable[[str, n.Item], None]]] = [
-            (n.Rule, self.rule),
-            (n.Hysteresis, self.hysteresis),
-            (n.Machine, self.machine),
-            (n.Table, self.program_table),
-            (n.Curve, self.program_curve),
-        ]
-        for kind, write in sections:
-            for item in self._items(program, kind):
+        # The logic in the order written: the author's order usually tells the story.
+        writers: dict[type[n.Item], Callable[[str, n.Item], None]] = {
+            n.Rule: self.rule,
+            n.Hysteresis: self.hysteresis,
+            n.Machine: self.machine,
+            n.Table: self.program_table,
+            n.Curve: self.program_curve,
+        }
+        for item in program.items:
+            write = writers.get(type(item))
+            if write is not None:
                 write(name, item)
         schedules = self._items(program, n.Schedule)
         if schedules:
@@ -684,11 +686,7 @@ class DocumentBuilder:
                 (
                     (
                         Code(measured),
-                        Text(
-                            f" falls {threshold.side} "
-                            if threshold.side == "below"
-                            else f" rises {threshold.side} "
-                        ),
+                        Text(" falls below" if threshold.side == "below" else " rises above"),
                     ),
                     code(self.source_text(threshold.level)),
                     (Code(target), Text(" becomes "), Code(self.source_text(threshold.value))),
