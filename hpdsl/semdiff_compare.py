@@ -202,20 +202,22 @@ _TIME = units.Dimension(time=1)
 
 
 def magnitude(old: n.Expr, new: n.Expr) -> str:
-    """How far a numeric value moved, in NEW's unit: " (raised by 1 K)", "" when not two numbers."""
+    """How far a numeric value moved, in the finer unit: " (raised by 1 K)", "" unless two numbers."""
     a, b = _numeric(old), _numeric(new)
     if a is None or b is None:
         return ""
+    unit = a[1] if a[1].scale < b[1].scale else b[1]  # the finer of the two: 90 s, not 1.5 min
     try:
-        scale, offset = a[1].factor_to(b[1])
+        to_old, to_new = a[1].factor_to(unit), b[1].factor_to(unit)
     except units.UnitError:
         return ""
-    before = a[0] * scale + offset
-    delta = b[0] - before
-    if abs(delta) <= 1e-9 * max(abs(before), abs(b[0]), 1.0):
+    before = a[0] * to_old[0] + to_old[1]
+    after = b[0] * to_new[0] + to_new[1]
+    delta = after - before
+    if abs(delta) <= 1e-9 * max(abs(before), abs(after), 1.0):
         return " (the same value)"
-    size = units.format_quantity(abs(delta), units.difference_unit(b[1]))
-    if b[1].dimension == _TIME:
+    size = units.format_quantity(abs(delta), units.difference_unit(unit))
+    if unit.dimension == _TIME:
         word = "longer" if delta > 0 else "shorter"
     else:
         word = "raised" if delta > 0 else "lowered"
@@ -730,7 +732,8 @@ class Differ:
         for j in added:
             self._emit(
                 subject,
-                f"{prefix}{self._branch_label(self.new, new, j)} added to {head}",
+                f"{prefix}{self._branch_label(self.new, new, j)} added to {head}: "
+                + self._statements(new.branches[j].body),
                 new.branches[j],
                 cites,
             )
@@ -747,7 +750,12 @@ class Differ:
                 subject, f"{inside}in the `else` branch of {head}", old.else_body, new.else_body, new, cites
             )
         elif new.else_body is not None:
-            self._emit(subject, f"{prefix}`else` branch added to {head}", new, cites)
+            self._emit(
+                subject,
+                f"{prefix}`else` branch added to {head}: " + self._statements(new.else_body),
+                new,
+                cites,
+            )
         elif old.else_body is not None:
             self._emit(subject, f"{prefix}`else` branch removed from {head}", new, cites)
 
@@ -815,6 +823,9 @@ class Differ:
         self._transitions(subject, old, new, cites)
 
     def _statements(self, body: Sequence[n.Stmt]) -> str:
+        """New statements in brief, for a block that was added."""
+        if not body:
+            return "no statements"
         return clip("; ".join(f"`{self.new.raw(s)}`" for s in body))
 
     def _transitions(self, subject: str, old: n.State, new: n.State, cites: Sequence[str]) -> None:
