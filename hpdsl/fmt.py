@@ -25,10 +25,11 @@ from pathlib import Path
 
 from lark import Lark, Token, Tree
 
+from hpdsl import messages
 from hpdsl.diagnostics import Diagnostic
 from hpdsl.package import UsageError, decode
 from hpdsl.parser import _cache_file, grammar_text, parse_source
-from hpdsl.source import SourceFile, discover, display_name
+from hpdsl.source import SourceFile, Span, discover, display_name
 
 INDENT = 4
 
@@ -500,7 +501,7 @@ class _Layout:
         return "\n".join(out) + "\n" if out else ""
 
     def _trailing_comments(self, rendered: list[str]) -> None:
-        """Trailing comments of consecutive lines share one column (see docs/fmt.md)."""
+        """Trailing comments of consecutive lines share one column, two spaces past the longest line."""
         number = 0
         while number < len(self.lines):
             if not (self.lines[number].tokens and self.lines[number].comment is not None):
@@ -515,7 +516,7 @@ class _Layout:
             ):
                 stop += 1
             widest = max(_last_line_width(rendered[n]) for n in range(number, stop))
-            at = -(-(widest + 2) // INDENT) * INDENT
+            at = widest + 2
             for n in range(number, stop):
                 rendered[n] += " " * (at - _last_line_width(rendered[n])) + (self.lines[n].comment or "")
             number = stop
@@ -604,6 +605,7 @@ class _Tally:
     failed: list[Diagnostic] = field(default_factory=list)
     sources: dict[str, SourceFile] = field(default_factory=dict)
     internal: int = 0
+    unwritable: int = 0
 
 
 def run(args: argparse.Namespace) -> int:
@@ -654,7 +656,9 @@ def _format_file(path: Path, args: argparse.Namespace, tally: _Tally) -> None:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise UsageError(f"cannot read `{name}`: {exc.strerror or exc}") from None
+        reason = exc.strerror or str(exc)
+        tally.failed.append(messages.FILE_UNREADABLE.at(Span.point(name, 0, 0), path=name, reason=reason))
+        return
     formatted = _format_bytes(name, data, tally)
     if formatted is None:
         return
@@ -670,7 +674,10 @@ def _format_file(path: Path, args: argparse.Namespace, tally: _Tally) -> None:
         try:
             _replace(path, formatted)
         except OSError as exc:
-            raise UsageError(f"cannot write `{name}`: {exc.strerror or exc}") from None
+            tally.changed.pop()
+            tally.unwritable += 1
+            print(f"hpdsl fmt: error: cannot write `{name}`: {exc.strerror or exc}", file=sys.stderr)
+            return
         print(f"reformatted {name}")
 
 
@@ -678,7 +685,8 @@ def _format_bytes(name: str, data: bytes, tally: _Tally) -> bytes | None:
     """The formatted bytes of a file in its own newline style, or None (and why, in the tally)."""
     source, problem = decode(name, data)
     if source is None:
-        tally.failed.append(problem) if problem is not None else None
+        if problem is not None:
+            tally.failed.append(problem)
         return None
     try:
         result = format_text(source.text, name)
@@ -695,10 +703,18 @@ def _format_bytes(name: str, data: bytes, tally: _Tally) -> bytes | None:
 
 
 def _print_diff(name: str, before: bytes, after: bytes) -> None:
-    old = before.decode("utf-8", "replace").replace("\r\n", "\n").splitlines(keepends=True)
-    new = after.decode("utf-8").replace("\r\n", "\n").splitlines(keepends=True)
-    for line in difflib.unified_diff(old, new, f"{name}", f"{name}"):
+    old = _with_ends(before.decode("utf-8", "replace"))
+    new = _with_ends(after.decode("utf-8"))
+    for line in difflib.unified_diff(old, new, f"a/{name}", f"b/{name}"):
         sys.stdout.write(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
+
+
+def _with_ends(text: str) -> list[str]:
+    """The lines of a text, each with its "\\n" (only "\\n" ends a line, as for the parser)."""
+    text = text.replace("\r\n", "\n")
+    lines = [line + "\n" for line in text.split("\n")]
+    lines[-1] = lines[-1][:-1]
+    return lines if lines[-1] else lines[:-1]
 
 
 def _replace(path: Path, data: bytes) -> None:
@@ -730,13 +746,13 @@ def _finish(args: argparse.Namespace, tally: _Tally) -> int:
     if tally.unchanged:
         verb = "would be left unchanged" if would else "left unchanged"
         parts.append(f"{_files(tally.unchanged)} {verb}")
-    not_formatted = len({d.span.file for d in tally.failed}) + tally.internal
+    not_formatted = len({d.span.file for d in tally.failed}) + tally.internal + tally.unwritable
     if not_formatted:
         parts.append(f"{_files(not_formatted)} could not be formatted")
     print(", ".join(parts) + ".", file=sys.stderr)
     if tally.internal:
         return 3
-    if tally.failed or (would and tally.changed):
+    if tally.failed or tally.unwritable or (would and tally.changed):
         return 1
     return 0
 
