@@ -101,8 +101,12 @@ def session(package: Path) -> Iterator[Session]:
     session.loop.call_soon_threadsafe(session.loop.stop)
 
 
+_versions: dict[str, int] = {}
+
+
 def _open(session: Session, path: Path, text: str | None = None) -> list[types.Diagnostic]:
     uri = path.as_uri()
+    _versions[uri] = 1
     item = types.TextDocumentItem(uri=uri, language_id="hpdsl", version=1, text=text or path.read_text())
     return session.publish_after(
         lambda: session.call(
@@ -112,12 +116,11 @@ def _open(session: Session, path: Path, text: str | None = None) -> list[types.D
     )
 
 
-_versions: dict[str, int] = {}
-
-
 def _change(session: Session, path: Path, text: str) -> list[types.Diagnostic]:
     uri = path.as_uri()
-    _versions[uri] = _versions.get(uri, 1) + 1
+    if uri not in _versions:  # each test can run alone
+        _open(session, path)
+    _versions[uri] += 1
     params = types.DidChangeTextDocumentParams(
         text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=_versions[uri]),
         content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
@@ -164,6 +167,16 @@ def test_an_error_typed_in_is_reported_at_its_range_and_cleared_when_fixed(
     assert found.severity == types.DiagnosticSeverity.Error
     assert found.source == "hpdsl"
     assert "C2X" in found.message and "hint:" in found.message
+    # A note that points elsewhere becomes related information.
+    duplicated = original.replace(
+        "    var outdoor_air_too_warm", "    var heating_below: bool = false\n    var outdoor_air_too_warm", 1
+    )
+    diagnostics = _change(session, path, duplicated)
+    duplicate = next(d for d in diagnostics if d.code == "duplicate-name")
+    assert duplicate.range.start == _position(duplicated, "var heating_below", "heating_below")
+    (related,) = duplicate.related_information or []
+    assert related.location.uri == path.as_uri()
+    assert related.location.range.start == _position(duplicated, "parameter heating_below", "heating_below")
     # A syntax error: reported, and the other features keep the last good package.
     diagnostics = _change(session, path, original.replace("    rule ", "    rule rule ", 1))
     assert [d.code for d in diagnostics] == ["keyword-as-name"] or diagnostics[0].code in (
