@@ -241,7 +241,7 @@ def _numeric(expr: n.Expr) -> tuple[float, units.Unit] | None:
     return None
 
 
-def word_diff(old: str, new: str, *, context: int = 4, max_hunks: int = 3) -> str:
+def word_diff(old: str, new: str, *, context: int = 4, max_hunks: int = 3, fragment: int = 60) -> str:
     """The words that changed between two texts, git-style: `... [-old words-] {+new words+} ...`."""
     a, b = old.split(), new.split()
     hunks: list[str] = []
@@ -255,9 +255,9 @@ def word_diff(old: str, new: str, *, context: int = 4, max_hunks: int = 3) -> st
                 parts.append(" ".join(a[i1:i2]))
                 continue
             if i2 > i1:
-                parts.append("[-" + clip(" ".join(a[i1:i2]), 60) + "-]")
+                parts.append("[-" + clip(" ".join(a[i1:i2]), fragment) + "-]")
             if j2 > j1:
-                parts.append("{+" + clip(" ".join(b[j1:j2]), 60) + "+}")
+                parts.append("{+" + clip(" ".join(b[j1:j2]), fragment) + "+}")
         if group[-1][2] < len(a):
             parts.append("…")
         hunks.append(" ".join(parts))
@@ -399,7 +399,7 @@ class Differ:
         before, after = self.old.raw(old), self.new.raw(new)
         if max(len(before), len(after)) <= MAX_SHOWN // 2:
             return f"`{before}` -> `{after}`"
-        return f"changed: `{word_diff(before, after, context=3)}`"
+        return f"changed: `{word_diff(before, after, context=3, fragment=MAX_SHOWN)}`"
 
     def _meta(self, subject: str, old: n.Meta, new: n.Meta, at: n.Node, cites: Sequence[str]) -> None:
         """Documentation, citations and priority of a construct."""
@@ -519,13 +519,14 @@ class Differ:
         """What a new construct is, in brief: a declaration's type and value, an alarm's condition."""
         parts: list[str] = []
         if isinstance(item, n.Declaration):
+            parts.append(item.name.text + (":" if item.type is not None else ""))
             if item.type is not None:
                 parts.append(side.raw(item.type))
             if item.initial is not None:
                 parts.append("= " + side.raw(item.initial))
             if item.range is not None:
                 parts.append(f"range {side.raw(item.range.low)} .. {side.raw(item.range.high)}")
-            return f" (`{clip(' '.join(parts), 80)}`)" if parts else ""
+            return f" (`{clip(' '.join(parts), 100)}`)"
         if isinstance(item, n.Alarm):
             if item.severity is not None:
                 parts.append(f"severity {item.severity.text}")

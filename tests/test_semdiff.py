@@ -430,6 +430,7 @@ def quantity(value: float, unit: str) -> n.Quantity:
         (quantity(30, "s"), quantity(2, "min"), " (longer by 90 s)"),
         (quantity(90, "min"), quantity(1, "h"), " (shorter by 30 min)"),
         (quantity(60, "%"), quantity(60, "%"), " (the same value)"),
+        (quantity(21, "C"), quantity(69.8, "F"), " (the same value)"),
         (quantity(5, "K"), quantity(5, "bar"), ""),
         (
             n.Number(value=1.0, text="1.0", is_integer=False),
@@ -454,3 +455,65 @@ def test_moved_keeps_the_longest_ordered_run() -> None:
 def test_word_diff_shows_changed_words_with_context() -> None:
     assert word_diff("a b c d e f g h i j", "a b c d X f g h i j", context=2) == "… c d [-e-] {+X+} f g …"
     assert word_diff("one two", "one two three") == "one two {+three+}"
+
+
+def test_curves_alarms_schedules_totalizers_and_enumerations(
+    pair: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, new = pair
+    edit(new / "aux_heat.rules", "| -10C | 40 % |", "| -10C | 45 % |")
+    edit(new / "aux_heat.rules", "| -5C | 60 % |", "| -5C | 60 % |\n    | 0C | 80 % |")
+    edit(new / "occupancy.rules", "monday .. friday 14:00 .. 16:00", "monday .. friday 14:00 .. 17:00")
+    edit(
+        new / "monitoring.rules",
+        "totalizer aux_runtime_today: h of aux_stage_1 or aux_stage_2 or backup_heat_enable per day",
+        "totalizer aux_runtime_today: h of aux_stage_1 or aux_stage_2",
+    )
+    edit(new / "defrost.rules", "severity low delay 2 min", "severity medium delay 90 s")
+    edit(
+        new / "plant.rules",
+        "enum SourceType (Air, WaterLoop, Ground)",
+        "enum SourceType (Air, Ground, WaterLoop)",
+    )
+    edit(
+        new / "alarms.rules",
+        "when compressor_current > high_current_limit severity critical delay 5 s"
+        " latching acknowledge alarm_reset",
+        "when compressor_current > high_current_limit severity critical delay 5 s",
+    )
+    out = diff(capsys, "old", "new").out
+    alarms, aux = line_of(new / "alarms.rules", "alarm compressor_high_current"), new / "aux_heat.rules"
+    assert lines_of(out, "program EquipmentProtection") == [
+        f"  alarm `compressor_high_current`: no longer latching  [{alarms}; cites L5]",
+        f"  alarm `compressor_high_current`: acknowledge `alarm_reset` removed  [{alarms}; cites L5]",
+    ]
+    curve_cites = "cites K1, A1, A2, A3, A4"
+    assert lines_of(out, "curve hp_capacity_fraction") == [
+        "  curve `hp_capacity_fraction`: point at `-10C`: `40 %` -> `45 %` (raised by 5 %)"
+        f"  [{line_of(aux, '| -10C | 45 % |')}; {curve_cites}]",
+        "  curve `hp_capacity_fraction`: point `| 0C | 80 % |` added"
+        f"  [{line_of(aux, '| 0C | 80 % |')}; {curve_cites}]",
+    ]
+    defrost = new / "defrost.rules"
+    assert lines_of(out, "program DefrostControl") == [
+        "  alarm `defrost_comfort_loss`: severity `low` -> `medium`"
+        f"  [{line_of(defrost, 'severity medium')}; cites D9]",
+        "  alarm `defrost_comfort_loss`: delay `2 min` -> `90 s` (shorter by 30 s)"
+        f"  [{line_of(defrost, 'delay 90 s')}; cites D9]",
+    ]
+    totalizer = line_of(new / "monitoring.rules", "totalizer aux_runtime_today")
+    assert lines_of(out, "program PerformanceTracking") == [
+        "  totalizer `aux_runtime_today`: source `aux_stage_1 or aux_stage_2 or backup_heat_enable` ->"
+        f" `aux_stage_1 or aux_stage_2`  [{totalizer}; cites M8]",
+        f"  totalizer `aux_runtime_today`: reset `per day` -> `never reset`  [{totalizer}; cites M8]",
+    ]
+    assert lines_of(out, "program Occupancy") == [
+        "  schedule `peak_hours`: period `monday .. friday 14:00 .. 17:00` added"
+        f"  [{line_of(new / 'occupancy.rules', '14:00 .. 17:00')}; cites D9]",
+        "  schedule `peak_hours`: period `monday .. friday 14:00 .. 16:00` removed"
+        f"  [was {line_of(pair[0] / 'occupancy.rules', '14:00 .. 16:00')}; cited D9]",
+    ]
+    assert lines_of(out, "enum SourceType") == [
+        "  enum `SourceType`: member order `Air, WaterLoop, Ground` -> `Air, Ground, WaterLoop`"
+        f"  [{line_of(new / 'plant.rules', 'enum SourceType')}; cites P3, W1, G1]"
+    ]
