@@ -649,3 +649,12 @@ def test_standard_input_to_standard_output(
 def test_standard_input_cannot_be_mixed_with_paths(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(capsys, "-", "pkg")[0] == 2
     assert run(capsys, "--stdin-filename", "x.rules", "pkg")[0] == 2
+
+
+def test_the_complete_examples_of_docs_fmt_are_in_the_canonical_layout() -> None:
+    docs = (RULES.parent / "docs" / "fmt.md").read_text(encoding="utf-8")
+    examples = re.findall(r"```rules\n(.*?)```", docs, re.S)
+    complete = [text for text in examples if format_text(text).text is not None]
+    assert len(complete) >= 3
+    for text in complete:
+        assert format_text(text).text == text
