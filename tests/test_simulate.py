@@ -60,7 +60,9 @@ def test_every_point_and_the_plant_are_recorded_at_every_scan(
     assert np.all(np.diff(cold_week.seconds()) == 60.0)
     for point in package.points:
         assert point.column in cold_week, point.column
-    assert {"plant.indoor_temp", "plant.frost", "weather.temp_air"} <= set(cold_week.columns)
+    assert {"plant.indoor_temp", "plant.frost", "weather.temp_air", "weather.wind_speed"} <= set(
+        cold_week.columns
+    )
 
 
 def test_the_rules_read_what_the_plant_senses(cold_week: trend.Trend) -> None:

@@ -119,6 +119,7 @@ def simulate(
         ("weather.temp_air", series.temp_air, "C"),
         ("weather.relative_humidity", series.relative_humidity, "%"),
         ("weather.ghi", series.ghi, "W/m2"),
+        ("weather.wind_speed", series.wind_speed, "m/s"),
     ):
         trend.add(Column(name, "real", unit, np.asarray(samples, dtype=np.float64), "weather"))
     # The plant's values are numbers and flags: one conversion for all of them.
