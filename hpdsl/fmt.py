@@ -88,8 +88,12 @@ def format_text(text: str, name: str = "<text>") -> FormatResult:
     Never raises on bad input. Raises FormatterBug if the result would differ in meaning or
     comments from the input (the safety net), which only a bug in the formatter can cause.
     """
-    text = _one_newline_convention(text)
-    parsed = parse_source(SourceFile(name, text))
+    # Read as a file is read: "\n" line ends, no byte-order mark, the same checks of size and bytes.
+    source, problem = decode(name, text.encode("utf-8", "surrogatepass"))
+    if source is None:
+        return FormatResult(None, [problem] if problem is not None else [])
+    text = source.text
+    parsed = parse_source(source)
     if parsed.module is None:
         return FormatResult(None, parsed.diagnostics)
     tree = _tree_parser().parse(text)
@@ -97,13 +101,6 @@ def format_text(text: str, name: str = "<text>") -> FormatResult:
     output = _Layout(tree, comments).render()
     _verify(parsed.module, [c.text for c in comments], output, name)
     return FormatResult(output, [])
-
-
-def _one_newline_convention(text: str) -> str:
-    """The text as the parser sees it: "\\n" line ends, no byte-order mark."""
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 @functools.cache

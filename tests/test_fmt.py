@@ -658,3 +658,9 @@ def test_the_complete_examples_of_docs_fmt_are_in_the_canonical_layout() -> None
     assert len(complete) >= 3
     for text in complete:
         assert format_text(text).text == text
+
+
+def test_text_that_is_not_rules_text_gives_the_diagnostic_of_check() -> None:
+    result = format_text("program P\x00\nend\n", "odd.rules")
+    assert result.text is None
+    assert [(d.code, d.span.line) for d in result.diagnostics] == [("bad-encoding", 1)]
