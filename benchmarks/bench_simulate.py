@@ -14,8 +14,8 @@ all measured in the same run so that their ratios hold on a noisy machine:
 4. command: `hpdsl simulate` end to end (compile, weather, loop, trend, KPIs, plots and the
    HTML report) as a user runs it, once.
 
-The target is a year in under 30 s for the closed loop (row 2). Not a test: the numbers go
-into the README.
+The target is a year in under 30 s, for the closed loop (row 2) and the command (row 4). Not a
+test: the numbers go into the README.
 """
 
 from __future__ import annotations
