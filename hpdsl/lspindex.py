@@ -231,7 +231,7 @@ class _Indexer:
         symbol = where.scope.symbols.get(item.name.text)
         if symbol is None or symbol.node is not item:
             symbol = None
-        self._define(item.name, _kind_of(item), self._item_hover(item, symbol, where))
+        self._define(item.name, n.keyword(item), self._item_hover(item, symbol, where))
         if isinstance(item, n.EnumDecl):
             for member in item.members:
                 self._define(member, "member", self._member_hover(item.name.text, member.text, item.meta.doc))
@@ -288,7 +288,7 @@ class _Indexer:
 
     def _function(self, item: n.Table | n.Curve, where: _Where) -> None:
         key_hover = (
-            f"**key** `{item.key.name.text}` of {_kind_of(item)} `{item.name.text}`: "
+            f"**key** `{item.key.name.text}` of {n.keyword(item)} `{item.name.text}`: "
             f"{self._describe_ref(item.key.type)}"
         )
         self._define(item.key.name, "key", key_hover)
@@ -462,7 +462,7 @@ class _Indexer:
         return _describe_type(type_, ref.text)
 
     def _item_hover(self, item: n.Item, symbol: Symbol | None, where: _Where) -> str:
-        kind = _kind_of(item)
+        kind = n.keyword(item)
         head = f"**{kind}** `{item.name.text}`"
         facts: list[str] = []
         if isinstance(item, n.Declaration):
@@ -503,7 +503,7 @@ class _Indexer:
         elif isinstance(item, n.Program):
             counts: dict[str, int] = {}
             for member in item.items:
-                counts[_kind_of(member)] = counts.get(_kind_of(member), 0) + 1
+                counts[n.keyword(member)] = counts.get(n.keyword(member), 0) + 1
             facts.append(", ".join(f"{count} {kind}" for kind, count in counts.items()))
         if where.program is not None and not isinstance(item, n.Program):
             facts.append(f"in program `{where.program.name.text}`")
@@ -569,27 +569,6 @@ class _Indexer:
 
 def _span_key(span: Span) -> Key:
     return (span.file, span.line, span.column)
-
-
-def _kind_of(item: n.Item) -> str:
-    if isinstance(item, n.Declaration):
-        return item.kind
-    return {
-        n.Requirement: "requirement",
-        n.EnumDecl: "enum",
-        n.Rule: "rule",
-        n.Hysteresis: "hysteresis",
-        n.Totalizer: "totalizer",
-        n.Counter: "counter",
-        n.Schedule: "schedule",
-        n.Machine: "machine",
-        n.Alarm: "alarm",
-        n.EventDecl: "event",
-        n.Table: "table",
-        n.Curve: "curve",
-        n.Program: "program",
-        n.State: "state",
-    }.get(type(item), "item")
 
 
 def _describe_type(type_: Type, written: str | None) -> str:
@@ -735,7 +714,7 @@ def outline(module: n.Module) -> list[OutlineSymbol]:
 
 
 def _outline_item(item: n.Item) -> OutlineSymbol:
-    kind = _kind_of(item)
+    kind = n.keyword(item)
     children: list[OutlineSymbol] = []
     detail = kind
     if isinstance(item, n.Program):

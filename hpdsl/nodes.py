@@ -406,3 +406,28 @@ def names_read(expr: Expr, *, durations: bool = True) -> list[Name]:
         elif isinstance(node, Member):
             stack.append(node.owner)
     return names
+
+
+_KEYWORDS: dict[type[Node], str] = {
+    Program: "program",
+    Requirement: "requirement",
+    EnumDecl: "enum",
+    Rule: "rule",
+    Hysteresis: "hysteresis",
+    Totalizer: "totalizer",
+    Counter: "counter",
+    Schedule: "schedule",
+    Machine: "machine",
+    State: "state",
+    Alarm: "alarm",
+    EventDecl: "event",
+    Table: "table",
+    Curve: "curve",
+}
+
+
+def keyword(item: Node) -> str:
+    """The keyword that declares an item as written: `parameter`, `rule`, `machine`, ..."""
+    if isinstance(item, Declaration):
+        return item.kind
+    return _KEYWORDS.get(type(item), type(item).__name__.lower())

@@ -157,28 +157,6 @@ def canonical(node: _N, written: dict[str, str] | None = None) -> _N:
 
 
 # --------------------------------------------------------------------------- words
-def kind_of(item: n.Item) -> str:
-    """The keyword that declares an item: `parameter`, `rule`, `machine`, ..."""
-    if isinstance(item, n.Declaration):
-        return item.kind
-    return {
-        n.Program: "program",
-        n.Rule: "rule",
-        n.Hysteresis: "hysteresis",
-        n.Totalizer: "totalizer",
-        n.Counter: "counter",
-        n.Schedule: "schedule",
-        n.Machine: "machine",
-        n.State: "state",
-        n.Alarm: "alarm",
-        n.EventDecl: "event",
-        n.Table: "table",
-        n.Curve: "curve",
-        n.EnumDecl: "enum",
-        n.Requirement: "requirement",
-    }.get(type(item), type(item).__name__.lower())
-
-
 def _key_of(item: n.Item) -> tuple[str, str]:
     """How an item is matched: declarations of any kind share one namespace, other kinds their own."""
     category = "declaration" if isinstance(item, n.Declaration) else type(item).__name__
@@ -186,7 +164,7 @@ def _key_of(item: n.Item) -> tuple[str, str]:
 
 
 def _named(item: n.Item) -> str:
-    return f"{kind_of(item)} `{item.name.text}`"
+    return f"{n.keyword(item)} `{item.name.text}`"
 
 
 def _cites(meta: n.Meta) -> tuple[str, ...]:
@@ -466,7 +444,7 @@ class Differ:
         paired = {j: olds[i] for i, j in pairs}
         for j, item in enumerate(news):
             if top_level:
-                self._group = f"{kind_of(item)} {item.name.text}"
+                self._group = f"{n.keyword(item)} {item.name.text}"
             if j in paired:
                 self._item(paired[j], item)
             elif id(item) in renamed:
@@ -492,7 +470,7 @@ class Differ:
             if id(item) in renamed_old:
                 continue
             if top_level:
-                self._group = f"{kind_of(item)} {item.name.text}"
+                self._group = f"{n.keyword(item)} {item.name.text}"
             self._emit(
                 _named(item),
                 "removed",
