@@ -523,6 +523,14 @@ def test_the_manifest_names_the_grammar_the_configuration_and_the_server_setting
     assert not (VSCODE / "node_modules").exists()
 
 
+@pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed")
+def test_the_extension_is_valid_javascript() -> None:
+    checked = subprocess.run(
+        ["node", "--check", str(VSCODE / "extension.js")], capture_output=True, text=True, timeout=60
+    )
+    assert checked.returncode == 0, checked.stderr
+
+
 def test_every_include_resolves_and_every_regex_compiles() -> None:
     grammar = _grammar()
     rules = _expand(grammar, grammar["patterns"])
