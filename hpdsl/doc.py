@@ -103,7 +103,7 @@ def build(paths: list[Path], name: str | None = None, params: Path | None = None
             return _sorted(result)
         site_values = _site_values(settings, checked)
         site_name = Path(settings.name).name
-    traced = trace.trace_paths(paths)
+    traced = trace.trace_checked(paths, loaded, checked, found)
     result.diagnostics.extend(
         d for d in traced.diagnostics if d.is_error and d.span.file not in loaded.sources
     )

@@ -13,13 +13,17 @@ import dataclasses
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hpdsl import nodes as n
 from hpdsl import scenario as sc
 from hpdsl.diagnostics import Diagnostic
 from hpdsl.package import read_source
 from hpdsl.source import SourceFile, Span
+
+if TYPE_CHECKING:
+    from hpdsl.checker import CheckedPackage
+    from hpdsl.package import CheckResult
 
 
 @dataclass(frozen=True)
@@ -71,7 +75,6 @@ def trace_paths(paths: list[Path]) -> Trace:
     """The requirement trace of the rules (and scenario files) under the paths."""
     from hpdsl.checker import check_package
     from hpdsl.package import load_paths
-    from hpdsl.testing import discover
 
     # Scenario files and folders that hold only scenarios are read as scenarios, not as rules.
     rule_paths = [
@@ -80,9 +83,19 @@ def trace_paths(paths: list[Path]) -> Trace:
         if (p.is_dir() and any(p.rglob("*.rules"))) or (p.is_file() and p.suffix != sc.SCENARIO_SUFFIX)
     ]
     loaded = load_paths(rule_paths or paths)
+    checked, found = check_package(list(loaded.sources.values()))
+    return trace_checked(paths, loaded, checked, found)
+
+
+def trace_checked(
+    paths: list[Path], loaded: CheckResult, checked: CheckedPackage | None, found: list[Diagnostic]
+) -> Trace:
+    """The trace of a package already read (`loaded`) and checked (`checked`, `found`), with the
+    scenario files under `paths`."""
+    from hpdsl.testing import discover
+
     result = Trace(sources=dict(loaded.sources))
     result.diagnostics.extend(d for d in loaded.diagnostics if d.is_error)
-    checked, found = check_package(list(loaded.sources.values()))
     result.diagnostics.extend(d for d in found if d.is_error and d.code != "unknown-requirement")
     modules = checked.modules if checked is not None else _parse_all(loaded.sources)
     declared: dict[str, n.Requirement] = {}
