@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from hpdsl.package import UsageError as UsageError_
+from hpdsl.package import has_marker, write_if_changed
 
 if TYPE_CHECKING:
     from hpdsl import diagnostics as diagnostics_
@@ -227,26 +228,16 @@ def _run_compile(args: argparse.Namespace) -> int:
         )
     out.mkdir(parents=True, exist_ok=True)
     for file, text in result.files.items():
-        path = out / file
-        data = text.encode("utf-8")
-        if not (path.exists() and path.read_bytes() == data):
-            path.write_bytes(data)  # unchanged files keep their timestamps, so builds stay incremental
+        write_if_changed(out / file, text)
     print(f"wrote {len(result.files)} file(s) to {out}: " + ", ".join(sorted(result.files)))
     return EXIT_OK
 
 
 def _foreign(path: Path) -> bool:
     """True when `path` holds something hpdsl did not write."""
-    if not path.exists():
-        return False
-    try:
-        with path.open("rb") as stream:
-            head = stream.read(512).decode("utf-8", errors="replace")
-    except OSError:
-        return True
     # The marker opens the header of every generated file: the docstring of a Python module,
     # the first comment of ST, the comment after an XML declaration, the first key of a map.
-    return GENERATED_MARKER not in head
+    return path.exists() and not has_marker(path, GENERATED_MARKER)
 
 
 def _print_diagnostics(

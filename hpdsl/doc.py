@@ -17,7 +17,7 @@ from pathlib import Path
 
 from hpdsl.diagnostics import Diagnostic
 from hpdsl.doc_model import Document
-from hpdsl.package import UsageError
+from hpdsl.package import UsageError, has_marker, write_if_changed
 from hpdsl.source import SourceFile
 
 EXIT_OK = 0
@@ -159,16 +159,7 @@ def foreign_files(out: Path) -> list[Path]:
 
     found: list[Path] = []
     for entry in sorted(out.iterdir()):
-        if not entry.is_file() or entry.suffix not in (".md", ".html"):
-            found.append(entry)
-            continue
-        try:
-            with entry.open("rb") as stream:
-                head = stream.read(512).decode("utf-8", errors="replace")
-        except OSError:
-            found.append(entry)
-            continue
-        if MARKER not in head:
+        if not entry.is_file() or entry.suffix not in (".md", ".html") or not has_marker(entry, MARKER):
             found.append(entry)
     return found
 
@@ -188,11 +179,9 @@ def write(out: Path, files: dict[str, str], force: bool) -> None:
     out.mkdir(parents=True, exist_ok=True)
     for file, content in sorted(files.items()):
         path = out / file
-        data = content.encode("utf-8")
         if path.is_dir():
             raise UsageError(f"cannot write `{path}`: it is a folder")
-        if not (path.exists() and path.read_bytes() == data):
-            path.write_bytes(data)
+        write_if_changed(path, content)
 
 
 def run(args: argparse.Namespace) -> int:

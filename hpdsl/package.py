@@ -77,6 +77,25 @@ def read_source(path: Path) -> tuple[SourceFile | None, Diagnostic | None]:
     return decode(display_name(path), data)
 
 
+def has_marker(path: Path, marker: str) -> bool:
+    """True when the head (first 512 bytes) of a file holds `marker`: a file hpdsl wrote and may
+    write again. False for a file that cannot be read."""
+    try:
+        with path.open("rb") as stream:
+            head = stream.read(512).decode("utf-8", errors="replace")
+    except OSError:
+        return False
+    return marker in head
+
+
+def write_if_changed(path: Path, text: str) -> None:
+    """Write `text` as UTF-8 unless the file already holds exactly it, so that unchanged
+    files keep their timestamps and builds that depend on them stay incremental."""
+    data = text.encode("utf-8")
+    if not (path.exists() and path.read_bytes() == data):
+        path.write_bytes(data)
+
+
 def _offset_span(name: str, data: bytes, offset: int) -> Span:
     head = data[:offset]
     line = head.count(b"\n") + 1
