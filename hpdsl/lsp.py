@@ -120,12 +120,11 @@ def build_server() -> LanguageServer:
         # ---------------------------------------------------------------- checking
         def text_of(self, uri: str, path_name: str) -> SourceFile | Diagnostic | None:
             """The editor's text of an open document, else the file on disk."""
-            from hpdsl.package import decode
+            from hpdsl.package import decode, normalised
 
             document = self.workspace.text_documents.get(uri)
             if document is not None:
-                text = document.source.replace("\r\n", "\n").replace("\r", "\n")
-                return SourceFile(path_name, text.removeprefix("\ufeff"))
+                return SourceFile(path_name, normalised(document.source))
             from pygls import uris
 
             fs_path = uris.to_fs_path(uri)

@@ -58,11 +58,13 @@ def decode(name: str, data: bytes) -> tuple[SourceFile | None, Diagnostic | None
             offset=exc.start,
             hint="save the file as UTF-8",
         )
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    # One newline convention inside, so columns and carets are right on every platform.
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return SourceFile(name, text), None
+    return SourceFile(name, normalised(text)), None
+
+
+def normalised(text: str) -> str:
+    """Rules text as hpdsl reads it: without a byte-order mark, with one newline convention
+    inside, so columns and carets are right on every platform."""
+    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
 
 
 def read_source(path: Path) -> tuple[SourceFile | None, Diagnostic | None]:
