@@ -269,6 +269,12 @@ def _test_arguments(parser: argparse.ArgumentParser) -> None:
         "-k", dest="select", metavar="TEXT", help="run only scenarios whose name contains TEXT"
     )
     parser.add_argument("--cites", metavar="ID", help="run only scenarios that cite requirement ID")
+    parser.add_argument(
+        "--plc",
+        action="store_true",
+        help="run the scenarios on the iec Structured Text compiled by MATIEC (iec2c) instead of the"
+        " Python target",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="list every scenario, passed ones too")
     parser.add_argument(
         "--format",
@@ -289,8 +295,15 @@ def _run_test(args: argparse.Namespace) -> int:
         raise UsageError_(
             f"will not overwrite `{junit}`: it is not a JUnit report (use --force to overwrite it)"
         )
+    if args.plc:
+        from hpdsl import matiec
+
+        try:
+            matiec.find_toolchain()
+        except matiec.ToolchainError as exc:
+            raise UsageError_(str(exc)) from None
     report = testing.run_paths(
-        args.paths, rules=args.rules, params=args.params, select=args.select, cites=args.cites
+        args.paths, rules=args.rules, params=args.params, select=args.select, cites=args.cites, plc=args.plc
     )
     # With a machine format, stdout holds only the diagnostics in it; the report goes to stderr.
     report_stream = sys.stdout if args.format == "text" else sys.stderr

@@ -105,7 +105,16 @@ class GlobalRef(Expr):
 
 @dataclass(frozen=True)
 class ScanTime(Expr):
-    """The time since the previous scan, in seconds (`dt`)."""
+    """The time since the previous scan, in seconds (`dt`): the cycle time given, bounded.
+
+    A negative, not-a-number or infinite cycle time counts as 0, one above
+    ``CYCLE_TIME_LIMIT_S`` as that limit; every target bounds it the same way.
+    """
+
+
+@dataclass(frozen=True)
+class CycleTimeFault(Expr):
+    """True when the cycle time given to this scan was not usable as it was (see ScanTime)."""
 
 
 @dataclass(frozen=True)
@@ -392,6 +401,19 @@ class Program:
     def of_role(self, role: Role) -> tuple[Variable, ...]:
         return tuple(v for v in self.variables if v.role == role)
 
+    def retained(self) -> frozenset[str]:
+        """The values that must survive a power cycle: daily totals, counters and latched alarms.
+
+        A latched protection alarm that a restart cleared would let a tripped compressor run
+        again unacknowledged; totals and counts are what an operator reads over days.
+        """
+        latched = {alarm.name for alarm in self.alarms if alarm.latching}
+        return frozenset(
+            v.name
+            for v in self.variables
+            if v.point in ("totalizer", "counter") or (v.point == "alarm" and v.name in latched)
+        )
+
 
 @dataclass(frozen=True)
 class Wire:
@@ -431,6 +453,13 @@ WEEKDAY = "_weekday"  # 0 = Monday
 NEW_DAY = "_new_day"
 TODAY_SCAN_TIME = "_scan_time_today"  # the part of this scan's time after the last midnight
 SECONDS_PER_DAY = 86400.0
+# The longest time one scan may advance the program: a day. A longer cycle time (a PLC halted for
+# a week, a clock that jumped) advances timers and the calendar by a day and raises the alarm
+# CYCLE_TIME_ALARM, so that nothing counts a whole outage as running time.
+CYCLE_TIME_LIMIT_S = SECONDS_PER_DAY
+CYCLE_TIME_ALARM = "cycle_time_fault"
+# The alarm of a parameter written at run time outside its range (it keeps its last valid value).
+PARAMETER_ALARM = "parameter_fault"
 # `time_since(c)` reads this while `c` has never been true: "a very long time ago".
 TIME_SINCE_NEVER = 1.0e9
 

@@ -483,7 +483,10 @@ class _ProgramLowering:
                 constructs.append(construct)
         inputs = [self._read_input(v) for v in list(self.variables.values()) if v.role == "input"]
         ordered, notes = _order_constructs(constructs)
-        scan: list[ir.Stmt] = []
+        scan: list[ir.Stmt] = [self._cycle_time_alarm()]
+        parameter_check = self._parameter_check()
+        if parameter_check is not None:
+            scan.append(parameter_check)
         if self.uses_calendar:
             scan.append(self._calendar())
         if self.min_times:
@@ -1013,6 +1016,98 @@ class _ProgramLowering:
         )
 
     # --------------------------------------------------------------------- time-keeping
+    def _cycle_time_alarm(self) -> ir.Block:
+        """Every program's alarm for a cycle time it could not use as given (ir.CycleTimeFault)."""
+        doc = (
+            "The cycle time given to a scan was negative, not a number, infinite or longer than a day;"
+            " the scan counted 0 s (or a day) instead."
+        )
+        return self._builtin_alarm(ir.CYCLE_TIME_ALARM, doc, ir.CycleTimeFault(ir.BOOL))
+
+    def _parameter_check(self) -> ir.Block | None:
+        """Parameters written at run time are checked as the constructor checks them.
+
+        A value outside the declared range, or not a number, is not used: the parameter takes
+        back its last valid value and the program raises PARAMETER_ALARM for that scan. Checked
+        only when a value differs from the last valid one, so an unchanged parameter costs one
+        comparison.
+        """
+        checked = [v for v in self.variables.values() if v.role == "parameter" and v.low is not None]
+        if not checked:
+            return None
+        rejected = self._state(
+            "parameter_rejected", ir.BOOL, _literal(False, ir.BOOL), "a parameter was rejected this scan"
+        )
+        body: list[ir.Stmt] = [_assign(rejected, _literal(False, ir.BOOL))]
+        for var in checked:
+            assert var.low is not None and var.high is not None and var.initial is not None
+            last = self._state(f"{var.name}_last_valid", var.type, var.initial, f"last valid `{var.name}`")
+            value, kept = _ref(var.name, var.type), _ref(last, var.type)
+            inside = _and(
+                ir.Compare(ir.BOOL, ">=", value, var.low), ir.Compare(ir.BOOL, "<=", value, var.high)
+            )
+            body.append(
+                _if(
+                    ir.Compare(ir.BOOL, "!=", value, kept),
+                    [
+                        _if(
+                            inside,
+                            [_assign(last, value)],
+                            [_assign(var.name, kept), _assign(rejected, _true())],
+                        )
+                    ],
+                )
+            )
+        doc = (
+            "A parameter was written with a value outside its range or not a number; it keeps its last"
+            " valid value."
+        )
+        alarm = self._builtin_alarm(ir.PARAMETER_ALARM, doc, _ref(rejected, ir.BOOL))
+        return ir.Block(None, "parameters written at run time", (*body, *alarm.body), ())
+
+    def _builtin_alarm(self, base: str, doc: str, condition: ir.Expr) -> ir.Block:
+        """An alarm every program of a kind has, raised while `condition` holds (no values recorded)."""
+        name = base
+        counter = 0
+        while (
+            name in self.variables or name in self.scope.symbols or any(a.name == name for a in self.alarms)
+        ):
+            counter += 1
+            name = f"{base}_{counter}"
+        origin = self.package.origin(self.program.span, self.program.meta)
+        self.alarms.append(ir.Alarm(name, "high", doc, origin=origin))
+        self.variables[name] = ir.Variable(
+            name=name,
+            role="state",
+            type=ir.BOOL,
+            initial=_literal(False, ir.BOOL),
+            doc=doc,
+            origin=origin,
+            point="alarm",
+        )
+        active = _ref(name, ir.BOOL)
+        body = (
+            ir.If(
+                None,
+                (
+                    ir.Branch(
+                        condition,
+                        (
+                            _if(
+                                _not(active),
+                                [_assign(name, _true()), ir.AlarmChange(None, name, True, ())],
+                            ),
+                        ),
+                    ),
+                    ir.Branch(
+                        active,
+                        (_assign(name, _literal(False, ir.BOOL)), ir.AlarmChange(None, name, False, ())),
+                    ),
+                ),
+            ),
+        )
+        return ir.Block(None, f"alarm {name}", body, ())
+
     def _calendar(self) -> ir.Block:
         sod = _ref(ir.SECOND_OF_DAY, ir.SECONDS)
         weekday = _ref(ir.WEEKDAY, ir.INT)

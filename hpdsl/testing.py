@@ -123,19 +123,40 @@ class CompiledPackage:
     wired: set[tuple[str, str]]  # (program, input) fed by another program
 
 
-def compile_package(rules: list[Path], report: TestReport) -> CompiledPackage | None:
-    """Compile the rules to Python and import the module; rules errors go to the report."""
+def compile_package(rules: list[Path], report: TestReport, *, plc: bool = False) -> CompiledPackage | None:
+    """Compile the rules to Python and import the module; rules errors go to the report.
+
+    With `plc`, the programs run on the `iec` Structured Text compiled by MATIEC (hpdsl.matiec)
+    instead: the module's program classes and `Package` are the PLC code's, with the Python
+    target's interface.
+    """
     from hpdsl.compiler import compile_paths, import_generated
 
     result = compile_paths(rules, "python", "scenario_rules", source_comments=False)
     report.sources.update(result.check.sources)
     report.diagnostics.extend(d for d in result.diagnostics if d.is_error)
-    if not result.ok or not result.files:
+    if not result.ok or not result.files or result.package is None:
         return None
     module = import_generated(result.files["scenario_rules.py"], "_hpdsl_scenario_rules")
+    if plc:
+        module = _on_plc(module, result.package)
     classes = {cls.NAME: cls for cls in module.Package.PROGRAMS}
     wired = {(program, input_) for program, input_, _, _ in module.Package.WIRES}
     return CompiledPackage(rules, module, result.package, classes, wired)
+
+
+def _on_plc(module: ModuleType, package: Any) -> ModuleType:
+    """A module like `module` whose programs and Package run on MATIEC's build of the `iec` text."""
+    from hpdsl import matiec
+
+    bench = matiec.build(package)
+    classes, package_class = matiec.program_classes(bench, module)
+    facade = ModuleType(module.__name__ + "_plc")
+    facade.__dict__.update(module.__dict__)
+    for name, cls in classes.items():
+        setattr(facade, name, cls)
+    facade.Package = package_class  # type: ignore[attr-defined]
+    return facade
 
 
 # --- Resolving a scenario against the compiled program ------------------------------------------
@@ -865,10 +886,12 @@ def run_paths(
     params: Path | None = None,
     select: str | None = None,
     cites: str | None = None,
+    plc: bool = False,
 ) -> TestReport:
     """Run every scenario under the paths; the report holds diagnostics and outcomes.
 
-    `select` keeps the scenarios whose name contains it, `cites` those citing that requirement.
+    `select` keeps the scenarios whose name contains it, `cites` those citing that requirement;
+    `plc` runs them on the PLC code compiled by MATIEC instead of the Python target.
     """
     began = time.perf_counter()
     report = TestReport()
@@ -891,7 +914,7 @@ def run_paths(
     names: dict[str, Span] = {}
     for rule_paths, scenario_files in groups.items():
         parsed = [_parse(file, report) for file in scenario_files]
-        compiled = compile_package(list(rule_paths), report)
+        compiled = compile_package(list(rule_paths), report, plc=plc)
         if compiled is None:
             continue
         site_parameters = None

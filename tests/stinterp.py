@@ -1038,6 +1038,57 @@ def parse(text: str) -> Any:
 
 @functools.lru_cache(maxsize=64)
 def _parse(text: str) -> tuple[Any, tuple[int, int, str] | None]:
+    """Parsed once per test session, however many processes run the tests (see `_session_cache`).
+
+    Small texts (a snippet, the golden program) take less time to parse than to share.
+    """
+    if len(text) < 20_000:
+        return _parse_now(text)
+    return _session_cache(text, _parse_now)
+
+
+def session_cache_folder() -> str:
+    """Where this test session shares parse trees: one folder per session, removed at its end."""
+    import os
+    import tempfile
+
+    session = os.environ.get("HPDSL_TEST_SESSION") or f"pid{os.getpid()}"  # set by conftest.py
+    return os.path.join(tempfile.gettempdir(), f"hpdsl-blark-{session}")
+
+
+def _session_cache(text: str, parse: Callable[[str], Any]) -> Any:
+    """`parse(text)`, computed by one process of the test session and shared through a file.
+
+    blark's Earley parser needs about a minute for the shipped package; with the tests spread
+    over processes (pytest-xdist), the first process to need a text parses it while holding a
+    lock on its cache file, and the others wait and read the result. The cache lives in the
+    system's temporary folder, in a folder of the session's own (`session_cache_folder`), under
+    the text's hash; the session removes it when it ends.
+    """
+    import fcntl
+    import hashlib
+    import os
+    import pickle
+
+    folder = session_cache_folder()
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, hashlib.sha256(text.encode("utf-8")).hexdigest())
+    with open(path + ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if os.path.exists(path):
+                with open(path, "rb") as cached:
+                    return pickle.load(cached)
+            value = parse(text)
+            with open(path + ".new", "wb") as fresh:
+                pickle.dump(value, fresh)
+            os.replace(path + ".new", path)
+            return value
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _parse_now(text: str) -> tuple[Any, tuple[int, int, str] | None]:
     result = parse_source_code(text)
     exc = result.exception
     if exc is None:

@@ -670,7 +670,14 @@ def test_names_python_reserves_are_renamed(compile_: Any) -> None:
     assert program.max == pytest.approx(7.0)
     assert program.scan_ is True  # `scan` is the method
     attributes = {point.name: point.attribute for point in module.Names.POINTS}
-    assert attributes == {"dt": "dt", "lambda": "lambda_", "min": "min", "max": "max", "scan": "scan_"}
+    assert attributes == {
+        "dt": "dt",
+        "lambda": "lambda_",
+        "min": "min",
+        "max": "max",
+        "scan": "scan_",
+        "cycle_time_fault": "cycle_time_fault",  # every program's alarm
+    }
 
 
 def test_during_actions_and_a_daily_counter(compile_: Any) -> None:

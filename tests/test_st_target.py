@@ -17,9 +17,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from blark import parse_source_code
 from pytarget import compile_text
-from stinterp import load
+from stinterp import load, parse
 
 from hpdsl.compiler import compile_paths
 
@@ -84,20 +83,15 @@ def test_shipped_package_compiles_in_every_flavour(shipped: dict[str, dict[str, 
         assert f'<pou name="{program}" pouType="functionBlock">' in shipped["plcopen"]["rules.xml"]
 
 
-# blark's Earley parser takes about a minute for the whole shipped package, so each text is
-# parsed once per test session (stinterp caches parse trees by text; the equivalence tests
-# load the same texts).
+# blark's Earley parser takes a minute or more for the whole shipped package, so each text is
+# parsed once per test session, however many processes run the tests (stinterp shares parse
+# trees through a session cache; the equivalence tests load the same texts).
 
 
-def test_iec_output_parses_and_passes_the_strict_checks(shipped: dict[str, dict[str, str]]) -> None:
-    """blark parses it, and stinterp finds nothing MATIEC would reject (types, names, literals)."""
-    module = load(shipped["iec"]["rules.st"], name="rules.st")
-    assert "Changeover" in module.pou_names and "rules_main" in module.pou_names
-
-
+@pytest.mark.heavy
 def test_blark_parses_the_codesys_output(shipped: dict[str, dict[str, str]]) -> None:
-    result = parse_source_code(shipped["codesys"]["rules.st"])
-    assert result.exception is None, result.exception
+    tree = parse(shipped["codesys"]["rules.st"])  # raises StError naming the line blark stopped at
+    assert tree is not None
 
 
 def test_siemens_output_parses_and_passes_the_strict_checks_as_plain_st(

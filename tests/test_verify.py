@@ -372,7 +372,8 @@ def test_parquet_trend(capsys: pytest.CaptureFixture[str], recorded: Trend, tmp_
     write(recorded, path)
     code, out, err = verify(capsys, "--trend", str(path), "--points", "Changeover.*")
     assert code == 0, out + err
-    assert out.splitlines()[-1].startswith("4 points compared, 0 departed (2881 rows,")
+    # Changeover's four points, and the alarms cycle_time_fault and parameter_fault every program has
+    assert out.splitlines()[-1].startswith("6 points compared, 0 departed (2881 rows,")
 
 
 # --- Files that cannot be used ----------------------------------------------------------------------

@@ -144,6 +144,7 @@ class PythonGenerator:
             programs=[self._program(p) for p in self.package.programs],
             functions_have_rows=bool(self.tables),
             package_class=self._package_class(),
+            cycle_limit=repr(ir.CYCLE_TIME_LIMIT_S),
         )
 
     def _comment_lines(self, text: str, indent: str = "") -> list[str]:
@@ -359,6 +360,9 @@ class PythonGenerator:
             "points": points,
             "alarms": alarms,
             "events": events,
+            "retained": _tuple_text(
+                [_quote(attributes[v.name]) for v in program.variables if v.name in program.retained()]
+            ),
             "source": program.origin.describe()
             if program.origin is not None and self.source_comments
             else "",
@@ -488,6 +492,9 @@ class _Printer:
             return self.names.globals[expr.name], _PRECEDENCE["atom"]
         if isinstance(expr, ir.ScanTime):
             return "dt", _PRECEDENCE["atom"]
+        if isinstance(expr, ir.CycleTimeFault):
+            limit = repr(ir.CYCLE_TIME_LIMIT_S)
+            return f"not 0.0 <= dt_s <= {limit}", _PRECEDENCE["not"]
         if isinstance(expr, ir.Unary):
             negated = ir.negated_comparison(expr)
             if negated is not None:  # `a is not b` reads better than `not a is b`
@@ -942,3 +949,10 @@ def _describe_row(row: ir.TableRow, unit: str) -> str:
     if row.high is not None:
         return f"{'<=' if row.high_closed else '<'} {show(row.high)}"
     return "any key"
+
+
+def _tuple_text(items: list[str]) -> str:
+    """A tuple display in a class body: `()`, or one item a line."""
+    if not items:
+        return "()"
+    return "(\n" + "".join(f"{INDENT * 2}{item},\n" for item in items) + f"{INDENT})"

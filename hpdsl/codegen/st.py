@@ -10,16 +10,17 @@ What a program becomes (see ``docs/targets.md``):
 
 - a FUNCTION_BLOCK named as the program, with VAR_INPUT (the time since the previous call,
   the inputs, each with an ``<input>_io_fault`` flag the I/O card's status drives, then the
-  parameters with their defaults), VAR_OUTPUT (outputs, totals, counters, machine states,
-  alarms, sensor-fault flags), VAR_IN_OUT (the event log) and VAR (the memory of timers,
-  edges and machines);
+  parameters with their defaults), VAR_OUTPUT (outputs, machine states, alarms, sensor-fault
+  flags, and the records of this call), VAR_OUTPUT RETAIN (totals, counters, latched alarms)
+  and VAR (the memory of timers, edges and machines); nothing large is passed in or out;
 - timers as cycle-time arithmetic: the caller passes ``cycle_time_s`` and every timer adds it,
   as the Python target adds ``dt_s`` (no TON/TOF/TP, so a PLC and a simulation agree to the
   scan);
 - tables and curves as FUNCTIONs, enumerations as TYPE declarations, and a PROGRAM that
-  calls the blocks in wiring order;
-- the only support code, emitted once with the output: the event log buffer (a ring of
-  records) and a few small functions (floor, safe division, clamp, enumeration ordinals).
+  calls the blocks in wiring order and appends their records to the event log;
+- the only support code, emitted once with the output: the event log (a ring of numbered
+  records, and functions giving their text) and a few small functions (floor, safe division,
+  clamp, finiteness, enumeration ordinals).
 """
 
 from __future__ import annotations
@@ -44,14 +45,15 @@ LINE_WIDTH = 110
 
 # How many records the event log keeps (a ring: the oldest is overwritten).
 LOG_SIZE = 64
-# The length of the text fields of a log record.
+# The longest text a string literal holds: names of events, alarms, programs and fields are
+# cut there, so that every compiler's plain STRING (80 characters in CODESYS, 126 in MATIEC,
+# 254 in TIA Portal) holds them.
 LOG_TEXT = 64
 
 # Record kinds in the event log.
 LOG_EVENT, ALARM_RAISED, ALARM_CLEARED = 1, 2, 3
 
 DINT_RANGE = (-(2**31), 2**31 - 1)
-REAL_MAX = {"REAL": "3.4028235E38", "LREAL": "1.7976931348623157E308"}
 
 # Keywords of IEC 61131-3 (2nd and 3rd edition) and the names of its standard data types,
 # functions and function blocks: none may name a variable, in any dialect.
@@ -386,8 +388,10 @@ class StGenerator:
         self.tables = {t.name: t for owner in owners for t in owner.tables}
         self.curves = {c.name: c for owner in owners for c in owner.curves}
         self.log_fields = self._most_record_values()
+        self.events = self._number_events()
         self.globals = _Namer(self)
         self._name_globals()
+        self.printers: dict[str, _ProgramPrinter] = {}
 
     # ------------------------------------------------------------------ names
     def renamed(self, wanted: str, used: str, origin: ir.Origin | None, holder: str | None = None) -> None:
@@ -429,10 +433,10 @@ class StGenerator:
         g = self.globals
         for enum in self.package.enums:
             g.name(("type", enum.name), enum.name, enum.origin)
-        for helper in ("HpLogEntry", "HpEventBuffer", "HpEventLog"):
+        for helper in ("HpLogEntry", "HpEventLog"):
             g.name(("type", helper), helper, report=False)
         self._name_members()
-        for function in ("HP_FLOOR", "HP_DIVIDE", "HP_CLAMP"):
+        for function in _SUPPORT_FUNCTIONS:
             g.name(("fn", function), function, report=False)
         for enum in self.package.enums:
             g.name(("ordinal", enum.name), f"HP_{upper_snake(enum.name)}_ORDINAL", report=False)
@@ -537,7 +541,7 @@ class StGenerator:
         return str(value)
 
     def string_literal(self, text: str) -> str:
-        return "'" + text.replace("$", "$$").replace("'", "$'")[:LOG_TEXT] + "'"
+        return "'" + text[:LOG_TEXT].replace("$", "$$").replace("'", "$'") + "'"
 
     # ------------------------------------------------------------------ the output
     def generate(self, version: str) -> StOutput:
@@ -571,6 +575,26 @@ class StGenerator:
         )
         return lines
 
+    def _number_events(self) -> dict[tuple[str, str, tuple[str, ...]], int]:
+        """A number for every kind of record the package logs: (program, event or alarm, field names).
+
+        Records carry the number, not text, so that a record is small and copying one is cheap;
+        ``HP_EVENT_NAME``, ``HP_EVENT_SOURCE`` and ``HP_FIELD_NAME`` give the text for an HMI.
+        Numbered in program order, then in the order the program's statements are written.
+        """
+        events: dict[tuple[str, str, tuple[str, ...]], int] = {}
+        for program in self.package.programs:
+            for stmt in ir.walk_stmts(program.scan):
+                key = event_key(program.name, stmt)
+                if key is not None and key not in events:
+                    events[key] = len(events) + 1
+        return events
+
+    def event_number(self, program: str, stmt: ir.Stmt) -> int:
+        key = event_key(program, stmt)
+        assert key is not None
+        return self.events[key]
+
     def _most_record_values(self) -> int:
         """The most values one log record must hold: the largest event or alarm record."""
         most = 1
@@ -583,33 +607,28 @@ class StGenerator:
         return most
 
     def log_types(self) -> list[dict[str, object]]:
-        """The event log's record and ring (name, doc, fields as (name, type, initial, comment)).
+        """The event log's record (name, doc, fields as (name, type, initial, comment)).
 
         One description for every layout: the ST and SCL templates and the PLCopen data types.
         """
-        text = f"STRING[{LOG_TEXT}]"
         entry = self.block_name(self.global_name("type", "HpLogEntry"))
+        event_name = self.global_name("fn", "HP_EVENT_NAME")
+        field_name = self.global_name("fn", "HP_FIELD_NAME")
         return [
             {
                 "name": entry,
                 "doc": "One record of the event log: an event logged, or an alarm raised or cleared.",
                 "fields": [
                     ("kind", "INT", "", "1 event logged, 2 alarm raised, 3 alarm cleared"),
-                    ("source", text, "", "the program"),
-                    ("name", text, "", "the event or alarm"),
+                    ("event", "INT", "", f"which event or alarm: {event_name}(event), 0 in an empty record"),
                     ("time_s", self.real, "", "s since the program started"),
-                    ("field_count", "INT", "", ""),
-                    ("field_name", f"ARRAY[1..{self.log_fields}] OF {text}", "", ""),
-                    ("field_value", f"ARRAY[1..{self.log_fields}] OF {self.real}", "", ""),
-                ],
-            },
-            {
-                "name": self.block_name(self.global_name("type", "HpEventBuffer")),
-                "doc": f"The event log: the last {LOG_SIZE} records; `next` is where the next one goes.",
-                "fields": [
-                    ("entries", f"ARRAY[1..{LOG_SIZE}] OF {entry}", "", ""),
-                    ("next", "INT", "1", ""),
-                    ("sequence", "DINT", "", "records appended since start-up"),
+                    ("field_count", "INT", "", "values 1 .. field_count hold values, the rest 0"),
+                    (
+                        "field_value",
+                        f"ARRAY[1..{self.log_fields}] OF {self.real}",
+                        "",
+                        f"value k is {field_name}(event, k); booleans 0/1, enumerations their position",
+                    ),
                 ],
             },
         ]
@@ -652,16 +671,16 @@ class StGenerator:
         return lines
 
     def _pous(self) -> list[_Pou]:
-        pous = [self._floor(), self._divide(), self._clamp()]
+        pous = [self._floor(), self._divide(), self._clamp(), self._finite()]
         if not self.enum_constants:
             pous.extend(self._ordinal(enum) for enum in self.package.enums)
-        pous.append(self._log_block())
+        pous.extend([self._record(), *self._event_texts(), self._log_block()])
         for table in self.tables.values():
             pous.extend(self._table_column(table, k) for k in range(len(table.columns)))
         pous.extend(self._curve(curve) for curve in self.curves.values())
-        printers = {program.name: _ProgramPrinter(self, program) for program in self.package.programs}
-        pous.extend(printer.pou() for printer in printers.values())
-        pous.append(self._main({name: printer.names for name, printer in printers.items()}))
+        self.printers = {program.name: _ProgramPrinter(self, program) for program in self.package.programs}
+        pous.extend(printer.pou() for printer in self.printers.values())
+        pous.append(self._main(self.printers))
         return pous
 
     # ------------------------------------------------------------------ support code
@@ -722,6 +741,91 @@ class StGenerator:
         inputs = [("x", self.real), ("low", self.real), ("high", self.real)]
         return self._function(name, self.real, inputs, out, comment)
 
+    def _finite(self) -> _Pou:
+        name = self.global_name("fn", "HP_FINITE")
+        x = self.local("x")
+        out = Emitter(INDENT)
+        out.line(f"{self.local(name)} := {x} - {x} = {self.real_literal(0.0)};")
+        comment = [
+            self.comment(
+                "TRUE when x is a number and not infinite: x - x is 0 for every finite x, and not a"
+                " number for an infinite one or for not a number (IEEE 754)."
+            )
+        ]
+        return self._function(name, "BOOL", [("x", self.real)], out, comment)
+
+    def _record(self) -> _Pou:
+        """HP_RECORD: one log record from its parts; values past the field count are 0, never stale."""
+        name = self.global_name("fn", "HP_RECORD")
+        result = self.local(name)
+        out = Emitter(INDENT)
+        for fld in ("kind", "event", "time_s", "field_count"):
+            out.line(f"{result}.{fld} := {self.local(fld)};")
+        for k in range(1, self.log_fields + 1):
+            out.line(f"{result}.field_value[{k}] := {self.local(f'value_{k}')};")
+        inputs = [("kind", "INT"), ("event", "INT"), ("time_s", self.real), ("field_count", "INT")]
+        inputs += [(f"value_{k}", self.real) for k in range(1, self.log_fields + 1)]
+        comment = [
+            self.comment(
+                "One record of the event log. Call it with named inputs: a value not given is 0, so a"
+                " record never carries a value from an earlier one."
+            )
+        ]
+        entry = self.block_name(self.global_name("type", "HpLogEntry"))
+        pou = self._function(name, entry, inputs, out, comment)
+        zero = self.real_literal(0.0)
+        defaults = [("", "")] * 4 + [(zero, "0 when not given")] * self.log_fields
+        pou.sections = [
+            (
+                "VAR_INPUT",
+                [self.declaration(n, t, i, c) for (n, t), (i, c) in zip(inputs, defaults, strict=True)],
+            )
+        ]
+        pou.xml_sections = [
+            (
+                "inputVars",
+                [self._xml_var(n, t, i, c) for (n, t), (i, c) in zip(inputs, defaults, strict=True)],
+            )
+        ]
+        return pou
+
+    def _event_texts(self) -> list[_Pou]:
+        """HP_EVENT_NAME, HP_EVENT_SOURCE and HP_FIELD_NAME: the text of a record's numbers."""
+        event = self.local("event")
+        pous = []
+        for function, part, doc in (  # part: 1 the event's name, 0 its program
+            ("HP_EVENT_NAME", 1, "The name of an event or alarm, by the number a log record carries."),
+            ("HP_EVENT_SOURCE", 0, "The program that logs an event or raises an alarm, by its number."),
+        ):
+            name = self.global_name("fn", function)
+            out = Emitter(INDENT)
+            out.line(f"{self.local(name)} := '';")
+            if self.events:
+                out.line(f"CASE {event} OF")
+                for (program, event_name, _), number in self.events.items():
+                    text = self.string_literal(event_name if part else program)
+                    out.line(f"{INDENT}{number}: {self.local(name)} := {text};")
+                out.line("END_CASE;")
+            pous.append(self._function(name, "STRING", [("event", "INT")], out, [self.comment(doc)]))
+        name = self.global_name("fn", "HP_FIELD_NAME")
+        out = Emitter(INDENT)
+        out.line(f"{self.local(name)} := '';")
+        named = [(number, key[2]) for key, number in self.events.items() if key[2]]
+        if named:
+            out.line(f"CASE {event} OF")
+            for number, fields in named:
+                out.line(f"{INDENT}{number}:")
+                out.line(f"{INDENT * 2}CASE {self.local('field')} OF")
+                for k, field_name in enumerate(fields, start=1):
+                    out.line(f"{INDENT * 3}{k}: {self.local(name)} := {self.string_literal(field_name)};")
+                out.line(f"{INDENT * 2}END_CASE;")
+            out.line("END_CASE;")
+        doc = "The name of value `field` (1 = first) of a log record with the number `event`."
+        pous.append(
+            self._function(name, "STRING", [("event", "INT"), ("field", "INT")], out, [self.comment(doc)])
+        )
+        return pous
+
     def _ordinal(self, enum: ir.Enum) -> _Pou:
         name = self.global_name("ordinal", enum.name)
         result = self.local(name)
@@ -737,55 +841,45 @@ class StGenerator:
         return self._function(name, self.real, [("value", type_name)], out, comment)
 
     def _log_block(self) -> _Pou:
+        """HpEventLog: the ring of the last LOG_SIZE records, appended one record per call."""
         name = self.block_name(self.global_name("type", "HpEventLog"))
         loc = self.local
-        buffer = loc("buffer")
-        slot = f"{buffer}.entries[{buffer}.next]"
+        entries, nxt, sequence = loc("entries"), loc("next"), loc("sequence")
         out = Emitter(INDENT)
-        for fld in ("kind", "source", "name", "time_s", "field_count"):
-            out.line(f"{slot}.{fld} := {loc(fld)};")
-        for k in range(1, self.log_fields + 1):
-            out.line(f"{slot}.field_name[{k}] := {loc(f'name_{k}')};")
-            out.line(f"{slot}.field_value[{k}] := {loc(f'value_{k}')};")
-        out.line(f"{buffer}.sequence := {buffer}.sequence + 1;")
-        out.line(f"IF {buffer}.next >= {LOG_SIZE} THEN")
-        out.line(f"{INDENT}{buffer}.next := 1;")
+        out.line(f"{entries}[{nxt}] := {loc('entry')};")
+        out.line(f"{sequence} := {sequence} + 1;")
+        out.line(f"IF {nxt} >= {LOG_SIZE} THEN")
+        out.line(f"{INDENT}{nxt} := 1;")
         out.line("ELSE")
-        out.line(f"{INDENT}{buffer}.next := {buffer}.next + 1;")
+        out.line(f"{INDENT}{nxt} := {nxt} + 1;")
         out.line("END_IF;")
-        text = f"STRING[{LOG_TEXT}]"
-        inputs = [
-            (
-                "kind",
-                "INT",
-                f"{LOG_EVENT} event logged, {ALARM_RAISED} alarm raised, {ALARM_CLEARED} cleared",
-            ),
-            ("source", text, "the program"),
-            ("name", text, "the event or alarm"),
-            ("time_s", self.real, "s since the program started"),
-            ("field_count", "INT", "how many name_k / value_k pairs hold values"),
+        entry = self.block_name(self.global_name("type", "HpLogEntry"))
+        inputs = [("entry", entry, "", "the record to append")]
+        outputs = [
+            ("entries", f"ARRAY[1..{LOG_SIZE}] OF {entry}", "", "the last records, oldest overwritten"),
+            ("next", "INT", "1", "where the next record goes"),
+            ("sequence", "DINT", "", "records appended since the log was first started"),
         ]
-        for k in range(1, self.log_fields + 1):
-            inputs.append((f"name_{k}", text, ""))
-            inputs.append((f"value_{k}", self.real, "booleans 0/1, enumerations their position"))
-        declarations = [self.declaration(n, t, comment=c) for n, t, c in inputs]
-        buffer_type = self.block_name(self.global_name("type", "HpEventBuffer"))
         comment = [
             self.comment(
-                f"Appends one record to an event log of {LOG_SIZE} records; the oldest is overwritten."
-                " `sequence` counts every record ever appended."
+                f"The event log: appends one record per call to a ring of {LOG_SIZE}; the oldest is"
+                " overwritten. `sequence` counts every record ever appended, so an HMI or a historian"
+                " polling `entries` sees what is new. Retained: the log survives a power cycle."
             )
         ]
         return _Pou(
             "FUNCTION_BLOCK",
             name,
             comment,
-            [("VAR_IN_OUT", [f"buffer : {buffer_type};"]), ("VAR_INPUT", declarations)],
+            [
+                ("VAR_INPUT", [self.declaration(*v) for v in inputs]),
+                ("VAR_OUTPUT RETAIN", [self.declaration(*v) for v in outputs]),
+            ],
             out.text(),
             origins=[None] * len(out.lines),
             xml_sections=[
-                ("inOutVars", [self._xml_var("buffer", buffer_type)]),
-                ("inputVars", [self._xml_var(n, t, doc=c) for n, t, c in inputs]),
+                ("inputVars", [self._xml_var(*v) for v in inputs]),
+                ("outputVars:retain", [self._xml_var(*v) for v in outputs]),
             ],
         )
 
@@ -863,30 +957,53 @@ class StGenerator:
         comment.extend(self._doc_comment("", curve.origin, curve.cites))
         return self._function(name, self.real, [("key", self.real)], out, comment)
 
-    def _main(self, block_names: dict[str, dict[str, str]]) -> _Pou:
-        """The PROGRAM that runs every block once per cycle, in wiring order, sharing one event log."""
+    def _main(self, printers: dict[str, _ProgramPrinter]) -> _Pou:
+        """The PROGRAM that runs every block once per cycle, in wiring order, and keeps the event log."""
         namer = _Namer(self, self.globals)
         cycle = namer.name("cycle", "cycle_time_s", report=False)
+        clock = namer.name("clock", "clock_s", report=False)
+        second_of_day = namer.name("clock_sod", "clock_second_of_day", report=False)
+        weekday = namer.name("clock_weekday", "clock_weekday", report=False)
+        dt = namer.name("dt", "dt_s", report=False)
+        last_clock = namer.name("last_clock", "last_clock_s", report=False)
         log = namer.name("log", "event_log", report=False)
         instances = {p.name: namer.name(p.name, snake(p.name), report=False) for p in self.package.programs}
+        self.main_names = {
+            "cycle_time_s": cycle,
+            "clock_s": clock,
+            "clock_second_of_day": second_of_day,
+            "clock_weekday": weekday,
+            "event_log": log,
+            **{f"instance:{name}": instance for name, instance in instances.items()},
+        }
         wires: dict[str, list[ir.Wire]] = {}
         for wire in self.package.wires:
             wires.setdefault(wire.program, []).append(wire)
+        loc = self.local
+        zero = self.real_literal(0.0)
         out = Emitter(INDENT)
+        out.line(self.comment(f"the time since the previous call: measured on {clock} once it runs"))
+        out.line(f"IF {loc(last_clock)} > {zero} AND {loc(clock)} > {loc(last_clock)} THEN")
+        out.line(f"{INDENT}{loc(dt)} := {loc(clock)} - {loc(last_clock)};")
+        out.line("ELSE")
+        out.line(f"{INDENT}{loc(dt)} := {loc(cycle)};")
+        out.line("END_IF;")
+        out.line(f"{loc(last_clock)} := {loc(clock)};")
         for program in self.package.programs:
-            names = block_names[program.name]
-            args = [
-                f"{names['cycle_time_s']} := {self.local(cycle)}",
-                f"{names['event_log']} := {self.local(log)}",
-            ]
+            names = printers[program.name].names
+            instance = loc(instances[program.name])
+            args = [f"{names['cycle_time_s']} := {loc(dt)}"]
+            if program.uses_calendar:
+                args.append(f"{names['start_second_of_day']} := {loc(second_of_day)}")
+                args.append(f"{names['start_weekday']} := {loc(weekday)}")
             if program.name in wires:
                 args.append(f"{names['inputs_wired']} := TRUE")
             for wire in wires.get(program.name, ()):
-                source = f"{self.local(instances[wire.source_program])}"
+                source = loc(instances[wire.source_program])
                 args.append(
-                    f"{names[wire.input]} := {source}.{block_names[wire.source_program][wire.source]}"
+                    f"{names[wire.input]} := {source}.{printers[wire.source_program].names[wire.source]}"
                 )
-            head = f"{self.local(instances[program.name])}("
+            head = f"{instance}("
             if len(head) + sum(len(a) + 2 for a in args) <= LINE_WIDTH:
                 out.line(f"{head}{', '.join(args)});")
             else:
@@ -894,37 +1011,55 @@ class StGenerator:
                 for k, arg in enumerate(args):
                     out.line(f"{INDENT}{arg}{',' if k < len(args) - 1 else ''}")
                 out.line(");")
+            records, count = names["records"], names["record_count"]
+            for k in range(1, printers[program.name].capacity + 1):
+                append = f"{loc(log)}(entry := {instance}.{records}[{k}]);"
+                out.line(f"IF {instance}.{count} >= {k} THEN {append} END_IF;")
+        real = self.real
+        inputs = [
+            (cycle, real, self.real_literal(0.1), f"s, the task interval, used until {clock} runs"),
+            (
+                clock,
+                real,
+                zero,
+                "s, a free-running clock (the PLC's time since start-up); the cycle time is measured on it",
+            ),
+            (second_of_day, real, zero, "s after midnight, from the PLC's real-time clock"),
+            (weekday, "DINT", "0", "weekday from the PLC's real-time clock, 0 = Monday"),
+        ]
         variables = [
-            (log, self.block_name(self.global_name("type", "HpEventBuffer")), "every block's records")
+            (dt, real, "s, the time since the previous call"),
+            (last_clock, real, f"s, {clock} at the previous call"),
         ]
         variables.extend(
             (instances[p.name], self.block_name(self.global_name("type", p.name)), "")
             for p in self.package.programs
         )
+        retained = [(log, self.block_name(self.global_name("type", "HpEventLog")), "every block's records")]
         comment = [
             self.comment(
                 "Runs every program once per task cycle, in wiring order: each wired input takes its"
-                " source's value of this cycle. Field inputs are written to the instances"
-                " (e.g. changeover.outdoor_temp) by the I/O mapping before this program runs."
+                " source's value of this cycle, and each block's records of the cycle go to the event"
+                " log in order. Field inputs are written to the instances (e.g. changeover.outdoor_temp)"
+                f" by the I/O mapping before this program runs; {second_of_day} and {weekday} set the"
+                " wall clock of schedules and daily totals at the first call after a start."
             )
         ]
-        real = self.real
         return _Pou(
             self.main_kind,
             self.block_name(self.global_name("main")),
             comment,
             [
-                (
-                    "VAR_INPUT",
-                    [f"{cycle} : {real} := {self.real_literal(0.1)}; {self.comment('s, the task interval')}"],
-                ),
+                ("VAR_INPUT", [self.declaration(n, t, i, c) for n, t, i, c in inputs]),
                 ("VAR", [self.declaration(n, t, comment=c) for n, t, c in variables]),
+                ("VAR RETAIN", [self.declaration(n, t, comment=c) for n, t, c in retained]),
             ],
             out.text(),
             origins=[None] * len(out.lines),
             xml_sections=[
-                ("inputVars", [self._xml_var(cycle, real, self.real_literal(0.1), "s, the task interval")]),
+                ("inputVars", [self._xml_var(n, t, i, c) for n, t, i, c in inputs]),
                 ("localVars", [self._xml_var(n, t, doc=c) for n, t, c in variables]),
+                ("localVars:retain", [self._xml_var(n, t, doc=c) for n, t, c in retained]),
             ],
         )
 
@@ -973,6 +1108,30 @@ class StGenerator:
         head = json.dumps({k: v for k, v in document.items() if k != "mappings"}, indent=1)
         rows = ",\n".join(f"  {json.dumps(row)}" for row in mappings)
         return f'{head[:-2]},\n "mappings": [\n{rows}\n ]\n}}\n'
+
+
+# The support functions every output carries, by the name they are given.
+_SUPPORT_FUNCTIONS = (
+    "HP_FLOOR",
+    "HP_DIVIDE",
+    "HP_CLAMP",
+    "HP_FINITE",
+    "HP_RECORD",
+    "HP_EVENT_NAME",
+    "HP_EVENT_SOURCE",
+    "HP_FIELD_NAME",
+)
+
+
+def event_key(program: str, stmt: ir.Stmt) -> tuple[str, str, tuple[str, ...]] | None:
+    """What identifies a kind of log record: (program, event or alarm, field names); None for others."""
+    if isinstance(stmt, ir.ReadInput):
+        return (program, stmt.alarm, (stmt.input,))
+    if isinstance(stmt, ir.AlarmChange):
+        return (program, stmt.alarm, tuple(n for n, _ in stmt.values))
+    if isinstance(stmt, ir.Log):
+        return (program, stmt.event, tuple(n for n, _ in stmt.fields))
+    return None
 
 
 def _reads_variables(expr: ir.Expr) -> bool:
@@ -1098,6 +1257,10 @@ class _ExprPrinter:
             return self._local(self.names[f"global:{expr.name}"]), atom
         if isinstance(expr, ir.ScanTime):
             return self._local(self.names["dt"]), atom
+        if isinstance(expr, ir.CycleTimeFault):
+            cycle = self._local(self.names["cycle_time_s"])
+            zero, limit = g.real_literal(0.0), g.real_literal(ir.CYCLE_TIME_LIMIT_S)
+            return f"NOT ({cycle} >= {zero} AND {cycle} <= {limit})", _PRECEDENCE["unary"]
         if isinstance(expr, ir.Unary):
             operand = expr.operand
             negated = ir.negated_comparison(expr)
@@ -1209,6 +1372,11 @@ class _ProgramPrinter:
             if v.initial is not None and _reads_variables(v.initial)
         ]
         self.needs_start = program.uses_calendar or bool(self.deferred)
+        # The most records one call can produce: each input check, alarm change and log
+        # statement runs at most once per call (the generated code has no loops).
+        self.capacity = sum(
+            1 for stmt in ir.walk_stmts(program.scan) if event_key(program.name, stmt) is not None
+        )
         self.namer = self._name_all()
         self.names = {k: v for k, v in self.namer.names.items() if isinstance(k, str)}
         self.origins: list[ir.Origin | None] = []
@@ -1235,10 +1403,10 @@ class _ProgramPrinter:
                 namer.name(var.name, var.name, var.origin)
         for name in sorted(self.fault_flags):
             namer.name(name, name, report=False)
-        namer.name("event_log", "event_log", report=False)
+        namer.name("records", "records", report=False)
+        namer.name("record_count", "record_count", report=False)
         namer.name("dt", "dt_s", report=False)
         namer.name("time_s", "time_s", report=False)
-        namer.name("event_log_writer", "event_log_writer", report=False)
         if self.needs_start:
             namer.name("started", "started", report=False)
         for read in self.reads:
@@ -1315,6 +1483,8 @@ class _ProgramPrinter:
             )
             inputs.append((self.names["start_weekday"], "DINT", "0", "weekday at the first call, 0 = Monday"))
         outputs: list[tuple[str, str, str, str]] = []
+        retained: list[tuple[str, str, str, str]] = []
+        keep = program.retained()
         memory: list[tuple[str, str, str, str]] = []
         constants: list[tuple[str, str, str, str]] = []
         for var in program.variables:
@@ -1324,6 +1494,8 @@ class _ProgramPrinter:
             entry = (self.names[var.name], g.type_name(var.type), initial, self._describe(var, printer))
             if var.role == "constant" and var not in self.deferred:
                 constants.append(entry)
+            elif var.name in keep:
+                retained.append(entry)
             elif var.role == "output" or (var.public and var.point) or var.name in self.fault_flags:
                 outputs.append(entry)
             else:
@@ -1345,19 +1517,25 @@ class _ProgramPrinter:
         ]
         if self.needs_start:
             memory.append((self.names["started"], "BOOL", "", "the first call has been made"))
-        memory.append(
-            (self.names["event_log_writer"], g.block_name(g.global_name("type", "HpEventLog")), "", "")
+        entry_type = g.block_name(g.global_name("type", "HpLogEntry"))
+        outputs.append(
+            (
+                self.names["records"],
+                f"ARRAY[1..{max(self.capacity, 1)}] OF {entry_type}",
+                "",
+                f"what this call logged, raised or cleared: records 1 .. {self.names['record_count']}",
+            )
         )
+        outputs.append((self.names["record_count"], "INT", "", "records of this call"))
         for constant in g.package.constants:
             key = f"global:{constant.name}"
             if key in self.names:
                 constants.append(
                     (self.names[key], g.type_name(constant.value.type), printer.literal(constant.value), "")
                 )
-        buffer_type = g.block_name(g.global_name("type", "HpEventBuffer"))
         sections.append(("VAR_INPUT", inputs))
         sections.append(("VAR_OUTPUT", outputs))
-        sections.append(("VAR_IN_OUT", [(self.names["event_log"], buffer_type, "", "the event log")]))
+        sections.append(("VAR_OUTPUT RETAIN", retained))
         sections.append(("VAR", memory))
         if constants:
             sections.append(("VAR CONSTANT", constants))
@@ -1368,9 +1546,9 @@ class _ProgramPrinter:
         xml_kinds = {
             "VAR_INPUT": "inputVars",
             "VAR_OUTPUT": "outputVars",
-            "VAR_IN_OUT": "inOutVars",
+            "VAR_OUTPUT RETAIN": "outputVars:retain",
             "VAR": "localVars",
-            "VAR CONSTANT": "localVars",
+            "VAR CONSTANT": "localVars:constant",
         }
         return _Pou(
             "FUNCTION_BLOCK",
@@ -1381,10 +1559,7 @@ class _ProgramPrinter:
             origins=self.origins,
             doc=_flat(program.doc),
             xml_sections=[
-                (
-                    xml_kinds[kind] + (":constant" if kind == "VAR CONSTANT" else ""),
-                    [g._xml_var(n, t, i, c) for n, t, i, c in entries],
-                )
+                (xml_kinds[kind], [g._xml_var(n, t, i, c) for n, t, i, c in entries])
                 for kind, entries in sections
             ],
         )
@@ -1393,11 +1568,14 @@ class _ProgramPrinter:
         """The initial value in a declaration: a literal; one read from parameters is their defaults'."""
         if var.initial is None:
             return ""
-        if not _reads_variables(var.initial):
-            return printer.expr(var.initial)
-        value = _fold(var.initial, self.variables)
-        literal = ir.Literal_(var.type, float(value) if var.type.kind == "real" else value)
-        return printer.literal(literal)
+        return self._constant(var.initial, var.type, printer)
+
+    def _constant(self, expr: ir.Expr, vt: ir.ValueType, printer: _ExprPrinter) -> str:
+        """A constant expression as one literal (`4.18 kJ/l / 1 K` is `4.18`), as strict compilers need."""
+        if isinstance(expr, ir.Literal_) and expr.type.kind == vt.kind:
+            return printer.literal(expr)
+        value = _fold(expr, self.variables)
+        return printer.literal(ir.Literal_(vt, float(value) if vt.kind == "real" else value))
 
     def _enum_constants(self) -> list[tuple[str, str, str, str]]:
         """Siemens: each enumeration member the block uses is a constant of its position."""
@@ -1411,9 +1589,13 @@ class _ProgramPrinter:
         if var.type.kind == "enum" and self.g.enum_constants:
             parts.append(f"{var.type.enum}")
         if var.low is not None and var.high is not None:
-            parts.append(f"range {printer.expr(var.low)} .. {printer.expr(var.high)}")
+            low, high = (
+                self._constant(var.low, var.type, printer),
+                self._constant(var.high, var.type, printer),
+            )
+            parts.append(f"range {low} .. {high}")
         if var.fallback is not None:
-            parts.append(f"fallback {printer.expr(var.fallback)}")
+            parts.append(f"fallback {self._constant(var.fallback, var.type, printer)}")
         if var.wiring is not None:
             parts.append(f"from {var.wiring[0]}.{var.wiring[1]}")
         if var.point and var.point not in ("input", "output", "parameter"):
@@ -1429,9 +1611,21 @@ class _ProgramPrinter:
         out = Emitter(INDENT)
         loc = g.local
         dt, cycle = loc(self.names["dt"]), loc(self.names["cycle_time_s"])
-        self._emit(out, g.comment("A negative, missing or endless cycle time counts as 0."), None)
-        self._emit(out, f"IF {cycle} > {g.real_literal(0.0)} AND {cycle} <= {REAL_MAX[g.real]} THEN", None)
+        finite = g.block_name(g.global_name("fn", "HP_FINITE"))
+        self._emit(out, f"{loc(self.names['record_count'])} := 0;", None)
+        zero, limit = g.real_literal(0.0), g.real_literal(ir.CYCLE_TIME_LIMIT_S)
+        self._emit(
+            out,
+            g.comment(
+                "A negative, not-a-number or endless cycle time counts as 0, one above a day as a day"
+                f" (either raises {ir.CYCLE_TIME_ALARM})."
+            ),
+            None,
+        )
+        self._emit(out, f"IF {cycle} >= {zero} AND {cycle} <= {limit} THEN", None)
         self._emit(out, f"{INDENT}{dt} := {cycle};", None)
+        self._emit(out, f"ELSIF {cycle} > {limit} AND {finite}({cycle}) THEN", None)
+        self._emit(out, f"{INDENT}{dt} := {limit};", None)
         self._emit(out, "ELSE", None)
         self._emit(out, f"{INDENT}{dt} := {g.real_literal(0.0)};", None)
         self._emit(out, "END_IF;", None)
@@ -1511,10 +1705,10 @@ class _ProgramPrinter:
                     self._body_of(out, stmt.else_body, origin)
             self._emit(out, "END_IF;", origin)
         elif isinstance(stmt, ir.Log):
-            self._record(out, printer, LOG_EVENT, stmt.event, stmt.fields, origin)
+            self._record(out, printer, LOG_EVENT, stmt, stmt.fields, origin)
         elif isinstance(stmt, ir.AlarmChange):
             kind = ALARM_RAISED if stmt.raised else ALARM_CLEARED
-            self._record(out, printer, kind, stmt.alarm, stmt.values, origin)
+            self._record(out, printer, kind, stmt, stmt.values, origin)
         elif isinstance(stmt, ir.ReadInput):
             self._read_input(out, stmt, printer, origin)
         else:
@@ -1536,31 +1730,32 @@ class _ProgramPrinter:
         out: Emitter,
         printer: _ExprPrinter,
         kind: int,
-        name: str,
+        stmt: ir.Stmt,
         values: tuple[tuple[str, ir.Expr], ...],
         origin: ir.Origin | None,
     ) -> None:
-        args = self._record_args(kind, name, [(n, printer._real_arg(v)) for n, v in values])
-        self._call_writer(out, args, origin)
+        self._append_record(out, kind, stmt, [(n, printer._real_arg(v)) for n, v in values], origin)
 
-    def _record_args(self, kind: int, name: str, values: list[tuple[str, str]]) -> list[str]:
+    def _append_record(
+        self, out: Emitter, kind: int, stmt: ir.Stmt, values: list[tuple[str, str]], origin: ir.Origin | None
+    ) -> None:
+        """Two lines: count the record, then write it whole (values past its field count are 0)."""
         g = self.g
         loc = g.local
+        count = loc(self.names["record_count"])
+        event = g.event_number(self.program.name, stmt)
+        key = event_key(self.program.name, stmt)
+        assert key is not None
+        self._emit(out, g.comment(f"record {event}: {key[1]}"), origin)
+        self._emit(out, f"{count} := {count} + 1;", origin)
         args = [
-            f"buffer := {loc(self.names['event_log'])}",
             f"kind := {kind}",
-            f"source := {g.string_literal(self.program.name)}",
-            f"name := {g.string_literal(name)}",
+            f"event := {event}",
             f"time_s := {loc(self.names['time_s'])}",
             f"field_count := {len(values)}",
         ]
-        for k, (field_name, value) in enumerate(values, start=1):
-            args.append(f"name_{k} := {g.string_literal(field_name)}")
-            args.append(f"value_{k} := {value}")
-        return args
-
-    def _call_writer(self, out: Emitter, args: list[str], origin: ir.Origin | None) -> None:
-        head = f"{self.g.local(self.names['event_log_writer'])}("
+        args.extend(f"value_{k} := {value}" for k, (_, value) in enumerate(values, start=1))
+        head = f"{loc(self.names['records'])}[{count}] := {g.block_name(g.global_name('fn', 'HP_RECORD'))}("
         if len(INDENT * out.level) + len(head) + sum(len(a) + 2 for a in args) <= LINE_WIDTH:
             self._emit(out, f"{head}{', '.join(args)});", origin)
             return
@@ -1600,16 +1795,14 @@ class _ProgramPrinter:
         self._emit(out, f"{checked} := {raw};", origin)
         faulted = io_fault
         if var.type.kind in ("real", "int"):
-            low = printer.expr(stmt.low) if stmt.low is not None else None
-            high = printer.expr(stmt.high) if stmt.high is not None else None
-            if var.type.kind == "real":
-                low = low or f"-{REAL_MAX[g.real]}"
-                high = high or REAL_MAX[g.real]
             tests = []
-            if low is not None:
-                tests.append(f"{raw} >= {low}")
-            if high is not None:
-                tests.append(f"{raw} <= {high}")
+            if stmt.low is not None:
+                tests.append(f"{raw} >= {printer.expr(stmt.low)}")
+            if stmt.high is not None:
+                tests.append(f"{raw} <= {printer.expr(stmt.high)}")
+            if var.type.kind == "real" and (stmt.low is None or stmt.high is None):
+                # a comparison with a bound is false for not a number; an infinity needs the test
+                tests.append(f"{g.block_name(g.global_name('fn', 'HP_FINITE'))}({raw})")
             if tests:
                 faulted = f"{io_fault} OR NOT ({' AND '.join(tests)})"
         substitute = (
@@ -1622,9 +1815,7 @@ class _ProgramPrinter:
             self._emit(out, f"IF NOT {flag} THEN", origin)
             with out.indented():
                 self._emit(out, f"{flag} := TRUE;", origin)
-                self._call_writer(
-                    out, self._record_args(ALARM_RAISED, stmt.alarm, [(stmt.input, value)]), origin
-                )
+                self._append_record(out, ALARM_RAISED, stmt, [(stmt.input, value)], origin)
             self._emit(out, "END_IF;", origin)
         if stmt.last_good is not None:
             self._emit(out, "ELSE", origin)
@@ -1633,15 +1824,13 @@ class _ProgramPrinter:
                 self._emit(out, f"IF {flag} THEN", origin)
                 with out.indented():
                     self._emit(out, f"{flag} := FALSE;", origin)
-                    args = self._record_args(ALARM_CLEARED, stmt.alarm, [(stmt.input, value)])
-                    self._call_writer(out, args, origin)
+                    self._append_record(out, ALARM_CLEARED, stmt, [(stmt.input, value)], origin)
                 self._emit(out, "END_IF;", origin)
         else:
             self._emit(out, f"ELSIF {flag} THEN", origin)
             with out.indented():
                 self._emit(out, f"{flag} := FALSE;", origin)
-                args = self._record_args(ALARM_CLEARED, stmt.alarm, [(stmt.input, value)])
-                self._call_writer(out, args, origin)
+                self._append_record(out, ALARM_CLEARED, stmt, [(stmt.input, value)], origin)
         self._emit(out, "END_IF;", origin)
 
 

@@ -114,6 +114,11 @@ def _parameter(name: str, value: _V, kind: str, low: float | None, high: float |
     return value
 
 
+def _unusual_scan_time(dt_s: float) -> float:
+    """The time a scan counts for a cycle time outside 0 .. 86400.0 s: the limit, or 0 if not a number."""
+    return 86400.0 if 86400.0 < dt_s < math.inf else 0.0
+
+
 def _clamp(value: float, low: float, high: float) -> float:
     """`value` held within `low` .. `high`; a value that is not a number gives `low`."""
     if not value >= low:
@@ -131,6 +136,7 @@ class Program:
     POINTS: ClassVar[tuple[Point, ...]] = ()
     ALARMS: ClassVar[tuple[AlarmInfo, ...]] = ()
     EVENTS: ClassVar[tuple[EventInfo, ...]] = ()
+    RETAINED: ClassVar[tuple[str, ...]] = ()  # attributes that survive a power cycle, as RETAIN on a PLC
     _ALARMS_BY_NAME: ClassVar[dict[str, AlarmInfo]] = {}
 
     def __init_subclass__(cls) -> None:
@@ -163,6 +169,17 @@ class Program:
     def set_clock(self, when: datetime.datetime) -> None:
         """Move the simulated wall clock (replaying a trend log); timers keep running on scan time."""
         self._start = when - datetime.timedelta(seconds=self._time_s)
+
+    def retained(self) -> dict[str, Value]:
+        """The values a PLC keeps through a power cycle: daily totals, counters, latched alarms."""
+        return {name: getattr(self, name) for name in self.RETAINED}
+
+    def restore(self, retained: dict[str, Value]) -> None:
+        """Take back what `retained` gave, as a PLC does at its first scan after a power cycle."""
+        for name, value in retained.items():
+            if name not in self.RETAINED:
+                raise ValueError(f"{self.NAME}: `{name}` is not a retained value")
+            setattr(self, name, value)
 
     def _alarm(self, name: str, severity: str, raised: bool, values: dict[str, Value]) -> None:
         record = AlarmRecord(self.NAME, name, severity, raised, self._time_s, self.now, values)
@@ -207,20 +224,25 @@ class Changeover(Program):
 
     __slots__ = (
         "_compressor_running_faulted",
+        "_cooling_above_last_valid",
         "_count_changes_falling",
         "_count_changes_falling_previous",
         "_count_changes_rising",
         "_count_changes_rising_previous",
+        "_heating_below_last_valid",
         "_outdoor_temp_faulted",
+        "_parameter_rejected",
         "_short_cycling_for_elapsed",
         "_short_cycling_for_held",
         "compressor_guard",
         "compressor_guard_time_in_state",
         "compressor_running",
         "cooling_above",
+        "cycle_time_fault",
         "heating_below",
         "mode_changes",
         "outdoor_temp",
+        "parameter_fault",
         "short_cycling",
         "system_mode",
     )
@@ -345,6 +367,38 @@ class Changeover(Program):
             (),
             "",
         ),
+        Point(
+            "cycle_time_fault",
+            "cycle_time_fault",
+            "alarm",
+            "bool",
+            "",
+            None,
+            None,
+            False,
+            (
+                "The cycle time given to a scan was negative, not a number, infinite or longer than a day; "
+                "the scan counted 0 s (or a day) instead."
+            ),
+            (),
+            "",
+        ),
+        Point(
+            "parameter_fault",
+            "parameter_fault",
+            "alarm",
+            "bool",
+            "",
+            None,
+            None,
+            False,
+            (
+                "A parameter was written with a value outside its range or not a number; it keeps its last "
+                "valid value."
+            ),
+            (),
+            "",
+        ),
     )
     ALARMS: ClassVar[tuple[AlarmInfo, ...]] = (
         AlarmInfo(
@@ -377,9 +431,36 @@ class Changeover(Program):
             "",
             "compressor_running",
         ),
+        AlarmInfo(
+            "cycle_time_fault",
+            "cycle_time_fault",
+            "high",
+            False,
+            (
+                "The cycle time given to a scan was negative, not a number, infinite or longer than a day; "
+                "the scan counted 0 s (or a day) instead."
+            ),
+            (),
+            "",
+            None,
+        ),
+        AlarmInfo(
+            "parameter_fault",
+            "parameter_fault",
+            "high",
+            False,
+            (
+                "A parameter was written with a value outside its range or not a number; it keeps its last "
+                "valid value."
+            ),
+            (),
+            "",
+            None,
+        ),
     )
     EVENTS: ClassVar[tuple[EventInfo, ...]] = (
     )
+    RETAINED: ClassVar[tuple[str, ...]] = ()
 
     outdoor_temp: float | None
     compressor_running: bool | None
@@ -398,6 +479,11 @@ class Changeover(Program):
     _short_cycling_for_held: bool
     _outdoor_temp_faulted: bool
     _compressor_running_faulted: bool
+    cycle_time_fault: bool
+    _parameter_rejected: bool
+    _heating_below_last_valid: float
+    _cooling_above_last_valid: float
+    parameter_fault: bool
 
     def __init__(
         self,
@@ -424,14 +510,49 @@ class Changeover(Program):
         self._short_cycling_for_held = False
         self._outdoor_temp_faulted = False
         self._compressor_running_faulted = False
+        self.cycle_time_fault = False
+        self._parameter_rejected = False
+        self._heating_below_last_valid = 15.0
+        self._cooling_above_last_valid = 21.0
+        self.parameter_fault = False
 
     def scan(self, dt_s: float) -> None:
         """Run one scan, `dt_s` seconds after the previous one."""
-        # A negative or non-finite scan time counts as 0; the records start empty each scan.
-        dt = dt_s if 0.0 < dt_s < math.inf else 0.0
+        # A negative, not-a-number or endless scan time counts as 0, one above a day as a day
+        # (either raises cycle_time_fault); the records start empty each scan.
+        dt = dt_s if 0.0 <= dt_s <= 86400.0 else _unusual_scan_time(dt_s)
         self._time_s += dt
         if self.alarm_changes:
             self.alarm_changes = []
+        # alarm cycle_time_fault
+        if not 0.0 <= dt_s <= 86400.0:
+            if not self.cycle_time_fault:
+                self.cycle_time_fault = True
+                self._alarm("cycle_time_fault", "high", True, {})
+        elif self.cycle_time_fault:
+            self.cycle_time_fault = False
+            self._alarm("cycle_time_fault", "high", False, {})
+        # parameters written at run time
+        self._parameter_rejected = False
+        if self.heating_below != self._heating_below_last_valid:
+            if self.heating_below >= 5.0 and self.heating_below <= 20.0:
+                self._heating_below_last_valid = self.heating_below
+            else:
+                self.heating_below = self._heating_below_last_valid
+                self._parameter_rejected = True
+        if self.cooling_above != self._cooling_above_last_valid:
+            if self.cooling_above >= 18.0 and self.cooling_above <= 30.0:
+                self._cooling_above_last_valid = self.cooling_above
+            else:
+                self.cooling_above = self._cooling_above_last_valid
+                self._parameter_rejected = True
+        if self._parameter_rejected:
+            if not self.parameter_fault:
+                self.parameter_fault = True
+                self._alarm("parameter_fault", "high", True, {})
+        elif self.parameter_fault:
+            self.parameter_fault = False
+            self._alarm("parameter_fault", "high", False, {})
         # input outdoor_temp: real [C], range -40.0 .. 60.0, fallback 10.0
         outdoor_temp = self.outdoor_temp
         try:
