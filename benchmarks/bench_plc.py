@@ -89,10 +89,14 @@ def main() -> None:
     print()
     print("| what | µs per scan | ratio to the Python scan |")
     print("|---|---|---|")
-    print(f"| reference: Python `Package.scan` (best of {args.repeat} x {python_scans:,}) | "
-          f"{python_best * 1e6:.2f} | 1.00 |")
-    print(f"| PLC: `rules_main` compiled by MATIEC, gcc -O2 (best of {args.repeat} x {args.scans:,}) | "
-          f"{plc_best * 1e6:.2f} | {plc_best / python_best:.3f} |")
+    print(
+        f"| reference: Python `Package.scan` (best of {args.repeat} x {python_scans:,}) | "
+        f"{python_best * 1e6:.2f} | 1.00 |"
+    )
+    print(
+        f"| PLC: `rules_main` compiled by MATIEC, gcc -O2 (best of {args.repeat} x {args.scans:,}) | "
+        f"{plc_best * 1e6:.2f} | {plc_best / python_best:.3f} |"
+    )
     print()
     print(f"target: 10 µs per PLC scan -> {'met' if plc_best * 1e6 <= 10.0 else 'MISSED'}")
 

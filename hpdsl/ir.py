@@ -503,8 +503,20 @@ def walk_exprs(stmts: Iterable[Stmt]) -> Iterator[Expr]:
             stack_e.extend(e for e in (stmt.low, stmt.high, stmt.fallback) if e is not None)
 
 
+def in_order(stmts: Iterable[Stmt]) -> Iterator[Stmt]:
+    """Every statement, nested ones included, in the order they are written (each before its body)."""
+    for stmt in stmts:
+        yield stmt
+        if isinstance(stmt, If):
+            for branch in stmt.branches:
+                yield from in_order(branch.body)
+            yield from in_order(stmt.else_body)
+        elif isinstance(stmt, Block):
+            yield from in_order(stmt.body)
+
+
 def walk_stmts(stmts: Iterable[Stmt]) -> Iterator[Stmt]:
-    """Every statement, nested ones included."""
+    """Every statement, nested ones included (in no particular order; see `in_order`)."""
     stack = list(stmts)
     while stack:
         stmt = stack.pop()

@@ -193,7 +193,7 @@ def _c_value(slot: Slot, generator: StGenerator, value: str) -> str:
     if slot.kind == "bool":
         return f"({value} != 0.0)"
     if slot.kind == "int":
-        return f"(DINT)({value})"
+        return f"hp_dint({value})"
     if slot.kind == "enum":
         assert slot.enum is not None
         return f"({generator.global_name('type', slot.enum).upper()})(int)({value})"
@@ -212,6 +212,11 @@ def driver_source(generator: StGenerator, blocks: list[Layout]) -> str:
         "#include <time.h>",
         "TIME __CURRENT_TIME;",
         "BOOL __DEBUG;",
+        "",
+        "/* A whole number from a double; not a number or out of range gives the lowest DINT. */",
+        "static DINT hp_dint(double x) {",
+        "    return (x >= -2147483648.0 && x <= 2147483647.0) ? (DINT)x : (DINT)(-2147483647 - 1);",
+        "}",
         "",
         "long hp_size(int block) {",
         "    switch (block) {",
@@ -687,15 +692,12 @@ def _package_class(bench: Bench, module: ModuleType, classes: dict[str, Any]) ->
             start = start or module.DEFAULT_START
             self._set_clock(start)
             self._programs = []
+            fed = {(wire[0], wire[1]) for wire in self.WIRES}  # (program, input) another program feeds
             for cls in self.PROGRAMS:
                 attribute = attributes[cls.NAME]
                 instance = programs.get(attribute) or cls(start=start)
                 address = bench.library.hp_instance(self.block.address, bench.block(cls.NAME).number)
-                wired = frozenset(
-                    point.attribute
-                    for point in cls.POINTS
-                    if (cls.NAME, point.name) in {(w[0], w[1]) for w in self.WIRES}
-                )
+                wired = frozenset(p.attribute for p in cls.POINTS if (cls.NAME, p.name) in fed)
                 instance._attach(
                     PlcBlock(bench, bench.block(cls.NAME), address), standalone=False, wired=wired
                 )

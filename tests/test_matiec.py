@@ -284,6 +284,30 @@ def _random_parameters(rng: random.Random, cls: type, module: ModuleType) -> dic
     return chosen
 
 
+def _field_points(package: Any) -> list[tuple[tuple[str, str], Any]]:
+    """((program, attribute), point) of every input of the package that no wire feeds."""
+    wired = {(w[0], w[1]) for w in type(package).WIRES}
+    return [
+        ((program.NAME, point.attribute), point)
+        for program in package.programs()
+        for point in type(program).POINTS
+        if point.kind == "input" and (program.NAME, point.name) not in wired
+    ]
+
+
+def _by_name(python: Any, plc: Any) -> dict[str, tuple[Any, Any]]:
+    """Program name -> (the Python program, the PLC program)."""
+    return {p.NAME: (p, q) for p, q in zip(python.programs(), plc.programs(), strict=True)}
+
+
+def _set_readings(trace: Trace, by_name: dict[str, tuple[Any, Any]]) -> None:
+    """The trace's next readings, the same on both sides."""
+    for (program, attribute), reading in trace.step().items():
+        ours, theirs = by_name[program]
+        setattr(ours, attribute, reading)
+        setattr(theirs, attribute, reading)
+
+
 def _run_package(pair: Pair, seed: int, scans: int, *, vary_parameters: bool) -> Comparison:
     rng = random.Random(seed)
     start = datetime.datetime(2024, 1, 1) + datetime.timedelta(seconds=rng.randrange(7 * 86400))
@@ -298,23 +322,13 @@ def _run_package(pair: Pair, seed: int, scans: int, *, vary_parameters: bool) ->
         start=start,
         **{snake(cls.NAME): pair.classes[cls.NAME](start=start, **arguments[cls.NAME]) for cls in programs},
     )
-    wired = {(w[0], w[1]) for w in pair.python.Package.WIRES}
-    points = [
-        ((program.NAME, point.attribute), point)
-        for program in python.programs()
-        for point in type(program).POINTS
-        if point.kind == "input" and (program.NAME, point.name) not in wired
-    ]
-    by_name = {p.NAME: (p, q) for p, q in zip(python.programs(), plc.programs(), strict=True)}
-    trace = Trace(rng, points, pair.python)
+    trace = Trace(rng, _field_points(python), pair.python)
+    by_name = _by_name(python, plc)
     comparison = Comparison(pair, list(python.programs()), list(plc.programs()))
     comparison.plc_package = plc
     odd = [0.0, 0.5, 1.0, 10.0, 900.0, 3600.0, 86399.0, -1.0, math.nan, math.inf]
     for k in range(scans):
-        for (program, attribute), reading in trace.step().items():
-            ours, theirs = by_name[program]
-            setattr(ours, attribute, reading)
-            setattr(theirs, attribute, reading)
+        _set_readings(trace, by_name)
         if rng.random() < 0.002:  # an HMI writes a parameter: a valid value, or one to reject
             program = rng.choice(list(by_name))
             ours, theirs = by_name[program]
@@ -387,21 +401,10 @@ def test_a_power_cycle_keeps_exactly_the_retained_values(shipped: Pair) -> None:
     after.plc_package, after.logged = plc_package, logged_before[0]
     after.check("after the power cycle")
     assert all(p.block.get("@time_s") == 0.0 for p in plc_package.programs())  # the rest started again
-    rng = random.Random(6)
-    wired = {(w[0], w[1]) for w in shipped.python.Package.WIRES}
-    points = [
-        ((program.NAME, point.attribute), point)
-        for program in python_package.programs()
-        for point in type(program).POINTS
-        if point.kind == "input" and (program.NAME, point.name) not in wired
-    ]
-    by_name = {p.NAME: (p, q) for p, q in zip(python_package.programs(), plc_package.programs(), strict=True)}
-    trace = Trace(rng, points, shipped.python)
+    trace = Trace(random.Random(6), _field_points(python_package), shipped.python)
+    by_name = _by_name(python_package, plc_package)
     for k in range(2000):
-        for (program, attribute), reading in trace.step().items():
-            ours, theirs = by_name[program]
-            setattr(ours, attribute, reading)
-            setattr(theirs, attribute, reading)
+        _set_readings(trace, by_name)
         python_package.scan(60.0)
         plc_package.scan(60.0)
         after.check(f"scan {k} after the power cycle")

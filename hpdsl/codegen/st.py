@@ -584,7 +584,7 @@ class StGenerator:
         """
         events: dict[tuple[str, str, tuple[str, ...]], int] = {}
         for program in self.package.programs:
-            for stmt in ir.walk_stmts(program.scan):
+            for stmt in ir.in_order(program.scan):
                 key = event_key(program.name, stmt)
                 if key is not None and key not in events:
                     events[key] = len(events) + 1
@@ -767,27 +767,12 @@ class StGenerator:
         inputs += [(f"value_{k}", self.real) for k in range(1, self.log_fields + 1)]
         comment = [
             self.comment(
-                "One record of the event log. Call it with named inputs: a value not given is 0, so a"
-                " record never carries a value from an earlier one."
+                "One record of the event log from its parts. Every call passes every value, 0 past the"
+                " field count, so a record never carries a value from an earlier one."
             )
         ]
         entry = self.block_name(self.global_name("type", "HpLogEntry"))
-        pou = self._function(name, entry, inputs, out, comment)
-        zero = self.real_literal(0.0)
-        defaults = [("", "")] * 4 + [(zero, "0 when not given")] * self.log_fields
-        pou.sections = [
-            (
-                "VAR_INPUT",
-                [self.declaration(n, t, i, c) for (n, t), (i, c) in zip(inputs, defaults, strict=True)],
-            )
-        ]
-        pou.xml_sections = [
-            (
-                "inputVars",
-                [self._xml_var(n, t, i, c) for (n, t), (i, c) in zip(inputs, defaults, strict=True)],
-            )
-        ]
-        return pou
+        return self._function(name, entry, inputs, out, comment)
 
     def _event_texts(self) -> list[_Pou]:
         """HP_EVENT_NAME, HP_EVENT_SOURCE and HP_FIELD_NAME: the text of a record's numbers."""
@@ -1102,12 +1087,21 @@ class StGenerator:
             "dialect": self.dialect,
             "sources": list(self.package.sources),
             "columns": ["line", "pou", "source", "source_line", "requirements"],
+            "events": [
+                [number, program, name, list(fields)]
+                for (program, name, fields), number in self.events.items()
+            ],
             "mappings": mappings,
         }
-        # One mapping a line: the file stays small and reads in a diff.
-        head = json.dumps({k: v for k, v in document.items() if k != "mappings"}, indent=1)
-        rows = ",\n".join(f"  {json.dumps(row)}" for row in mappings)
-        return f'{head[:-2]},\n "mappings": [\n{rows}\n ]\n}}\n'
+        # One row a line: the file stays small and reads in a diff. `events` numbers the log
+        # records ([number, program, event or alarm, [field names]]), for an HMI's text list.
+        head = json.dumps({k: v for k, v in document.items() if k not in ("events", "mappings")}, indent=1)
+        tables = {"events": document["events"], "mappings": mappings}
+        lists = ",\n".join(
+            f' "{key}": [\n' + ",\n".join(f"  {json.dumps(row)}" for row in rows) + "\n ]"
+            for key, rows in tables.items()
+        )
+        return f"{head[:-2]},\n{lists}\n}}\n"
 
 
 # The support functions every output carries, by the name they are given.
@@ -1739,7 +1733,7 @@ class _ProgramPrinter:
     def _append_record(
         self, out: Emitter, kind: int, stmt: ir.Stmt, values: list[tuple[str, str]], origin: ir.Origin | None
     ) -> None:
-        """Two lines: count the record, then write it whole (values past its field count are 0)."""
+        """Count the record, then write it whole: every value slot, 0 past its field count."""
         g = self.g
         loc = g.local
         count = loc(self.names["record_count"])
@@ -1754,7 +1748,9 @@ class _ProgramPrinter:
             f"time_s := {loc(self.names['time_s'])}",
             f"field_count := {len(values)}",
         ]
-        args.extend(f"value_{k} := {value}" for k, (_, value) in enumerate(values, start=1))
+        zero = g.real_literal(0.0)
+        padded = [value for _, value in values] + [zero] * (g.log_fields - len(values))
+        args.extend(f"value_{k} := {value}" for k, value in enumerate(padded, start=1))
         head = f"{loc(self.names['records'])}[{count}] := {g.block_name(g.global_name('fn', 'HP_RECORD'))}("
         if len(INDENT * out.level) + len(head) + sum(len(a) + 2 for a in args) <= LINE_WIDTH:
             self._emit(out, f"{head}{', '.join(args)});", origin)
