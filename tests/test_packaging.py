@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import subprocess
 import sys
 import tarfile
@@ -61,6 +62,16 @@ def test_distributions_ship_grammar_and_targets(repo_root: Path, tmp_path: Path,
         names = set(archive.namelist())
         [entry_points] = [n for n in names if n.endswith(".dist-info/entry_points.txt")]
         entry_points_text = archive.read(entry_points).decode()
+        [metadata] = [n for n in names if n.endswith(".dist-info/METADATA")]
+        metadata_text = archive.read(metadata).decode()
+        licences = [n for n in names if n.endswith("/LICENSE") and ".dist-info/" in n]
+
+    # The licence: the LICENSE file, the wheel's metadata and the VS Code extension agree.
+    assert "License-Expression: MIT" in metadata_text
+    assert len(licences) == 1
+    assert (repo_root / "LICENSE").read_text(encoding="utf-8").startswith("MIT License")
+    extension = json.loads((repo_root / "editors" / "vscode" / "package.json").read_text(encoding="utf-8"))
+    assert extension["license"] == "MIT"
 
     assert "hpdsl/grammar/hpdsl.lark" in names
     assert "hpdsl/targets/README.md" in names
@@ -76,7 +87,7 @@ def test_distributions_ship_grammar_and_targets(repo_root: Path, tmp_path: Path,
         assert sdist is not None
         with tarfile.open(sdist) as archive:
             members = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
-        for relative in ["grammar/hpdsl.lark", "targets/README.md", "pyproject.toml", "README.md"]:
+        for relative in ["grammar/hpdsl.lark", "targets/README.md", "pyproject.toml", "README.md", "LICENSE"]:
             assert relative in members
         for relative in shipped_files(repo_root):
             assert relative in members

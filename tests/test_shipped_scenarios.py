@@ -28,11 +28,14 @@ ROOT = Path(__file__).resolve().parent.parent
 RULES = ROOT / "rules"
 SCENARIOS = RULES / "scenarios"
 MUTANTS = Path(__file__).resolve().parent / "data" / "mutants"
-TABLES = ROOT.parent / "shared" / "spec" / "TABLES.md"
+INVENTORY = RULES / "requirements.rules"
 
 
 def document_ids() -> list[str]:
-    return re.findall(r"^\| ([A-Z]\d) \|", TABLES.read_text(encoding="utf-8"), re.MULTILINE)
+    """The requirement items of the source documents: the package's own inventory, read as text."""
+    ids = re.findall(r"^requirement ([A-Z]\d) ", INVENTORY.read_text(encoding="utf-8"), re.MULTILINE)
+    assert len(ids) == 56 and len(set(ids)) == 56, ids
+    return ids
 
 
 @dataclass(frozen=True)

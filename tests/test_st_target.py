@@ -23,7 +23,7 @@ from stinterp import load, parse
 from hpdsl.compiler import compile_paths
 
 REPO = Path(__file__).resolve().parent.parent
-SCHEMA = REPO.parent / "shared" / "schemas" / "tc6_xml_v201.xsd"
+SCHEMA = Path(__file__).resolve().parent / "data" / "plcopen" / "tc6_xml_v201.xsd"  # see its README
 GOLDEN = Path(__file__).resolve().parent / "data" / "golden"
 
 # (target, dialect, file suffix) of every Structured Text flavour.
@@ -122,9 +122,6 @@ def test_plcopen_bodies_are_the_iec_text(shipped: dict[str, dict[str, str]]) -> 
         assert body.text.strip("\n") == block.group(1).strip("\n"), name
 
 
-@pytest.mark.skipif(
-    not SCHEMA.exists(), reason="the TC6 schema is in ../shared/schemas beside the repository"
-)
 def test_plcopen_project_validates_against_the_tc6_schema(shipped: dict[str, dict[str, str]]) -> None:
     import xmlschema
 
