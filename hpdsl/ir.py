@@ -113,6 +113,16 @@ class ScanTime(Expr):
 
 
 @dataclass(frozen=True)
+class ParametersWritten(Expr):
+    """True when a parameter may have been written since the last check.
+
+    Guards the run-time check of the parameters: checking them when nothing was written
+    changes nothing, so a target that sees writes (the Python target, through its
+    properties) checks only then, and one that does not (a PLC) checks every scan.
+    """
+
+
+@dataclass(frozen=True)
 class CycleTimeFault(Expr):
     """True when the cycle time given to this scan was not usable as it was (see ScanTime)."""
 

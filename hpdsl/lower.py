@@ -1038,7 +1038,7 @@ class _ProgramLowering:
         rejected = self._state(
             "parameter_rejected", ir.BOOL, _literal(False, ir.BOOL), "a parameter was rejected this scan"
         )
-        body: list[ir.Stmt] = [_assign(rejected, _literal(False, ir.BOOL))]
+        checks: list[ir.Stmt] = []
         for var in checked:
             assert var.low is not None and var.high is not None and var.initial is not None
             last = self._state(f"{var.name}_last_valid", var.type, var.initial, f"last valid `{var.name}`")
@@ -1046,7 +1046,7 @@ class _ProgramLowering:
             inside = _and(
                 ir.Compare(ir.BOOL, ">=", value, var.low), ir.Compare(ir.BOOL, "<=", value, var.high)
             )
-            body.append(
+            checks.append(
                 _if(
                     ir.Compare(ir.BOOL, "!=", value, kept),
                     [
@@ -1063,7 +1063,12 @@ class _ProgramLowering:
             " valid value."
         )
         alarm = self._builtin_alarm(ir.PARAMETER_ALARM, doc, _ref(rejected, ir.BOOL))
-        return ir.Block(None, "parameters written at run time", (*body, *alarm.body), ())
+        body = (
+            _assign(rejected, _literal(False, ir.BOOL)),
+            _if(ir.ParametersWritten(ir.BOOL), checks),
+            *alarm.body,
+        )
+        return ir.Block(None, "parameters written at run time", body, ())
 
     def _builtin_alarm(self, base: str, doc: str, condition: ir.Expr) -> ir.Block:
         """An alarm every program of a kind has, raised while `condition` holds (no values recorded)."""

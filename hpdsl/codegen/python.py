@@ -79,6 +79,9 @@ _PROGRAM_ATTRIBUTES = frozenset(
         "ALARMS",
         "EVENTS",
         "SOURCE",
+        "RETAINED",
+        "retained",
+        "restore",
     }
 )
 
@@ -107,6 +110,13 @@ class _Names:
     attributes: dict[str, str]
     globals: dict[str, str]
     functions: dict[str, str]
+    # A parameter is a property (its setter notes the write, see ir.ParametersWritten); the
+    # scan reads and writes the slot behind it.
+    storage: dict[str, str]
+
+    def slot(self, name: str) -> str:
+        """The attribute a scan reads and writes for the IR name."""
+        return self.storage.get(name) or self.attributes[name]
 
 
 class PythonGenerator:
@@ -292,7 +302,15 @@ class PythonGenerator:
         attributes = {
             v.name: python_name(v.name, _PROGRAM_ATTRIBUTES, shadow_builtins=True) for v in program.variables
         }
-        return _Names(locals_, attributes, self.globals, self.functions)
+        used = set(attributes.values())
+        storage = {}
+        for var in program.of_role("parameter"):
+            slot = f"_{attributes[var.name]}_value"
+            while slot in used:
+                slot += "_"
+            used.add(slot)
+            storage[var.name] = slot
+        return _Names(locals_, attributes, self.globals, self.functions, storage)
 
     def _program(self, program: ir.Program) -> dict[str, object]:
         names = self._names(program)
@@ -303,20 +321,35 @@ class PythonGenerator:
             annotation = self._annotation(var.type)
             if var.role == "input":
                 annotation += " | None"
-            annotations.append(f"{attributes[var.name]}: {annotation}")
-        slots = [attributes[v.name] for v in program.variables]
+            annotations.append(f"{names.slot(var.name)}: {annotation}")
+        slots = [names.slot(v.name) for v in program.variables]
         if any(v.wiring for v in program.of_role("input")):
             slots.append("_wired")
+        if names.storage:
+            slots.append("_parameters_written")
+            annotations.append("_parameters_written: bool")
         init = Emitter(INDENT, 2)
         if "_wired" in slots:
             init.line("self._wired = False  # set by Package: wired inputs come checked from their sources")
+        properties = []
         for var in program.of_role("parameter"):
             attr = attributes[var.name]
             kind = var.type.enum if var.type.kind == "enum" else var.type.kind
             low = printer.expr(var.low) if var.low is not None else "None"
             high = printer.expr(var.high) if var.high is not None else "None"
-            printer._text(
-                init, f'self.{attr} = _parameter("{var.name}", {attr}, {_quote(kind or "")}, {low}, {high})'
+            check = f'_parameter("{var.name}", {attr}, {_quote(kind or "")}, {low}, {high})'
+            printer._text(init, f"self.{names.slot(var.name)} = {check}")
+            properties.append(
+                {
+                    "name": attr,
+                    "slot": names.slot(var.name),
+                    "type": self._annotation(var.type),
+                    "doc": "A parameter: a value written is checked at the next scan, as on a PLC.",
+                }
+            )
+        if names.storage:
+            init.line(
+                "self._parameters_written = True  # checked against the last valid values at the first scan"
             )
         for role in ("constant", "input", "output", "local", "state"):
             for var in program.of_role(role):
@@ -329,7 +362,7 @@ class PythonGenerator:
                     init.line(f"self.{attr} = None")
                 else:
                     assert var.initial is not None, var.name
-                    init.line(f"self.{attr} = {printer.expr(var.initial)}")
+                    printer._line(init, f"self.{attr} = ", var.initial, "", None)
         scan = Emitter(INDENT, 2)
         wired = [s for s in program.scan if isinstance(s, ir.ReadInput) and printer.variables[s.input].wiring]
         for stmt in program.scan:
@@ -355,6 +388,7 @@ class PythonGenerator:
             "slots": slots,
             "annotations": annotations,
             "parameters": parameters,
+            "properties": properties,
             "init": init.text().rstrip("\n"),
             "scan": scan.text().rstrip("\n"),
             "points": points,
@@ -487,7 +521,7 @@ class _Printer:
         if isinstance(expr, ir.Ref):
             if expr.name in self.names.locals:
                 return self.names.locals[expr.name], _PRECEDENCE["atom"]
-            return f"self.{self.names.attributes[expr.name]}", _PRECEDENCE["atom"]
+            return f"self.{self.names.slot(expr.name)}", _PRECEDENCE["atom"]
         if isinstance(expr, ir.GlobalRef):
             return self.names.globals[expr.name], _PRECEDENCE["atom"]
         if isinstance(expr, ir.ScanTime):
@@ -555,7 +589,7 @@ class _Printer:
         if isinstance(stmt, ir.Block):
             self._block(out, stmt)
         elif isinstance(stmt, ir.Assign):
-            target = f"self.{self.names.attributes[stmt.target]}"
+            target = f"self.{self.names.slot(stmt.target)}"
             value = stmt.value
             if isinstance(value, ir.Call) and value.function == "clamp":
                 # Held within the range by statements rather than a call: a scan does this often.
@@ -569,6 +603,11 @@ class _Printer:
                     out.line(f"{target} = {high}")
                 return
             self._line(out, f"{target} = ", value, "", stmt.origin)
+        elif isinstance(stmt, ir.If) and isinstance(stmt.branches[0].condition, ir.ParametersWritten):
+            out.line("if self._parameters_written:  # a parameter was set since the last check")
+            with out.indented():
+                out.line("self._parameters_written = False")
+                self._body(out, stmt.branches[0].body)
         elif isinstance(stmt, ir.If):
             stmt = _collapse_last_branch(stmt)
             for k, branch in enumerate(stmt.branches):
@@ -611,8 +650,8 @@ class _Printer:
             out.line(f"{', '.join(head)},")
             out.line("{")
             with out.indented():
-                for item in items:
-                    out.line(f"{item},")
+                for name, value in values:  # each value wrapped where it is too long for a line
+                    self._line(out, f"{_quote(name)}: ", value, ",", None)
             out.line("},")
         out.line(")")
 

@@ -1687,6 +1687,10 @@ class _ProgramPrinter:
                 self._emit(out, "END_IF;", origin)
                 return
             self._emit(out, f"{target} := {self._typed(printer, value, target_type)};", origin)
+        elif isinstance(stmt, ir.If) and isinstance(stmt.branches[0].condition, ir.ParametersWritten):
+            # a PLC cannot see a parameter being written: it checks them at every call
+            assert len(stmt.branches) == 1 and not stmt.else_body
+            self._body_of(out, stmt.branches[0].body, origin)
         elif isinstance(stmt, ir.If):
             for k, branch in enumerate(stmt.branches):
                 keyword = "IF" if k == 0 else "ELSIF"

@@ -225,21 +225,22 @@ class Changeover(Program):
     __slots__ = (
         "_compressor_running_faulted",
         "_cooling_above_last_valid",
+        "_cooling_above_value",
         "_count_changes_falling",
         "_count_changes_falling_previous",
         "_count_changes_rising",
         "_count_changes_rising_previous",
         "_heating_below_last_valid",
+        "_heating_below_value",
         "_outdoor_temp_faulted",
         "_parameter_rejected",
+        "_parameters_written",
         "_short_cycling_for_elapsed",
         "_short_cycling_for_held",
         "compressor_guard",
         "compressor_guard_time_in_state",
         "compressor_running",
-        "cooling_above",
         "cycle_time_fault",
-        "heating_below",
         "mode_changes",
         "outdoor_temp",
         "parameter_fault",
@@ -466,8 +467,8 @@ class Changeover(Program):
     compressor_running: bool | None
     system_mode: SystemMode
     mode_changes: int
-    heating_below: float
-    cooling_above: float
+    _heating_below_value: float
+    _cooling_above_value: float
     compressor_guard: CompressorGuardState
     compressor_guard_time_in_state: float
     _count_changes_rising_previous: bool
@@ -484,6 +485,27 @@ class Changeover(Program):
     _heating_below_last_valid: float
     _cooling_above_last_valid: float
     parameter_fault: bool
+    _parameters_written: bool
+
+    @property
+    def heating_below(self) -> float:
+        """A parameter: a value written is checked at the next scan, as on a PLC."""
+        return self._heating_below_value
+
+    @heating_below.setter
+    def heating_below(self, value: float) -> None:
+        self._heating_below_value = value
+        self._parameters_written = True
+
+    @property
+    def cooling_above(self) -> float:
+        """A parameter: a value written is checked at the next scan, as on a PLC."""
+        return self._cooling_above_value
+
+    @cooling_above.setter
+    def cooling_above(self, value: float) -> None:
+        self._cooling_above_value = value
+        self._parameters_written = True
 
     def __init__(
         self,
@@ -493,8 +515,9 @@ class Changeover(Program):
         cooling_above: float = 21.0,
     ) -> None:
         super().__init__(start)
-        self.heating_below = _parameter("heating_below", heating_below, "real", 5.0, 20.0)
-        self.cooling_above = _parameter("cooling_above", cooling_above, "real", 18.0, 30.0)
+        self._heating_below_value = _parameter("heating_below", heating_below, "real", 5.0, 20.0)
+        self._cooling_above_value = _parameter("cooling_above", cooling_above, "real", 18.0, 30.0)
+        self._parameters_written = True  # checked against the last valid values at the first scan
         self.outdoor_temp = None
         self.compressor_running = None
         self.system_mode = SystemMode.Heating
@@ -534,18 +557,20 @@ class Changeover(Program):
             self._alarm("cycle_time_fault", "high", False, {})
         # parameters written at run time
         self._parameter_rejected = False
-        if self.heating_below != self._heating_below_last_valid:
-            if self.heating_below >= 5.0 and self.heating_below <= 20.0:
-                self._heating_below_last_valid = self.heating_below
-            else:
-                self.heating_below = self._heating_below_last_valid
-                self._parameter_rejected = True
-        if self.cooling_above != self._cooling_above_last_valid:
-            if self.cooling_above >= 18.0 and self.cooling_above <= 30.0:
-                self._cooling_above_last_valid = self.cooling_above
-            else:
-                self.cooling_above = self._cooling_above_last_valid
-                self._parameter_rejected = True
+        if self._parameters_written:  # a parameter was set since the last check
+            self._parameters_written = False
+            if self._heating_below_value != self._heating_below_last_valid:
+                if self._heating_below_value >= 5.0 and self._heating_below_value <= 20.0:
+                    self._heating_below_last_valid = self._heating_below_value
+                else:
+                    self._heating_below_value = self._heating_below_last_valid
+                    self._parameter_rejected = True
+            if self._cooling_above_value != self._cooling_above_last_valid:
+                if self._cooling_above_value >= 18.0 and self._cooling_above_value <= 30.0:
+                    self._cooling_above_last_valid = self._cooling_above_value
+                else:
+                    self._cooling_above_value = self._cooling_above_last_valid
+                    self._parameter_rejected = True
         if self._parameter_rejected:
             if not self.parameter_fault:
                 self.parameter_fault = True
@@ -571,9 +596,9 @@ class Changeover(Program):
         elif self._compressor_running_faulted:
             self._input_good("compressor_running_sensor_fault", compressor_running)
         # hysteresis system_mode
-        if outdoor_temp < self.heating_below:
+        if outdoor_temp < self._heating_below_value:
             self.system_mode = SystemMode.Heating
-        elif outdoor_temp > self.cooling_above:
+        elif outdoor_temp > self._cooling_above_value:
             self.system_mode = SystemMode.Cooling
         # machine compressor_guard
         self.compressor_guard_time_in_state = self.compressor_guard_time_in_state + dt
