@@ -1028,11 +1028,15 @@ class _ProgramLowering:
         """Parameters written at run time are checked as the constructor checks them.
 
         A value outside the declared range, or not a number, is not used: the parameter takes
-        back its last valid value and the program raises PARAMETER_ALARM for that scan. Checked
-        only when a value differs from the last valid one, so an unchanged parameter costs one
-        comparison.
+        back its last valid value and the program raises PARAMETER_ALARM for that scan. Each
+        parameter is compared with its last valid value only where one may have been written
+        (ir.ParametersWritten): a PLC every call, the Python target after a write.
         """
-        checked = [v for v in self.variables.values() if v.role == "parameter" and v.low is not None]
+        checked = [
+            v
+            for v in self.variables.values()
+            if v.role == "parameter" and (v.low is not None or v.high is not None)
+        ]
         if not checked:
             return None
         rejected = self._state(
@@ -1040,12 +1044,15 @@ class _ProgramLowering:
         )
         checks: list[ir.Stmt] = []
         for var in checked:
-            assert var.low is not None and var.high is not None and var.initial is not None
+            assert var.initial is not None
             last = self._state(f"{var.name}_last_valid", var.type, var.initial, f"last valid `{var.name}`")
             value, kept = _ref(var.name, var.type), _ref(last, var.type)
-            inside = _and(
-                ir.Compare(ir.BOOL, ">=", value, var.low), ir.Compare(ir.BOOL, "<=", value, var.high)
-            )
+            tests: list[ir.Expr] = []
+            if var.low is not None:
+                tests.append(ir.Compare(ir.BOOL, ">=", value, var.low))
+            if var.high is not None:
+                tests.append(ir.Compare(ir.BOOL, "<=", value, var.high))
+            inside = _and(*tests)
             checks.append(
                 _if(
                     ir.Compare(ir.BOOL, "!=", value, kept),

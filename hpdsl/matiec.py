@@ -670,10 +670,6 @@ def _program_class(bench: Bench, module: ModuleType, python: Any) -> Any:
         def active_alarms(self) -> list[str]:
             return [alarm.name for alarm in self.ALARMS if getattr(self, alarm.attribute)]
 
-        def power_cycle(self) -> None:
-            """Power off and on: retained values keep their values, everything else starts again."""
-            self.block.power_cycle()
-
     PlcProgram.__name__ = PlcProgram.__qualname__ = python.__name__
     return PlcProgram
 
