@@ -31,27 +31,33 @@ def test_readme_shows_what_the_mistake_gives(repo_root: Path) -> None:
 
 
 def test_readme_python_example_runs(repo_root: Path, tmp_path: Path) -> None:
-    """The README's Python example runs against the compiled shipped package."""
+    """The README's compile command and Python example, run as a user runs them.
+
+    In a copy of the repository's rules, with the interpreter of the environment the README's
+    test command makes (whatever it has installed, pypa `build` included): the command exactly as
+    written, then the example as a script from the same folder.
+    """
+    import shutil
+    import subprocess
     import sys
 
-    from hpdsl.compiler import compile_paths
-
     text = (repo_root / "README.md").read_text(encoding="utf-8")
-    match = re.search(r"```python\n(.*?)```", text, re.DOTALL)
-    assert match is not None, "README has no ```python example"
-    result = compile_paths([repo_root / "rules"], "python")
-    build = tmp_path / "build"
-    build.mkdir()
-    (build / "__init__.py").write_text("", encoding="utf-8")
-    (build / "rules.py").write_text(result.files["rules.py"], encoding="utf-8")
-    sys.path.insert(0, str(tmp_path))
-    try:
-        namespace: dict[str, object] = {}
-        exec(compile(match.group(1).replace("...\n", ""), "README.md", "exec"), namespace)
-    finally:
-        sys.path.remove(str(tmp_path))
-        for name in [m for m in sys.modules if m == "build" or m.startswith("build.")]:
-            del sys.modules[name]
+    section = text.split("## Compiling to Python", 1)[1]
+    command = re.search(r"```\n(hpdsl compile [^\n]*--target python[^\n]*)\n```", section)
+    example = re.search(r"```python\n(.*?)```", section, re.DOTALL)
+    assert command is not None and example is not None, "README has no Python compile command and example"
+    shutil.copytree(repo_root / "rules", tmp_path / "rules")
+    arguments = command.group(1).split()[1:]
+    done = subprocess.run(
+        [sys.executable, "-m", "hpdsl", *arguments], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    script = tmp_path / "example.py"
+    script.write_text(example.group(1).replace("...\n", ""), encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
 
 
 def test_readme_scenario_example_passes(repo_root: Path, tmp_path: Path) -> None:
