@@ -42,8 +42,9 @@ def toolchain() -> matiec.Toolchain:
 # ---------------------------------------------------------------------------------- accepted as is
 
 
-def test_shipped_package_is_accepted(toolchain: matiec.Toolchain, tmp_path: Path) -> None:
-    result = compile_paths([REPO / "rules"], "st", dialect="iec")
+@pytest.mark.parametrize("real", ["LREAL", "REAL"])
+def test_shipped_package_is_accepted(toolchain: matiec.Toolchain, tmp_path: Path, real: str) -> None:
+    result = compile_paths([REPO / "rules"], "st", dialect="iec", real=real)
     assert result.ok
     matiec.accept(toolchain, result.files["rules.st"], tmp_path)
 

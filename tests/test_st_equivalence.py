@@ -1,15 +1,18 @@
-"""The `iec` Structured Text behaves exactly like the Python target, scan by scan.
+"""The Structured Text behaves exactly like the Python target, scan by scan, under stinterp.
 
-Both targets are compiled from the same rules. The ST text is parsed by blark and executed by
-`stinterp` (tests/stinterp.py) - never the compiler's internal model - on the same input
-traces as the Python classes. After every scan every output, total, counter, machine state,
+Both targets are compiled from the same rules. The ST text (the golden program in the `iec` and
+the Siemens dialect, the shipped package in the Siemens dialect) is parsed by blark and executed
+by `stinterp` (tests/stinterp.py) - never the compiler's internal model - on the same input
+traces as the Python classes. The shipped package's `iec` text runs on MATIEC itself, compiled
+by a real IEC compiler, in tests/test_matiec.py. After every scan every output, total, counter, machine state,
 alarm and sensor-fault flag must agree (reals within 1e-9 relative, everything else exactly),
 and so must the alarm changes and event-log records of that scan.
 
 The mapping between the two is the documented contract of the targets (docs/targets.md): a
 point keeps its rules name (or the name a `target-rename` warning gives), an enumeration
 member `SystemMode.Heating` is `SYSTEM_MODE_HEATING`, a missing or wrongly typed reading is
-the `<input>_io_fault` flag, and the event log holds one record per alarm change or log entry.
+the `<input>_io_fault` flag, and each block's `records` hold one record per alarm change or log
+entry of its call, numbered (HP_EVENT_NAME, HP_EVENT_SOURCE and HP_FIELD_NAME give the text).
 """
 
 from __future__ import annotations
