@@ -717,3 +717,36 @@ def test_during_actions_and_a_daily_counter(compile_: Any) -> None:
     assert program.pump is False and program.starts_today == 0
     run(program, 60, dt=60, demand=True)
     assert program.starts_today == 1
+
+
+def test_the_alarms_every_program_has_step_aside_for_names_of_the_rules(tmp_path: Path) -> None:
+    """`cycle_time_fault` and `parameter_fault` are names a program may use; the alarms move."""
+    module = compile_rules(
+        tmp_path,
+        """
+        program Clash "Names the built-in alarms would take"
+            input x: C range -40C .. 60C fallback 10C "A reading"
+            parameter limit: C = 20C range 0C .. 40C "A limit"
+            output cycle_time_fault: bool = false "An output with the alarm's name"
+            output parameter_fault: bool = false "Another"
+            rule r
+                cycle_time_fault = x > limit
+                parameter_fault = x < 0C
+            end
+        end
+        """,
+    )
+    program = module.Clash()
+    alarms = {alarm.name for alarm in module.Clash.ALARMS}
+    assert {"cycle_time_fault_1", "parameter_fault_1"} <= alarms
+    program.x = 30.0
+    program.scan(-1.0)  # a cycle time it cannot use
+    assert program.cycle_time_fault is True  # the rules' output: 30C > 20C
+    assert [(c.alarm, c.raised) for c in program.alarm_changes] == [("cycle_time_fault_1", True)]
+    program.limit = 99.0  # outside 0C .. 40C: rejected at the next scan
+    program.scan(1.0)
+    assert program.limit == 20.0 and program.parameter_fault_1 is True
+    assert [(c.alarm, c.raised) for c in program.alarm_changes] == [
+        ("cycle_time_fault_1", False),
+        ("parameter_fault_1", True),
+    ]
