@@ -271,6 +271,24 @@ def test_simulate_output_is_byte_identical_on_a_second_run(tmp_path: Path) -> No
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
 
 
+def test_a_second_run_into_the_folder_leaves_nothing_of_the_first(tmp_path: Path) -> None:
+    """A run with plots and a Parquet trend, then one with a CSV trend and no plots: only the
+    second run's files remain, and a file of the user's own beside them is kept (--force)."""
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep me", encoding="utf-8")
+    assert run_cli("-o", str(out), "--days", "0.1", "--force") == 0
+    assert {p.name for p in out.iterdir()} >= {"trend.parquet", "kpis.json", "report.html", "plots"}
+    assert run_cli("-o", str(out), "--days", "0.1", "--no-plots", "--trend-format", "csv") == 0
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".hpdsl-simulation",
+        "kpis.json",
+        "notes.txt",
+        "trend.csv",
+    ]
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "keep me"
+
+
 def test_simulate_parquet_trend_reads_back_with_units_and_roles(tmp_path: Path) -> None:
     out = tmp_path / "run"
     assert run_cli("-o", str(out), "--days", "0.5", "--no-plots") == 0

@@ -24,6 +24,9 @@ from hpdsl.package import UsageError
 from hpdsl.sim.arguments import require_extras
 
 MARKER = ".hpdsl-simulation"  # in an output folder: `simulate` wrote it and may write it again
+# Everything simulate writes into its folder: an earlier run's files go before a new run writes,
+# so that the folder never holds one run's trend beside another run's report.
+OUTPUTS = ("trend.parquet", "trend.csv", "kpis.json", "report.html", "plots")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -92,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
             sys.stderr, cli._render(exc.diagnostics, exc.sources, "text", cli._use_color("auto", sys.stderr))
         )
         return cli.EXIT_ERRORS
-    output.mkdir(parents=True, exist_ok=True)
+    _clear_output(output)
     (output / MARKER).write_text(
         "Written by hpdsl simulate; it may replace the files of this folder.\n", encoding="utf-8"
     )
@@ -203,6 +206,19 @@ def _summary(kpis: list[Any], run_rows: list[tuple[str, str]], simulation: Any) 
     lines.append("")
     lines.append(f"simulated {simulation.scans:,} scans in {simulation.seconds:.1f} s")
     return "\n".join(lines)
+
+
+def _clear_output(output: Path) -> None:
+    """Remove what an earlier simulate wrote here (and only that), so that no file outlives its run."""
+    import shutil
+
+    output.mkdir(parents=True, exist_ok=True)
+    for name in OUTPUTS:
+        path = output / name
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        elif path.exists() or path.is_symlink():
+            path.unlink()
 
 
 def _check_output(output: Path, force: bool) -> None:
