@@ -383,7 +383,7 @@ def build(package: ir.Package, folder: Path | None = None, toolchain: Toolchain 
     """
     toolchain = toolchain or find_toolchain()
     generator = StGenerator(package, source_comments=False)
-    text = generator.generate("bench").files[f"{package.name}.st"]
+    text = generator.generate("bench").files[f"{package.name}{generator.extension}"]
     blocks = layouts(generator)
     driver = driver_source(generator, blocks)
     digest = hashlib.sha256((text + driver + str(toolchain)).encode()).hexdigest()[:16]

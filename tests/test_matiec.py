@@ -46,7 +46,7 @@ def toolchain() -> matiec.Toolchain:
 def test_shipped_package_is_accepted(toolchain: matiec.Toolchain, tmp_path: Path, real: str) -> None:
     result = compile_paths([REPO / "rules"], "st", dialect="iec", real=real)
     assert result.ok
-    matiec.accept(toolchain, result.files["rules.st"], tmp_path)
+    matiec.accept(toolchain, result.files["rules.iec.st"], tmp_path)
 
 
 @pytest.mark.parametrize("site", sorted((REPO / "rules" / "sites").glob("*.toml")), ids=lambda p: p.stem)
@@ -55,7 +55,7 @@ def test_shipped_package_with_each_site_file_is_accepted(
 ) -> None:
     result = compile_paths([REPO / "rules"], "st", dialect="iec", params=site)
     assert result.ok, [str(d) for d in result.diagnostics if d.is_error]
-    matiec.accept(toolchain, result.files["rules.st"], tmp_path)
+    matiec.accept(toolchain, result.files["rules.iec.st"], tmp_path)
 
 
 def _clean_rules_files() -> list[Path]:
@@ -79,7 +79,7 @@ def test_every_clean_rules_file_in_the_test_data_is_accepted(
 
 def test_a_rejected_text_is_reported(toolchain: matiec.Toolchain, tmp_path: Path) -> None:
     """The check has teeth: the out-of-range literal MATIEC once rejected is still rejected."""
-    text = compile_paths([REPO / "rules"], "st", dialect="iec").files["rules.st"]
+    text = compile_paths([REPO / "rules"], "st", dialect="iec").files["rules.iec.st"]
     broken = text.replace("HP_FINITE(cycle_time_s)", "cycle_time_s <= 1.7976931348623157E308", 1)
     assert broken != text
     with pytest.raises(matiec.ToolchainError, match="iec2c rejected"):

@@ -644,7 +644,7 @@ def test_compile_st_bakes_the_values_in_as_defaults(in_tmp: Path, capsys: pytest
     (in_tmp / "site.toml").write_text(GOOD_SITE, encoding="utf-8")
     code, _, _ = cli_run(capsys, "compile", "pkg", "--target", "st", "-o", "out", "--params", "site.toml")
     assert code == 0
-    inputs = var_input((in_tmp / "out" / "pkg.st").read_text(encoding="utf-8"), "Changeover")
+    inputs = var_input((in_tmp / "out" / "pkg.iec.st").read_text(encoding="utf-8"), "Changeover")
     declared = {m[1]: m[2] for m in re.finditer(r"^\s*(\w+) : \w+ := ([^;]+);", inputs, re.MULTILINE)}
     assert float(declared["cooling_above"]) == pytest.approx(22.0 + 2 / 9)
     assert float(declared["frost_below"]) == pytest.approx(-5.0)
@@ -653,7 +653,7 @@ def test_compile_st_bakes_the_values_in_as_defaults(in_tmp: Path, capsys: pytest
     assert declared["stages"] == "3"
     assert declared["enabled"] == "FALSE"
     assert declared["defrost_strategy"] == "STRATEGY_TIME_BASED"
-    aux = var_input((in_tmp / "out" / "pkg.st").read_text(encoding="utf-8"), "AuxHeat")
+    aux = var_input((in_tmp / "out" / "pkg.iec.st").read_text(encoding="utf-8"), "AuxHeat")
     assert re.search(r"^\s*stage_1_above : LREAL := 25\.0;", aux, re.MULTILINE)
 
 
@@ -662,7 +662,7 @@ def test_compile_st_without_params_keeps_the_rules_defaults(
 ) -> None:
     code, _, _ = cli_run(capsys, "compile", "pkg", "--target", "st", "-o", "out")
     assert code == 0
-    inputs = var_input((in_tmp / "out" / "pkg.st").read_text(encoding="utf-8"), "Changeover")
+    inputs = var_input((in_tmp / "out" / "pkg.iec.st").read_text(encoding="utf-8"), "Changeover")
     assert re.search(r"^\s*defrost_interval : LREAL := 90\.0;", inputs, re.MULTILINE)
     assert re.search(r"^\s*defrost_strategy : Strategy := STRATEGY_DEMAND;", inputs, re.MULTILINE)
 

@@ -86,7 +86,9 @@ def compile_pair(tmp_path: Path, folder: Path, name: str, dialect: str = "iec") 
     if dialect == "siemens":
         text = scl_as_st(st_result.files[f"{name}.scl"])
         return Pair(module, load(text, name=f"{name}.scl"), renames, name, enums_as_numbers=True)
-    return Pair(module, load(st_result.files[f"{name}.st"], name=f"{name}.st"), renames, name)
+    return Pair(
+        module, load(st_result.files[f"{name}.{dialect}.st"], name=f"{name}.{dialect}.st"), renames, name
+    )
 
 
 def start_package(pair: Pair) -> Side:
@@ -287,7 +289,7 @@ def test_changeover_dead_band_and_faults(golden: Pair) -> None:
 
 def test_a_wrong_generator_is_caught(golden: Pair, tmp_path: Path) -> None:
     """The comparison has teeth: ST that waits one scan too long in a state is found at once."""
-    text = compile_paths([GOLDEN], "st", "changeover", dialect="iec").files["changeover.st"]
+    text = compile_paths([GOLDEN], "st", "changeover", dialect="iec").files["changeover.iec.st"]
     assert text.count("compressor_guard_time_in_state >= 300.0") == 1
     text = text.replace("time_in_state >= 300.0", "time_in_state > 300.0")
     wrong = Pair(golden.python, load(text), {}, "x")

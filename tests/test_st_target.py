@@ -28,8 +28,8 @@ GOLDEN = Path(__file__).resolve().parent / "data" / "golden"
 
 # (target, dialect, file suffix) of every Structured Text flavour.
 FLAVOURS = [
-    ("st", "iec", ".st"),
-    ("st", "codesys", ".st"),
+    ("st", "iec", ".iec.st"),
+    ("st", "codesys", ".codesys.st"),
     ("st", "siemens", ".scl"),
     ("plcopen", None, ".xml"),
 ]
@@ -73,12 +73,12 @@ def shipped() -> dict[str, dict[str, str]]:
 
 
 def test_shipped_package_compiles_in_every_flavour(shipped: dict[str, dict[str, str]]) -> None:
-    assert sorted(shipped["iec"]) == ["rules.st", "rules.st.map.json"]
-    assert sorted(shipped["codesys"]) == ["rules.st", "rules.st.map.json"]
+    assert sorted(shipped["iec"]) == ["rules.iec.st", "rules.iec.st.map.json"]
+    assert sorted(shipped["codesys"]) == ["rules.codesys.st", "rules.codesys.st.map.json"]
     assert sorted(shipped["siemens"]) == ["rules.scl", "rules.scl.map.json"]
     assert sorted(shipped["plcopen"]) == ["rules.xml", "rules.xml.map.json"]
     for program in ("Changeover", "DefrostControl", "AuxHeat", "SupervisoryAlarms"):
-        assert f"FUNCTION_BLOCK {program}\n" in shipped["iec"]["rules.st"]
+        assert f"FUNCTION_BLOCK {program}\n" in shipped["iec"]["rules.iec.st"]
         assert f'FUNCTION_BLOCK "{program}"\n' in shipped["siemens"]["rules.scl"]
         assert f'<pou name="{program}" pouType="functionBlock">' in shipped["plcopen"]["rules.xml"]
 
@@ -90,7 +90,7 @@ def test_shipped_package_compiles_in_every_flavour(shipped: dict[str, dict[str, 
 
 @pytest.mark.heavy
 def test_blark_parses_the_codesys_output(shipped: dict[str, dict[str, str]]) -> None:
-    tree = parse(shipped["codesys"]["rules.st"])  # raises StError naming the line blark stopped at
+    tree = parse(shipped["codesys"]["rules.codesys.st"])  # raises StError naming the line blark stopped at
     assert tree is not None
 
 
@@ -111,7 +111,7 @@ def test_plcopen_bodies_are_the_iec_text(shipped: dict[str, dict[str, str]]) -> 
     root = ET.fromstring(shipped["plcopen"]["rules.xml"].encode("utf-8"))
     pous = root.findall(".//p:pou", ns)
     assert len(pous) > 20
-    st_text = shipped["iec"]["rules.st"]
+    st_text = shipped["iec"]["rules.iec.st"]
     for pou in pous:
         body = pou.find("p:body/p:ST/x:p", ns)
         assert body is not None and body.text
@@ -136,7 +136,7 @@ def test_plcopen_interfaces_match_the_st_declarations(shipped: dict[str, dict[st
 
     ns = {"p": "http://www.plcopen.org/xml/tc6_0201"}
     root = ET.fromstring(shipped["plcopen"]["rules.xml"].encode("utf-8"))
-    st = shipped["iec"]["rules.st"]
+    st = shipped["iec"]["rules.iec.st"]
     for pou in root.findall(".//p:pou", ns):
         name = pou.get("name")
         match = re.search(
@@ -162,14 +162,14 @@ def test_no_loops_no_recursion_in_any_flavour(shipped: dict[str, dict[str, str]]
 
 def test_real_literals_are_strict_everywhere(shipped: dict[str, dict[str, str]]) -> None:
     """MATIEC rejects `1.`, `.5` and `1e3`: every real literal has digits on both sides of the dot."""
-    code = re.sub(r"\(\*.*?\*\)|'[^']*'", "", shipped["iec"]["rules.st"], flags=re.S)
+    code = re.sub(r"\(\*.*?\*\)|'[^']*'", "", shipped["iec"]["rules.iec.st"], flags=re.S)
     assert not re.search(r"(?<![\w.])\d+\.(?![\d.])", code)
     assert not re.search(r"(?<![\w.\d])\.\d", code)
     assert not re.search(r"(?<![\w.])\d+[eE][+-]?\d", code)
 
 
 def test_comments_trace_statements_to_rules_and_requirements(shipped: dict[str, dict[str, str]]) -> None:
-    text = shipped["iec"]["rules.st"]
+    text = shipped["iec"]["rules.iec.st"]
     assert re.search(r"\(\* rule \w+: rules/\w+\.rules:\d+ \([A-Z]\d", text)
     assert "(* hysteresis system_mode: rules/changeover.rules:" in text
     siemens = shipped["siemens"]["rules.scl"]
@@ -178,7 +178,7 @@ def test_comments_trace_statements_to_rules_and_requirements(shipped: dict[str, 
 
 
 def test_source_map_points_at_the_rules_lines(shipped: dict[str, dict[str, str]]) -> None:
-    for flavour, name in (("iec", "rules.st"), ("siemens", "rules.scl"), ("plcopen", "rules.xml")):
+    for flavour, name in (("iec", "rules.iec.st"), ("siemens", "rules.scl"), ("plcopen", "rules.xml")):
         text = shipped[flavour][name]
         source_map = json.loads(shipped[flavour][f"{name}.map.json"])
         assert source_map["file"] == name and source_map["columns"][:4] == [
@@ -227,7 +227,7 @@ def test_output_is_byte_identical_across_hash_seeds_and_folders(tmp_path: Path) 
 def test_header_names_version_and_sources_without_a_timestamp(shipped: dict[str, dict[str, str]]) -> None:
     import hpdsl
 
-    head = shipped["iec"]["rules.st"].split("\n", 12)
+    head = shipped["iec"]["rules.iec.st"].split("\n", 12)
     assert head[0] == f"(* Heat-pump control rules `rules`, compiled by hpdsl {hpdsl.__version__}. *)"
     assert "(*     rules/defrost.rules *)" in head
     for files in shipped.values():
@@ -236,12 +236,14 @@ def test_header_names_version_and_sources_without_a_timestamp(shipped: dict[str,
 
 
 def test_real_flag_switches_every_real_declaration(tmp_path: Path) -> None:
-    single = compile_paths([REPO / "rules"], "st", dialect="iec", real="REAL").files["rules.st"]
-    double = compile_paths([REPO / "rules"], "st", dialect="iec").files["rules.st"]
+    single = compile_paths([REPO / "rules"], "st", dialect="iec", real="REAL").files["rules.iec.st"]
+    double = compile_paths([REPO / "rules"], "st", dialect="iec").files["rules.iec.st"]
     assert " : LREAL" not in single and "_TO_LREAL" not in single
     assert double.count(" : LREAL") == single.count(" : REAL")
-    small = compile_paths([GOLDEN / "changeover"], "st", dialect="iec", real="REAL").files["changeover.st"]
-    load(small, name="changeover.st")  # strict: no REAL mixed with LREAL anywhere
+    small = compile_paths([GOLDEN / "changeover"], "st", dialect="iec", real="REAL").files[
+        "changeover.iec.st"
+    ]
+    load(small, name="changeover.iec.st")  # strict: no REAL mixed with LREAL anywhere
 
 
 def test_names_are_renamed_with_a_warning_and_never_collide(tmp_path: Path) -> None:
@@ -305,7 +307,7 @@ def test_a_value_the_dialect_cannot_hold_is_an_error_naming_it(tmp_path: Path) -
 def test_cli_writes_st_and_refuses_what_it_did_not_write(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
-    (out / "rules.st").write_text("(* my own hand-written program *)\n", encoding="utf-8")
+    (out / "rules.iec.st").write_text("(* my own hand-written program *)\n", encoding="utf-8")
     command = [
         sys.executable,
         "-m",
@@ -319,11 +321,15 @@ def test_cli_writes_st_and_refuses_what_it_did_not_write(tmp_path: Path) -> None
     ]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     assert done.returncode == 2 and "hpdsl did not generate it" in done.stderr
-    assert (out / "rules.st").read_text(encoding="utf-8") == "(* my own hand-written program *)\n"
+    assert (out / "rules.iec.st").read_text(encoding="utf-8") == "(* my own hand-written program *)\n"
     done = subprocess.run([*command, "--force"], capture_output=True, text=True, check=False)
-    assert done.returncode == 0 and "rules.st" in done.stdout
+    assert done.returncode == 0 and "rules.iec.st" in done.stdout
     done = subprocess.run([*command, "--dialect", "siemens"], capture_output=True, text=True, check=False)
     assert done.returncode == 0 and (out / "rules.scl").exists()
+    # Two dialects into one folder: each file says its dialect, neither replaces the other.
+    done = subprocess.run([*command, "--dialect", "codesys"], capture_output=True, text=True, check=False)
+    assert done.returncode == 0 and (out / "rules.codesys.st").exists() and (out / "rules.iec.st").exists()
+    assert (out / "rules.iec.st").read_text(encoding="utf-8").count("Dialect: iec") == 1
     wrong = [sys.executable, "-m", "hpdsl", "compile", str(REPO / "rules"), "--target", "python"]
     done = subprocess.run(
         [*wrong, "--dialect", "iec", "-o", str(out)], capture_output=True, text=True, check=False

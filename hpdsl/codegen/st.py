@@ -365,7 +365,7 @@ class StGenerator:
     dialect: ClassVar[str] = "iec"
     title: ClassVar[str] = "IEC 61131-3 Structured Text, strict 2nd edition (MATIEC, OpenPLC, Beremiz)"
     template: ClassVar[str] = "st/iec.st.j2"
-    extension: ClassVar[str] = ".st"
+    extension: ClassVar[str] = ".iec.st"  # the file name says the dialect: two dialects write .st
     reserved: ClassVar[frozenset[str]] = IEC_RESERVED
     max_identifier: ClassVar[int | None] = None
     local_prefix: ClassVar[str] = ""
@@ -1856,6 +1856,7 @@ class CodesysGenerator(StGenerator):
     dialect = "codesys"
     title = "Structured Text for CODESYS V3 and Beckhoff TwinCAT 3"
     template = "st/codesys.st.j2"
+    extension = ".codesys.st"
 
     def member_wanted(self, enum: str, member: str) -> str:
         return member
