@@ -382,6 +382,7 @@ class PythonGenerator:
         ]
         alarms = [self._alarm_info(a, names) for a in program.alarms]
         events = [self._event_info(e) for e in program.events]
+        retained = program.retained()
         return {
             "name": program.name,
             "doc": self._docstring(program.doc, 1, self._source(program.origin, program.cites)),
@@ -395,7 +396,7 @@ class PythonGenerator:
             "alarms": alarms,
             "events": events,
             "retained": _tuple_text(
-                [_quote(attributes[v.name]) for v in program.variables if v.name in program.retained()]
+                [_quote(attributes[v.name]) for v in program.variables if v.name in retained]
             ),
             "source": program.origin.describe()
             if program.origin is not None and self.source_comments

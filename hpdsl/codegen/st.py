@@ -391,7 +391,10 @@ class StGenerator:
         self.events = self._number_events()
         self.globals = _Namer(self)
         self._name_globals()
+        # Filled by generate(): the printer of each program and the names of the package program,
+        # for tools that reach the generated code from outside (hpdsl.matiec's scan driver).
         self.printers: dict[str, _ProgramPrinter] = {}
+        self.main_names: dict[str, str] = {}
 
     # ------------------------------------------------------------------ names
     def renamed(self, wanted: str, used: str, origin: ir.Origin | None, holder: str | None = None) -> None:
@@ -589,11 +592,6 @@ class StGenerator:
                 if key is not None and key not in events:
                     events[key] = len(events) + 1
         return events
-
-    def event_number(self, program: str, stmt: ir.Stmt) -> int:
-        key = event_key(program, stmt)
-        assert key is not None
-        return self.events[key]
 
     def _most_record_values(self) -> int:
         """The most values one log record must hold: the largest event or alarm record."""
@@ -988,14 +986,8 @@ class StGenerator:
                 args.append(
                     f"{names[wire.input]} := {source}.{printers[wire.source_program].names[wire.source]}"
                 )
-            head = f"{instance}("
-            if len(head) + sum(len(a) + 2 for a in args) <= LINE_WIDTH:
-                out.line(f"{head}{', '.join(args)});")
-            else:
-                out.line(head)
-                for k, arg in enumerate(args):
-                    out.line(f"{INDENT}{arg}{',' if k < len(args) - 1 else ''}")
-                out.line(");")
+            for line in _call_lines(f"{instance}(", args, 0):
+                out.line(line)
             records, count = names["records"], names["record_count"]
             for k in range(1, printers[program.name].capacity + 1):
                 append = f"{loc(log)}(entry := {instance}.{records}[{k}]);"
@@ -1115,6 +1107,13 @@ _SUPPORT_FUNCTIONS = (
     "HP_EVENT_SOURCE",
     "HP_FIELD_NAME",
 )
+
+
+def _call_lines(head: str, args: list[str], indent: int) -> list[str]:
+    """`head` (ending in `(`) with its arguments and `);`: one line if it fits, else one a line."""
+    if indent + len(head) + sum(len(a) + 2 for a in args) <= LINE_WIDTH:
+        return [f"{head}{', '.join(args)});"]
+    return [head, *(f"{INDENT}{arg}{',' if k < len(args) - 1 else ''}" for k, arg in enumerate(args)), ");"]
 
 
 def event_key(program: str, stmt: ir.Stmt) -> tuple[str, str, tuple[str, ...]] | None:
@@ -1741,9 +1740,9 @@ class _ProgramPrinter:
         g = self.g
         loc = g.local
         count = loc(self.names["record_count"])
-        event = g.event_number(self.program.name, stmt)
         key = event_key(self.program.name, stmt)
         assert key is not None
+        event = g.events[key]
         self._emit(out, g.comment(f"record {event}: {key[1]}"), origin)
         self._emit(out, f"{count} := {count} + 1;", origin)
         args = [
@@ -1756,13 +1755,8 @@ class _ProgramPrinter:
         padded = [value for _, value in values] + [zero] * (g.log_fields - len(values))
         args.extend(f"value_{k} := {value}" for k, value in enumerate(padded, start=1))
         head = f"{loc(self.names['records'])}[{count}] := {g.block_name(g.global_name('fn', 'HP_RECORD'))}("
-        if len(INDENT * out.level) + len(head) + sum(len(a) + 2 for a in args) <= LINE_WIDTH:
-            self._emit(out, f"{head}{', '.join(args)});", origin)
-            return
-        self._emit(out, head, origin)
-        for k, arg in enumerate(args):
-            self._emit(out, f"{INDENT}{arg}{',' if k < len(args) - 1 else ''}", origin)
-        self._emit(out, ");", origin)
+        for line in _call_lines(head, args, len(INDENT * out.level)):
+            self._emit(out, line, origin)
 
     def _wired_inputs(self, out: Emitter) -> None:
         g = self.g
