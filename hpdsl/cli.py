@@ -385,7 +385,7 @@ def _run_verify(args: argparse.Namespace) -> int:
     from hpdsl.sim.arguments import require_extras
 
     require_extras("verify")
-    from hpdsl import verify
+    from hpdsl.sim import verify
 
     return verify.run(args)
 

@@ -183,7 +183,7 @@ end
 
 
 def test_names_are_shared_across_files() -> None:
-    plant = SourceFile("plant.rules", 'enum SystemMode (Heating, Cooling)\nconst deadband: K = 6 K\n')
+    plant = SourceFile("plant.rules", "enum SystemMode (Heating, Cooling)\nconst deadband: K = 6 K\n")
     program = SourceFile(
         "changeover.rules",
         "program P\n input t: C range -40C .. 60C\n output mode: SystemMode = Heating\n"

@@ -370,7 +370,7 @@ def test_weather_file(tmp_path: Path) -> None:
 
 
 def test_trend_file(tmp_path: Path) -> None:
-    from hpdsl import verify
+    from hpdsl.sim import verify
 
     path = tmp_path / "trend.csv"
     path.write_text("time,Changeover.system_mode\n2024-01-01 00:00,Heating\nnoon,Cooling\n", encoding="utf-8")

@@ -32,11 +32,7 @@ def test_every_grammar_rule_has_a_builder() -> None:
 
 
 def test_builder_has_no_methods_for_rules_that_do_not_exist() -> None:
-    own = {
-        name
-        for name, value in vars(AstBuilder).items()
-        if callable(value) and not name.startswith("_")
-    }
+    own = {name for name, value in vars(AstBuilder).items() if callable(value) and not name.startswith("_")}
     stale = sorted(own - tree_names() - {"begin"})
     assert stale == [], f"builder methods for no grammar rule: {stale}"
 

@@ -41,56 +41,72 @@ def sources(*files: tuple[str, str]) -> dict[str, SourceFile]:
 CARET_CASES = [
     pytest.param(
         "    if coil_temp > suction_pressure then",
-        8, 0, 36,
+        8,
+        0,
+        36,
         " 2 |     if coil_temp > suction_pressure then",
         "   |        ^" + "~" * 27,
         id="plain",
     ),
     pytest.param(
         "\tif\tcoil_temp > 3 bar",
-        5, 0, 14,
+        5,
+        0,
+        14,
         " 2 |     if  coil_temp > 3 bar",
         "   |         ^" + "~" * 8,
         id="tabs-before-the-span",
     ),
     pytest.param(
         "x = a\t+ b",
-        5, 0, 9,
+        5,
+        0,
+        9,
         " 2 | x = a   + b",
         "   |     ^~~~~~",
         id="tab-inside-the-span",
     ),
     pytest.param(
         "    if coil_temp > 3",
-        8, 1, 5,
+        8,
+        1,
+        5,
         " 2 |     if coil_temp > 3",
         "   |        ^~~~~~~~~~~~~",
         id="several-lines-underlined-to-end-of-first",
     ),
     pytest.param(
         "end",
-        4, 0, 5,
+        4,
+        0,
+        5,
         " 2 | end",
         "   |    ^",
         id="just-past-the-end-of-the-line",
     ),
     pytest.param(
         "名前 = 1",
-        4, 0, 5,
+        4,
+        0,
+        5,
         " 2 | 名前 = 1",
         "   |      ^",
         id="wide-characters",
     ),
     pytest.param(
         "a\x1b[31mb = 1",
-        7, 0, 8,
+        7,
+        0,
+        8,
         " 2 | a\u241b[31mb = 1",
         "   |       ^",
         id="control-characters-made-visible",
     ),
     pytest.param(
         "    x",
-        5, 0, 5,
+        5,
+        0,
+        5,
         " 2 |     x",
         "   |     ^",
         id="empty-span-gets-one-caret",
@@ -164,8 +180,9 @@ def test_text_sorts_by_file_line_and_column() -> None:
 
 # (diagnostics, sources, expected summary)
 SUMMARY_CASES = [
-    pytest.param([], sources(("a.rules", ""), ("b.rules", ""), ("c.rules", "")), "no problems in 3 files",
-                 id="clean"),
+    pytest.param(
+        [], sources(("a.rules", ""), ("b.rules", ""), ("c.rules", "")), "no problems in 3 files", id="clean"
+    ),
     pytest.param(
         [
             diagnostic(1, 1, 1, 2, file="a.rules"),
@@ -176,11 +193,17 @@ SUMMARY_CASES = [
         "2 errors, 1 warning in 3 files",
         id="errors-and-warnings",
     ),
-    pytest.param([diagnostic(1, 1, 1, 2, file="a.rules")], sources(("a.rules", "x\n")), "1 error in 1 file",
-                 id="singular"),
     pytest.param(
-        [diagnostic(1, 1, 1, 2, severity=Severity.WARNING, code="unused"),
-         diagnostic(1, 1, 1, 2, severity=Severity.NOTE, code="unused")],
+        [diagnostic(1, 1, 1, 2, file="a.rules")],
+        sources(("a.rules", "x\n")),
+        "1 error in 1 file",
+        id="singular",
+    ),
+    pytest.param(
+        [
+            diagnostic(1, 1, 1, 2, severity=Severity.WARNING, code="unused"),
+            diagnostic(1, 1, 1, 2, severity=Severity.NOTE, code="unused"),
+        ],
         sources((FILE, "x\n")),
         "1 warning, 1 note in 1 file",
         id="notes-counted-apart",
@@ -226,7 +249,16 @@ def test_text_message_cannot_send_escape_sequences() -> None:
 # --- JSON --------------------------------------------------------------------------------
 
 JSON_KEYS = {
-    "file", "line", "column", "end_line", "end_column", "severity", "code", "message", "hint", "notes"
+    "file",
+    "line",
+    "column",
+    "end_line",
+    "end_column",
+    "severity",
+    "code",
+    "message",
+    "hint",
+    "notes",
 }
 
 

@@ -140,7 +140,7 @@ def stamp(trend: Trend, row: int) -> datetime.datetime:
 def departures(output: str) -> dict[str, datetime.datetime]:
     """{point: first departure} from the text report."""
     found: dict[str, datetime.datetime] = {}
-    lines = output.splitlines()
+    lines = [line.strip() for line in output.splitlines()]
     for index, line in enumerate(lines):
         if line.startswith("DEPARTED "):
             first = lines[index + 1].split("first at ")[1][:19]
@@ -186,7 +186,71 @@ def test_a_mode_switched_2K_early_is_found_where_it_happened(
         minutes=1
     )
     assert "the controller Heating, the rules Cooling" in out
-    assert out.splitlines()[-1].split(",")[1].strip().startswith("1 departed")
+    assert out.splitlines()[-1].split(",")[1].strip().startswith("1 departed in 1 group")
+    # 17C lies beyond the declared range of heating_below (5C .. 16C): no value in it explains
+    # the departure, and the report says which comes closest, at the end of the range.
+    assert "system_mode is written at rules/changeover.rules:57, rules/changeover.rules:58" in out
+    assert re.search(
+        r"closest: Changeover\.heating_below \(rules/changeover\.rules:25\) at 15\.\d+C,"
+        r" an end of its declared range",
+        out,
+    ), out
+
+
+def test_a_site_setpoint_explains_the_departures_it_causes(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # The controller runs with cooling_above = 23C where the rules have 21C: its mode, and all
+    # that follows from the mode, part from the rules; one group, explained by that parameter.
+    site = tmp_path / "site.toml"
+    site.write_text('[Changeover]\ncooling_above = "23C"\n', encoding="utf-8")
+    controller = loaded_.load([RULES], site)
+    assert isinstance(controller, loaded_.LoadedPackage)
+    path = tmp_path / "site.csv"
+    write(record(controller), path)
+
+    code, out, err = verify(capsys, "--trend", str(path))
+
+    assert code == 1, out + err
+    groups = [line for line in out.splitlines() if line.startswith("GROUP ")]
+    assert len(groups) == 1, out
+    assert groups[0].startswith("GROUP 1: Changeover.system_mode and "), out
+    explained = re.search(
+        r"explained by Changeover\.cooling_above \(rules/changeover\.rules:23\): .* with"
+        r" ([\d.]+)C(?: \.\. ([\d.]+)C)?; the rules have 21C",
+        out,
+    )
+    assert explained is not None, out
+    low = float(explained.group(1))
+    high = float(explained.group(2) or low)
+    assert low <= 23.0 + 0.05 and high >= 23.0 - 0.05, out
+    assert len(departures(out)) > 1  # the mode's followers depart with it, in the same group
+
+
+def test_chunks_give_the_result_of_the_whole(
+    recorded: Trend, loaded: loaded_.LoadedPackage, tmp_path: Path
+) -> None:
+    """The file read, replayed and compared in chunks of a few hours gives what one chunk gives."""
+    from hpdsl.sim.verify import compare, report
+    from hpdsl.sim.verify.command import _import_pyfunnel
+
+    faulty = copy(recorded)
+    active = faulty["DefrostControl.defrost_cycle_active"].values
+    start = int(np.argmax(active))
+    active[start:] = True  # a defrost that never ends: departures in every chunk after it
+    faulty["Changeover.system_mode"].values[1500:1530] = (
+        1 - faulty["Changeover.system_mode"].values[1500:1530]
+    )
+    path = tmp_path / "faulty.csv"
+    write(faulty, path)
+    found = []
+    for rows in (100_000, 300, 97):
+        result = compare.verify(loaded, path, compare.Settings(chunk_rows=rows), None, _import_pyfunnel())
+        shown = report.report_json(result)
+        found.append((shown["points"], shown["groups"], shown["departed"]))
+    assert found[0][2] >= 2
+    assert found[1] == found[0]
+    assert found[2] == found[0]
 
 
 def test_a_defrost_that_never_ends_is_found_at_its_real_end(

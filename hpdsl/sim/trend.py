@@ -38,6 +38,7 @@ ColumnKind = Literal["real", "int", "bool", "enum"]
 # something the rules computed, or the plant model's and the weather's own values.
 ColumnRole = Literal["input", "output", "total", "counter", "machine", "alarm", "plant", "weather", ""]
 
+ROW_GROUP_ROWS = 65536  # rows per Parquet row group
 TIME_COLUMN = "time"
 TREND_SUFFIXES = (".csv", ".parquet")
 
@@ -172,9 +173,18 @@ def write(trend: Trend, path: Path) -> None:
         import pyarrow.parquet as pq
 
         # Dictionary pages only for the enumerations (a real rarely repeats, and trying costs
-        # time), statistics only for the time (what a reader filters on).
+        # time), statistics only for the time (what a reader filters on). Row groups of about
+        # six weeks of one-minute rows: a reader streams a row group at a time, so a year's file
+        # in one group would have to be decoded whole.
         enums = [c.name for c in trend.columns.values() if c.kind == "enum"]
-        pq.write_table(table, path, compression="zstd", use_dictionary=enums, write_statistics=[TIME_COLUMN])
+        pq.write_table(
+            table,
+            path,
+            compression="zstd",
+            use_dictionary=enums,
+            write_statistics=[TIME_COLUMN],
+            row_group_size=ROW_GROUP_ROWS,
+        )
     else:
         raise ValueError(f"a trend file ends in .csv or .parquet, not `{path.suffix}`")
 

@@ -1,0 +1,554 @@
+"""The comparison: each point's recording against the replay, inside a funnel of tolerances.
+
+A point whose recording lies within its value tolerance of the replay at every row cannot
+leave any funnel built with that tolerance; pyfunnel (OpenBuildingControl's reference
+implementation) builds the funnel and measures the departures everywhere else. The work runs
+in two passes over the file, chunk by chunk, so that memory stays flat however long the log:
+
+1. the replay runs through every chunk once; for each point it counts the samples, keeps the
+   largest difference from the recording in each chunk, and what the tolerance needs (the
+   recorded range, a total's fastest rise); copies of the package's state are kept on the way;
+2. the chunks where a point came farther from the replay than its tolerance are replayed again
+   from a kept state, with a margin of rows on each side, and pyfunnel compares them. The
+   departures of all chunks add up to the point's result.
+
+May import: hpdsl.sim.verify.{trendfile, recording, replay}, hpdsl.sim.loaded, numpy.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import fnmatch
+import io
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+
+from hpdsl.diagnostics import Diagnostic
+from hpdsl.progress import Progress
+from hpdsl.sim.loaded import LoadedPackage, PointSpec
+from hpdsl.sim.verify.recording import Recording, gap_warning, match, read, release_memory
+from hpdsl.sim.verify.replay import Replayer
+from hpdsl.sim.verify.trendfile import TrendFile, TrendFileError, source_of_broken, trend_problem
+from hpdsl.source import SourceFile, display_name
+
+FloatArray = npt.NDArray[np.float64]
+_T = TypeVar("_T")
+
+CHUNK_ROWS = 8192  # rows replayed and compared at a time: between five and six days of one-minute samples
+
+# What pyfunnel writes for a point: a folder holding only these and the plot is one an earlier
+# verify wrote, and may be replaced.
+FUNNEL_FILES = ("errors.csv", "lowerBound.csv", "upperBound.csv", "reference.csv", "test.csv")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the command line sets: tolerances, the replay's longest scan, which points."""
+
+    time_tolerance_s: float | None = None  # None: the median sample interval
+    step_s: float | None = None  # None: the median sample interval
+    default_tolerance: float = 0.01  # share of the declared (else recorded) range, for reals
+    tolerances: dict[str, float] = field(default_factory=dict)  # column -> in the point's unit
+    globs: tuple[str, ...] = ()
+    chunk_rows: int = CHUNK_ROWS
+
+
+@dataclass
+class PointResult:
+    """The comparison of one point: its tolerances and, if it left its funnel, where and when."""
+
+    point: PointSpec
+    value_tolerance: float
+    time_tolerance_s: float
+    samples: int
+    departed: bool = False
+    first_s: float | None = None  # seconds since the first row
+    last_s: float | None = None
+    outside_s: float = 0.0
+    max_error: float = 0.0
+    max_error_s: float | None = None
+    reference_at_first: float | None = None  # the rules' value at the first departure
+    recorded_at_first: float | None = None  # the controller's
+    first_row: int | None = None  # the row of the first departure, in time order
+    folder: Path | None = None  # pyfunnel's files and the plot, when written
+
+
+@dataclass
+class Report:
+    """Everything verify found: the trend's problems, each compared point's result, their causes."""
+
+    trend: str
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    sources: dict[str, SourceFile] = field(default_factory=dict)
+    results: list[PointResult] = field(default_factory=list)
+    groups: list[Any] = field(default_factory=list)  # causes.Group, in time order
+    rows: int = 0
+    start: datetime.datetime | None = None
+    end: datetime.datetime | None = None
+    step_s: float = 0.0  # the replay's longest scan
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not any(d.is_error for d in self.diagnostics) and not any(r.departed for r in self.results)
+
+    def at(self, seconds: float) -> datetime.datetime:
+        assert self.start is not None
+        return self.start + datetime.timedelta(seconds=seconds)
+
+
+@dataclass
+class _Tally:
+    """What the first pass learns of one point, chunk by chunk."""
+
+    samples: int = 0
+    excess: list[float] = field(default_factory=list)  # per chunk: the largest |recording - replay|
+    first_x: list[float | None] = field(default_factory=list)  # per chunk: its first sample's time
+    first_row: int | None = None  # the first and last rows holding a value of both
+    last_row: int | None = None
+    low: float = np.inf  # the recorded range
+    high: float = -np.inf
+    largest: float = 0.0  # the largest |recorded|
+    largest_reference: float = 0.0  # the largest |replay| where both have a value
+    rise: float = 0.0  # a total's fastest rise per second
+    previous: tuple[float, float] | None = None  # a total's last (time, value) of the chunk before
+
+
+def verify(
+    loaded: LoadedPackage,
+    trend_path: Path,
+    settings: Settings,
+    output: Path | None,
+    funnel: Any,
+    progress: Progress | None = None,
+) -> Report:
+    """Read, replay and compare; the report holds the trend's problems and each point's result."""
+    from hpdsl.sim.verify import causes
+
+    progress = progress or Progress("verify", False)
+    report = Report(display_name(trend_path))
+    try:
+        with progress.phase("reading the time stamps and field inputs"):
+            trend = TrendFile.open(trend_path)
+            matched, warnings = match(trend, loaded)
+            report.diagnostics.extend(warnings)
+            recording, warnings = read(trend, loaded, matched)
+            report.diagnostics.extend(trend.warnings)
+            report.diagnostics.extend(warnings)
+    except TrendFileError as exc:
+        report.diagnostics.extend(exc.diagnostics)
+        report.sources[report.trend] = source_of_broken(exc.diagnostics, trend_path)
+        return report
+    locator = trend.locator
+    compared = [
+        converter.point
+        for column, converter in recording.compared.items()
+        if not settings.globs or any(fnmatch.fnmatchcase(column, g) for g in settings.globs)
+    ]
+    report.rows = len(recording.time_ms)
+    epoch = datetime.datetime(1970, 1, 1)
+    report.start = epoch + datetime.timedelta(milliseconds=int(recording.time_ms[0]))
+    report.end = epoch + datetime.timedelta(milliseconds=int(recording.time_ms[-1]))
+    if not compared:
+        what = (
+            "none of the points given with --points"
+            if settings.globs and recording.compared
+            else "none of the package's outputs, totals, counters, machine states or alarms"
+        )
+        report.diagnostics.append(
+            trend_problem(
+                locator.header_span(None),
+                f"the trend holds {what}: nothing to compare",
+                "a trend log for verification records the controller's outputs beside its inputs",
+            )
+        )
+        report.sources[report.trend] = locator.source(report.diagnostics)
+        return report
+    seconds = recording.seconds
+    median = float(np.median(np.diff(seconds))) if len(seconds) > 1 else 0.0
+    step_s = settings.step_s if settings.step_s is not None else median
+    time_tolerance = settings.time_tolerance_s if settings.time_tolerance_s is not None else median
+    report.step_s = step_s
+    gaps = gap_warning(recording, time_tolerance)
+    if gaps is not None:
+        report.diagnostics.append(gaps)
+    replayer = Replayer(loaded, recording, step_s)
+    tallies = _first_pass(replayer, recording, compared, settings.chunk_rows, progress)
+    for point in compared:
+        warning = recording.compared[point.column].warning(locator)
+        if warning is not None:
+            report.diagnostics.append(warning)
+    results: dict[str, PointResult] = {}
+    for point in compared:
+        tally = tallies[point.column]
+        if tally.samples == 0:
+            report.diagnostics.append(
+                trend_problem(
+                    locator.header_span(None),
+                    f"`{point.column}` has no sample where both the recording and the rules have a"
+                    " value; it is not compared",
+                    warning=True,
+                )
+            )
+            continue
+        tolerance = value_tolerance(point, tally, time_tolerance, settings)
+        results[point.column] = PointResult(point, tolerance, time_tolerance, tally.samples)
+    with contextlib.ExitStack() as stack:
+        work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="hpdsl-verify-")))
+        _second_pass(
+            replayer, recording, results, tallies, settings.chunk_rows, work, output, funnel, progress
+        )
+        report.results = [results[p.column] for p in compared if p.column in results]
+        departed = [r for r in report.results if r.departed]
+        if departed:
+            with progress.phase("looking for the causes", total=len(departed), unit="points") as step:
+                report.groups = causes.explain(loaded, replayer, recording, departed, step)
+    report.sources[report.trend] = locator.source(report.diagnostics)
+    return report
+
+
+def _first_pass(
+    replayer: Replayer, recording: Recording, compared: list[PointSpec], chunk_rows: int, progress: Progress
+) -> dict[str, _Tally]:
+    """Replay every chunk once and tally, for each point, how far the recording came from it."""
+    tallies = {point.column: _Tally() for point in compared}
+    package = replayer.new()
+    seconds = recording.seconds
+    columns = [point.column for point in compared]
+    with progress.phase("replaying and comparing", total=replayer.rows, unit="rows") as step:
+        for first, end, chunk in _prefetched(recording.chunks(columns, chunk_rows)):
+            values = replayer.run(package, first, end, compared, keep=True)
+            offset = replayer.first_scan(first)
+            at_rows = replayer.row_scan[first:end] - offset
+            scan_s = replayer.scan_s[offset : offset + len(next(iter(values.values())))] if values else None
+            for point in compared:
+                tally = tallies[point.column]
+                reference = values[point.column]
+                recorded = chunk[point.column]
+                _tally_chunk(tally, point, reference, reference[at_rows], recorded, seconds[first:end], first)
+                if point.role == "total" and scan_s is not None:
+                    _tally_rise(tally, scan_s, reference)
+            release_memory()
+            step.advance(end - first)
+    return tallies
+
+
+def _prefetched(chunks: Iterator[_T], depth: int = 2) -> Iterator[_T]:
+    """The items of `chunks`, read ahead on a thread: pyarrow parses and converts the next chunk
+    (releasing the interpreter's lock) while the replay of this one runs."""
+    import queue
+    import threading
+
+    items: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in chunks:
+                while not stop.is_set():
+                    try:
+                        items.put(("item", item), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            items.put(("end", None))
+        except BaseException as exc:  # handed to the consumer, which raises it
+            items.put(("error", exc))
+
+    worker = threading.Thread(target=produce, name="hpdsl-verify-reader", daemon=True)
+    worker.start()
+    try:
+        while True:
+            kind, item = items.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join()
+
+
+def _tally_chunk(
+    tally: _Tally,
+    point: PointSpec,
+    reference: FloatArray,
+    at_rows: FloatArray,
+    recorded: FloatArray,
+    seconds: FloatArray,
+    first: int,
+) -> None:
+    both = ~np.isnan(at_rows) & ~np.isnan(recorded)
+    where = np.flatnonzero(both)
+    tally.samples += len(where)
+    if len(where):
+        difference = np.abs(recorded[both] - at_rows[both])
+        tally.excess.append(float(np.max(difference)))
+        tally.first_x.append(float(seconds[where[0]]))
+        tally.first_row = first + int(where[0]) if tally.first_row is None else tally.first_row
+        tally.last_row = first + int(where[-1])
+        tally.largest_reference = max(tally.largest_reference, float(np.max(np.abs(at_rows[both]))))
+    else:
+        tally.excess.append(-np.inf)
+        tally.first_x.append(None)
+    present = recorded[~np.isnan(recorded)]
+    if len(present):
+        tally.low = min(tally.low, float(np.min(present)))
+        tally.high = max(tally.high, float(np.max(present)))
+        tally.largest = max(tally.largest, float(np.max(np.abs(present))))
+
+
+def _tally_rise(tally: _Tally, scan_s: FloatArray, reference: FloatArray) -> None:
+    """A total's fastest rise per second over the replay (a total falls only when it resets)."""
+    times, values = scan_s, reference
+    if tally.previous is not None:
+        times = np.concatenate(([tally.previous[0]], times))
+        values = np.concatenate(([tally.previous[1]], values))
+    if len(times) > 1:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rates = np.diff(values) / np.diff(times)
+        rising = rates[np.isfinite(rates) & (rates > 0)]
+        if len(rising):
+            tally.rise = max(tally.rise, float(np.max(rising)))
+    if len(times):
+        tally.previous = (float(times[-1]), float(values[-1]))
+
+
+def value_tolerance(point: PointSpec, tally: _Tally, time_tolerance: float, settings: Settings) -> float:
+    """The point's value tolerance: as given, else exact for booleans, members and whole numbers,
+    else a share of the declared range (or the recorded range, or the largest value, or 1).
+
+    A total also gets what it gains at its fastest rate in the time tolerance: a total integrates
+    another point, and when that point changes a little later (within the time tolerance) the
+    total keeps the difference for the rest of the day, where no shift in time can absorb it.
+    """
+    given = settings.tolerances.get(point.column)
+    if given is not None:
+        return given
+    if point.kind != "real":
+        return 0.0
+    if point.low is not None and point.high is not None and point.high > point.low:
+        span = point.high - point.low
+    else:
+        span = tally.high - tally.low if tally.high >= tally.low else 0.0
+        if span == 0.0:
+            span = tally.largest
+    tolerance = settings.default_tolerance * (span or 1.0)
+    if point.role == "total":
+        tolerance += tally.rise * time_tolerance
+    return tolerance
+
+
+_Chunk = tuple[int, int, dict[str, FloatArray]]
+
+
+def _second_pass(
+    replayer: Replayer,
+    recording: Recording,
+    results: dict[str, PointResult],
+    tallies: dict[str, _Tally],
+    chunk_rows: int,
+    work: Path,
+    output: Path | None,
+    funnel: Any,
+    progress: Progress,
+) -> None:
+    """Compare with pyfunnel the chunks where a point came farther from the replay than its tolerance.
+
+    Each such chunk is compared with a margin of rows on either side, taken from the chunks
+    before and after it, so that the funnel at its first and last rows is the funnel of the
+    whole record there; only its own rows' errors count.
+    """
+    suspects: dict[int, list[PointResult]] = {}
+    for column, result in results.items():
+        for index, excess in enumerate(tallies[column].excess):
+            if excess > result.value_tolerance:
+                suspects.setdefault(index, []).append(result)
+    if not suspects:
+        return
+    columns = sorted({r.point.column for found in suspects.values() for r in found})
+    with progress.phase("comparing with pyfunnel", total=len(suspects), unit="chunks") as step:
+        previous: _Chunk | None = None
+        current: _Chunk | None = None
+        for index, following in enumerate(recording.chunks(columns, chunk_rows)):
+            if current is not None and index - 1 in suspects:
+                _compare_chunk(
+                    replayer,
+                    recording,
+                    suspects[index - 1],
+                    tallies,
+                    index - 1,
+                    previous,
+                    current,
+                    following,
+                    work,
+                    funnel,
+                )
+                step.advance()
+            previous, current = current, following
+        last = len(tallies[columns[0]].excess) - 1
+        if current is not None and last in suspects:
+            _compare_chunk(
+                replayer, recording, suspects[last], tallies, last, previous, current, None, work, funnel
+            )
+            step.advance()
+    if output is not None:
+        for result in results.values():
+            if result.departed:
+                result.folder = output / result.point.column
+                _gather(work / result.point.column, result.folder)
+
+
+def _compare_chunk(
+    replayer: Replayer,
+    recording: Recording,
+    found: list[PointResult],
+    tallies: dict[str, _Tally],
+    index: int,
+    previous: _Chunk | None,
+    current: _Chunk,
+    following: _Chunk | None,
+    work: Path,
+    funnel: Any,
+) -> None:
+    """Replay one chunk with its margins again and compare its suspect points with pyfunnel."""
+    seconds = recording.seconds
+    first, end, _ = current
+    margin = 2.0 * max(r.time_tolerance_s for r in found) + 2.0 * max(replayer.step_s, 0.0)
+    low = int(np.searchsorted(seconds, seconds[first] - margin, side="left"))
+    high = int(np.searchsorted(seconds, seconds[end - 1] + margin, side="right"))
+    low = max(low, previous[0] if previous is not None else first)
+    high = min(high, following[1] if following is not None else end)
+    package, kept = replayer.restore(low)
+    values = replayer.run(package, kept, high, [r.point for r in found])
+    offset = replayer.first_scan(kept)
+    for result in found:
+        column = result.point.column
+        parts = [current[2][column]]
+        if previous is not None and low < first:
+            parts.insert(0, previous[2][column][low - previous[0] :])
+        if following is not None and high > end:
+            parts.append(following[2][column][: high - following[0]])
+        tally = tallies[column]
+        after = next((x for x in tally.first_x[index + 1 :] if x is not None), None)
+        _funnel_chunk(
+            result,
+            tally,
+            replayer,
+            values[column],
+            offset,
+            np.concatenate(parts),
+            (first, end, low, high),
+            seconds,
+            after,
+            work,
+            funnel,
+        )
+
+
+def _funnel_chunk(
+    result: PointResult,
+    tally: _Tally,
+    replayer: Replayer,
+    reference: FloatArray,
+    offset: int,
+    recorded: FloatArray,
+    rows: tuple[int, int, int, int],
+    seconds: FloatArray,
+    after: float | None,
+    work: Path,
+    funnel: Any,
+) -> None:
+    """pyfunnel on one chunk of one point (rows [low, high) compared, [first, end) counted)."""
+    first, end, low, high = rows
+    at_rows = reference[replayer.row_scan[low:high] - offset]
+    both = ~np.isnan(at_rows) & ~np.isnan(recorded)
+    if not both.any():
+        return
+    where = np.flatnonzero(both)
+    x, ref, test = seconds[low:high][both], at_rows[both], recorded[both]
+    inner = (where >= first - low) & (where < end - low)
+    if not inner.any():
+        return
+    # The reference: every scan from the first compared sample's to the last's (pyfunnel wants
+    # both curves to span the same time).
+    scan_first = int(replayer.row_scan[low + where[0]])
+    scan_last = int(replayer.row_scan[low + where[-1]])
+    scan_x = replayer.scan_s[scan_first : scan_last + 1]
+    scan_y = reference[scan_first - offset : scan_last + 1 - offset]
+    valid = ~np.isnan(scan_y)
+    folder = work / result.point.column / f"chunk-{first}"
+    with contextlib.redirect_stdout(io.StringIO()) as said:
+        status = funnel.compareAndReport(
+            scan_x[valid].tolist(),
+            scan_y[valid].tolist(),
+            x.tolist(),
+            test.tolist(),
+            outputDirectory=str(folder),
+            atolx=result.time_tolerance_s,
+            atoly=result.value_tolerance,
+        )
+    if status != 0:
+        raise RuntimeError(f"pyfunnel could not compare `{result.point.column}`: {said.getvalue().strip()}")
+    errors = np.loadtxt(folder / "errors.csv", delimiter=",", skiprows=1, ndmin=2)
+    error = errors[:, 1] if len(errors) else np.zeros(0)
+    stop = float(seconds[end]) if end < len(seconds) else np.inf
+    (folder / "span").write_text(f"{float(seconds[first])!r} {stop!r}\n")
+    # The bounds are computed in floating point; an error of rounding size is no departure.
+    noise = 1e-9 * max(1.0, tally.largest_reference)
+    # Each sample outside counts until the next sample (the next chunk's first, after the last).
+    next_x = np.append(x[1:], after if after is not None else x[-1])
+    inner_index = np.flatnonzero(inner)
+    x, ref, test, error, next_x = x[inner], ref[inner], test[inner], error[inner], next_x[inner]
+    outside = error > noise
+    if not outside.any():
+        return
+    hit = np.flatnonzero(outside)
+    largest = int(np.argmax(error))
+    if not result.departed:
+        result.first_s = float(x[hit[0]])
+        result.reference_at_first, result.recorded_at_first = float(ref[hit[0]]), float(test[hit[0]])
+        result.first_row = low + int(where[inner_index[hit[0]]])
+    result.last_s = float(x[hit[-1]])
+    result.outside_s += float(np.sum((next_x - x)[outside]))
+    # pyfunnel draws its bounds 1e-10 beside each sample: 0.9999999999 is a departure of 1.
+    candidate = float(f"{error[largest]:.9g}")
+    if not result.departed or candidate > result.max_error:
+        result.max_error, result.max_error_s = candidate, float(x[largest])
+    result.departed = True
+
+
+def _gather(chunks: Path, folder: Path) -> None:
+    """pyfunnel's files of every compared chunk of a point, joined in time order into `folder`.
+
+    Each chunk's file keeps its rows inside the chunk's own stretch of time, so that the margins
+    compared twice are written once; stretches no chunk compared are not in the files.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    parts = sorted(chunks.iterdir(), key=lambda p: int(p.name.split("-", 1)[1]))
+    for name in FUNNEL_FILES:
+        with (folder / name).open("w", encoding="utf-8", newline="") as out:
+            header_written = False
+            for part in parts:
+                start, stop = (float(v) for v in (part / "span").read_text().split())
+                with (part / name).open(encoding="utf-8") as stream:
+                    header = stream.readline()
+                    if not header_written:
+                        out.write(header)
+                        header_written = True
+                    for line in stream:
+                        x = float(line.split(",", 1)[0])
+                        if start <= x < stop:
+                            out.write(line)
+    shutil.rmtree(chunks, ignore_errors=True)

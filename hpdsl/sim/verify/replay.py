@@ -1,0 +1,186 @@
+"""The replay: the compiled rules run on the recorded field inputs, row by row, as the controller ran.
+
+The package starts at the first row's time. Each row's inputs are set and one scan runs, the
+first with 0 s elapsed, then with the time since the previous row; a gap longer than the
+replay's step is run as equal scans of at most that step with the inputs held, so that timers,
+`for` conditions, totals and the wall clock advance as they did on the controller.
+
+A year is replayed in stretches of rows, never recorded whole: `Replayer.run` runs a stretch
+and returns the chosen points' values after each of its scans. Copies of the package's state
+are kept every `SNAPSHOT_ROWS` rows, so that a later stretch can be run again (to compare it
+with pyfunnel, or with a parameter changed) without replaying the year before it.
+
+May import: hpdsl.sim.loaded, hpdsl.sim.verify.recording, numpy.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from hpdsl.sim.loaded import LoadedPackage, PointSpec, Recorder
+from hpdsl.sim.verify.recording import Recording
+
+FloatArray = npt.NDArray[np.float64]
+
+SNAPSHOT_ROWS = 1024  # rows between two kept copies of the package's state
+
+
+def scan_plan(seconds: FloatArray, step_s: float) -> tuple[npt.NDArray[np.intp], FloatArray]:
+    """(scans per gap, the time of every scan): a gap longer than `step_s` becomes equal scans."""
+    gaps = np.diff(seconds)
+    if step_s > 0:
+        parts = np.maximum(1, np.ceil(gaps / step_s - 1e-9)).astype(np.intp)
+    else:
+        parts = np.ones(len(gaps), dtype=np.intp)
+    gap_of_scan = np.repeat(np.arange(len(gaps)), parts)  # the gap each scan after the first ends in
+    first_of_gap = np.concatenate(([0], np.cumsum(parts)[:-1]))
+    ordinal = np.arange(len(gap_of_scan)) - np.repeat(first_of_gap, parts) + 1
+    scan_s = np.concatenate(([0.0], seconds[gap_of_scan] + ordinal * (gaps / parts)[gap_of_scan]))
+    scan_s[np.concatenate(([0], np.cumsum(parts)))] = seconds  # a row's scan is at its time exactly
+    return parts, scan_s
+
+
+class Replayer:
+    """Runs the package over the recording's rows, from its start or from a kept copy of its state."""
+
+    def __init__(self, loaded: LoadedPackage, recording: Recording, step_s: float) -> None:
+        self.loaded = loaded
+        self.step_s = step_s
+        seconds = recording.seconds
+        self.parts, self.scan_s = scan_plan(seconds, step_s)
+        self.row_scan = np.concatenate(([0], np.cumsum(self.parts))).astype(np.intp)  # each row's own scan
+        self._lengths = np.diff(seconds) / self.parts if len(seconds) > 1 else np.zeros(0)
+        self.rows = len(seconds)
+        self.start = datetime.datetime(1970, 1, 1) + datetime.timedelta(
+            milliseconds=int(recording.time_ms[0])
+        )
+        self._fed = [recording.converters[column].point for column in recording.inputs]
+        # The inputs as the runtime takes them: each sample held until the next (in place of the
+        # raw columns, which are not needed again).
+        self._held: list[FloatArray | None] = []
+        for point in self._fed:
+            held = _held(recording.inputs[point.column])
+            recording.inputs[point.column] = held if held is not None else recording.inputs[point.column]
+            self._held.append(held)
+        self._members = [
+            np.array([loaded.enum_member(p, m) for m in p.members], dtype=object)
+            if p.kind == "enum"
+            else None
+            for p in self._fed
+        ]
+        self._feed = _feeder(self._fed)
+        self.snapshots: dict[int, Any] = {}  # row -> the package's state before that row
+
+    def first_scan(self, row: int) -> int:
+        """The first scan that belongs to a row: the scans of the gap before it, then its own."""
+        return 0 if row == 0 else int(self.row_scan[row - 1]) + 1
+
+    def new(self) -> Any:
+        """A package at the state before the first row."""
+        return self.loaded.new(self.start)
+
+    def restore(self, row: int) -> tuple[Any, int]:
+        """A copy of the latest kept state at or before `row`, and the row it is the state before."""
+        kept = max((r for r in self.snapshots if r <= row), default=None)
+        if kept is None:
+            return self.new(), 0
+        return copy.deepcopy(self.snapshots[kept]), kept
+
+    def run(
+        self, package: Any, first: int, end: int, points: list[PointSpec], *, keep: bool = False
+    ) -> dict[str, FloatArray]:
+        """Run rows [first, end) on `package` (at the state before `first`); the points after each scan.
+
+        The values are one per scan of those rows, from `first_scan(first)` to `row_scan[end - 1]`:
+        numbers, 0/1 and member positions (NaN where there is none). With `keep`, copies of the
+        state are kept every SNAPSHOT_ROWS rows.
+        """
+        recorder = Recorder(self.loaded, package, points)
+        scan, record, feed = package.scan, recorder.record, self._feed
+        parts: list[int] = self.parts[max(first - 1, 0) : max(end - 1, 0)].tolist()
+        lengths: list[float] = self._lengths[max(first - 1, 0) : max(end - 1, 0)].tolist()
+        rows = self._rows(first, end)
+        for offset, row in enumerate(rows):
+            index = first + offset
+            if keep and index % SNAPSHOT_ROWS == 0 and index not in self.snapshots:
+                self.snapshots[index] = copy.deepcopy(package)
+            if index == 0:
+                feed(package, row)
+                scan(0.0)
+                record()
+                continue
+            count, length = (
+                parts[offset - (1 if first == 0 else 0)],
+                lengths[offset - (1 if first == 0 else 0)],
+            )
+            for _ in range(count - 1):
+                scan(length)  # the inputs hold the previous row's values
+                record()
+            feed(package, row)
+            scan(length)
+            record()
+        values: dict[str, FloatArray] = {}
+        for column in recorder.columns():
+            numbers = column.as_float()
+            if column.kind == "enum":
+                numbers[numbers < 0] = np.nan  # no member (a value the recorder could not read)
+            values[column.name] = numbers
+        return values
+
+    def _rows(self, first: int, end: int) -> list[tuple[object, ...]]:
+        """The input tuples the feeder sets, one per row of [first, end)."""
+        count = end - first
+        if not self._fed:
+            return [()] * count
+        columns: list[list[object]] = []
+        for point, held, members in zip(self._fed, self._held, self._members, strict=True):
+            if held is None:
+                columns.append([None] * count)  # never recorded: faulted
+                continue
+            part = held[first:end]
+            if point.kind == "bool":
+                columns.append((part != 0).tolist())
+            elif point.kind == "int":
+                columns.append(np.rint(part).astype(np.int64).tolist())
+            elif members is not None:
+                columns.append(members[part.astype(np.int64)].tolist())
+            else:
+                columns.append(part.tolist())
+        return list(zip(*columns, strict=True))
+
+
+def _held(values: FloatArray) -> FloatArray | None:
+    """An input's values held from one sample to the next; None if it was never recorded.
+
+    A missing sample holds the last value before it (a trend log by change of value writes only
+    changes); before the first sample the input takes the first recorded value, since the
+    controller was running before the log started.
+    """
+    present = ~np.isnan(values)
+    if not present.any():
+        return None
+    index = np.where(present, np.arange(len(values)), 0)
+    np.maximum.accumulate(index, out=index)
+    index[: int(np.argmax(present))] = int(np.argmax(present))
+    held: FloatArray = values[index]
+    return held
+
+
+def _feeder(points: list[PointSpec]) -> Callable[[Any, tuple[object, ...]], None]:
+    """`def feed(package, row): p0 = package.a; p0.x, p0.y, ... = row`, compiled once for these inputs."""
+    instances = sorted({point.instance for point in points})
+    local = {instance: f"p{i}" for i, instance in enumerate(instances)}
+    lines = ["def feed(package, row):"]
+    lines += [f"    {local[instance]} = package.{instance}" for instance in instances]
+    targets = ", ".join(f"{local[p.instance]}.{p.attribute}" for p in points)
+    lines.append(f"    ({targets},) = row" if points else "    pass")
+    namespace: dict[str, Any] = {}
+    exec(compile("\n".join(lines), "<hpdsl verify feeder>", "exec"), namespace)  # names from the metadata
+    feed: Callable[[Any, tuple[object, ...]], None] = namespace["feed"]
+    return feed
