@@ -428,7 +428,8 @@ def drawn(tmp_path_factory: pytest.TempPathFactory) -> Drawn:
 @pytest.mark.slow
 def test_plots_are_valid_pngs_and_byte_identical_when_drawn_again(drawn: Drawn) -> None:
     first, second = drawn.plots
-    assert [plot.key for plot in first] == ["year", "cold_day", "changeover"]
+    assert [plot.key for plot in first] == ["3_days", "cold_day", "changeover"]
+    assert first[0].title == "The 3 days at a glance"
     for one, other in zip(first, second, strict=True):
         assert one.path is not None and other.path is not None and one.path != other.path
         data = one.path.read_bytes()
@@ -471,7 +472,44 @@ def test_plots_without_mode_or_defrost_are_left_out_or_noted(tmp_path: Path) -> 
     cold_day = plots["cold_day"].path
     assert cold_day is not None and cold_day.read_bytes().startswith(PNG_SIGNATURE)
     assert "the coldest day" in plots["cold_day"].caption and "no frost" in plots["cold_day"].caption
-    assert plots["year"].path is not None and "no defrost column" in plots["year"].caption
+    assert plots["3_days"].path is not None and "no defrost column" in plots["3_days"].caption
+
+
+def test_the_overview_is_named_for_the_run() -> None:
+    assert [report.period_name(days) for days in (1, 2, 7, 14, 30, 60, 365, 366, 400)] == [
+        "day",
+        "2_days",
+        "week",
+        "14_days",
+        "month",
+        "60_days",
+        "year",
+        "year",
+        "400_days",
+    ]
+
+
+@pytest.mark.slow
+def test_a_run_of_whole_days_has_no_extra_day_and_a_ground_source_no_frost(tmp_path: Path) -> None:
+    """Three whole days and the row at midnight that ends them: three days, not four; and a ground
+    source's cold day shows the source, not an outdoor coil and its frost."""
+    full = three_days()
+    end = full.time[-1].astype("datetime64[D]") + 1
+    trend = Trend(np.append(full.time, end.astype(full.time.dtype)))
+    for column in full.columns.values():
+        values = np.append(column.values, column.values[-1:])
+        trend.add(type(column)(column.name, column.kind, column.unit, values, column.role, column.members))
+    plots = {
+        plot.key: plot
+        for plot in report.plots(
+            trend, tmp_path, heating_below=15.0, cooling_above=21.0, source_type="Ground"
+        )
+    }
+    assert "3_days" in plots and "4_days" not in plots
+    assert plots["3_days"].caption.startswith("3 calendar days.")
+    cold_day = plots["cold_day"]
+    assert "A ground source has no outdoor coil" in cold_day.caption
+    assert "Frost should build up" not in cold_day.caption
 
 
 def test_an_empty_trend_draws_no_plots(tmp_path: Path) -> None:

@@ -260,14 +260,18 @@ def test_simulate_writes_trend_kpis_plots_and_one_report(
     html = (out / "report.html").read_text(encoding="utf-8")
     assert html.count("data:image/png;base64,") == 3
     assert "<script" not in html
-    assert sorted(p.name for p in (out / "plots").iterdir()) == ["changeover.png", "cold_day.png", "year.png"]
+    assert sorted(p.name for p in (out / "plots").iterdir()) == [
+        "2_days.png",
+        "changeover.png",
+        "cold_day.png",
+    ]
 
 
 def test_simulate_output_is_byte_identical_on_a_second_run(tmp_path: Path) -> None:
     first, second = tmp_path / "a", tmp_path / "b"
     for out in (first, second):
         assert run_cli("-o", str(out), "--days", "1", "--start", "2024-02-01", "--trend-format", "csv") == 0
-    for name in ("trend.csv", "kpis.json", "report.html", "plots/year.png", "plots/cold_day.png"):
+    for name in ("trend.csv", "kpis.json", "report.html", "plots/day.png", "plots/cold_day.png"):
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
 
 

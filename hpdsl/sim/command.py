@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import math
 import sys
 from pathlib import Path
 from typing import Any
 
+from hpdsl import progress as progress_
 from hpdsl.codegen.naming import snake
 from hpdsl.package import UsageError
 from hpdsl.sim.arguments import require_extras
@@ -54,14 +56,17 @@ def run(args: argparse.Namespace) -> int:
             cli._render(plant_file.diagnostics, sources, "text", cli._use_color("auto", sys.stderr)),
         )
         return cli.EXIT_ERRORS
+    progress = progress_.Progress("simulate", progress_.wanted(quiet=args.quiet))
     try:
-        weather = weather_.load(args.weather)
+        with progress.phase("reading the weather"):
+            weather = weather_.load(args.weather)
     except weather_.WeatherError as exc:
         cli._write(
             sys.stderr, cli._render(exc.diagnostics, exc.sources, "text", cli._use_color("auto", sys.stderr))
         )
         return cli.EXIT_ERRORS
-    package = loaded.load(args.paths, args.params)
+    with progress.phase("compiling the rules"):
+        package = loaded.load(args.paths, args.params)
     if not isinstance(package, loaded.LoadedPackage):
         sources = {
             **package.check.sources,
@@ -70,6 +75,17 @@ def run(args: argparse.Namespace) -> int:
         errors = [d for d in package.diagnostics if d.is_error]
         cli._write(sys.stderr, cli._render(errors, sources, "text", cli._use_color("auto", sys.stderr)))
         return cli.EXIT_ERRORS
+    # What is simulated, before the run: a year takes a while, and the user sees what it is.
+    scans = math.floor(args.days * 86400.0 / step_s + 1e-9) + 1
+    end = start + datetime.timedelta(seconds=(scans - 1) * step_s)
+    source_type = run_.source_type_of(package, plant_file)
+    header = [
+        ("Heat source", source_type),
+        ("Weather", f"{weather.name} ({weather.source})"),
+        ("Period", f"{start:%Y-%m-%dT%H:%M:%S} .. {end:%Y-%m-%dT%H:%M:%S}"),
+        ("Scan step", f"{step_s:g} s"),
+    ]
+    cli._write(sys.stdout, "".join(f"{title}: {value}\n" for title, value in header))
     try:
         simulation = run_.simulate(
             package,
@@ -78,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
             start,
             args.days * 86400.0,
             step_s,
-            progress=not args.quiet and sys.stderr.isatty(),
+            progress=progress.enabled,
         )
     except run_.BindingError as exc:
         rules = ", ".join(map(str, args.paths))
@@ -103,18 +119,22 @@ def run(args: argparse.Namespace) -> int:
     written: list[Path] = []
     if args.trend_format != "none":
         path = output / f"trend.{args.trend_format}"
-        trend_.write(trend, path)
+        with progress.phase(f"writing {path.name}"):
+            trend_.write(trend, path)
         written.append(path)
     from hpdsl.sim import kpi as kpi_
 
-    kpis = kpi_.compute(trend)
+    with progress.phase("computing the KPIs"):
+        kpis = kpi_.compute(trend)
     kpi_path = output / "kpis.json"
     kpi_path.write_text(kpi_.to_json(kpis), encoding="utf-8")
     written.append(kpi_path)
     run_rows = _run_rows(args, package, plant_file, weather, simulation, step_s)
     if not args.no_plots:
-        written += _report(output, trend, package, kpis, run_rows, plant_file)
-    print(_summary(kpis, run_rows, simulation))
+        written += _report(
+            output, trend, package, kpis, run_rows, plant_file, simulation.source_type, progress
+        )
+    print(_summary(kpis, simulation))
     print(
         f"wrote {len(written)} file(s) to {output}: "
         + ", ".join(p.relative_to(output).as_posix() for p in written)
@@ -123,7 +143,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _report(
-    output: Path, trend: Any, package: Any, kpis: list[Any], run_rows: list[tuple[str, str]], plant_file: Any
+    output: Path,
+    trend: Any,
+    package: Any,
+    kpis: list[Any],
+    run_rows: list[tuple[str, str]],
+    plant_file: Any,
+    source_type: str,
+    progress: progress_.Progress,
 ) -> list[Path]:
     from hpdsl.sim import config, kpi, report
 
@@ -131,20 +158,24 @@ def _report(
     thresholds = _changeover_thresholds(instance)
     plot_dir = output / "plots"
     plot_dir.mkdir(exist_ok=True)
-    plots = report.plots(trend, plot_dir, heating_below=thresholds[0], cooling_above=thresholds[1])
+    with progress.phase("drawing the plots"):
+        plots = report.plots(
+            trend, plot_dir, heating_below=thresholds[0], cooling_above=thresholds[1], source_type=source_type
+        )
     parameters = _parameter_rows(package, instance) + [
         (f"plant {name}", value, "") for name, value in config.described(plant_file.parameters)
     ]
     html = output / "report.html"
-    report.write_html(
-        html,
-        title="Simulation of " + run_rows[0][1],
-        run=run_rows,
-        kpis=kpis,
-        plots=plots,
-        parameters=parameters,
-        alarms=kpi.top_alarms(trend, count=len(trend.columns)),
-    )
+    with progress.phase("writing the report"):
+        report.write_html(
+            html,
+            title="Simulation of " + run_rows[0][1],
+            run=run_rows,
+            kpis=kpis,
+            plots=plots,
+            parameters=parameters,
+            alarms=kpi.top_alarms(trend, count=len(trend.columns)),
+        )
     return [plot.path for plot in plots if plot.path is not None] + [html]
 
 
@@ -195,12 +226,12 @@ def _run_rows(
     ]
 
 
-def _summary(kpis: list[Any], run_rows: list[tuple[str, str]], simulation: Any) -> str:
+def _summary(kpis: list[Any], simulation: Any) -> str:
+    """The KPIs, after the header printed before the run."""
     from hpdsl.sim import report
 
     width = max((len(k.title) for k in kpis), default=10)
-    lines = [f"{title}: {value}" for title, value in run_rows[3:7]]
-    lines.append("")
+    lines = [""]
     for k in kpis:
         lines.append(f"{k.title:<{width}}  {report.format_value(k.value)} {k.unit}".rstrip())
     lines.append("")

@@ -14,6 +14,7 @@ loads nothing from a network, so it can be mailed, archived and opened anywhere.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import functools
 import math
 import re
@@ -199,18 +200,51 @@ def _rows_of_days(trend: Trend, first: np.datetime64, days: int) -> tuple[int, i
 
 
 def plots(
-    trend: Trend, outdir: Path, *, heating_below: float | None, cooling_above: float | None
+    trend: Trend,
+    outdir: Path,
+    *,
+    heating_below: float | None,
+    cooling_above: float | None,
+    source_type: str = "Air",
 ) -> list[Plot]:
-    """Draw the year at a glance, the coldest day with a defrost and the changeover as PNGs in `outdir`."""
-    day = kpi.daily(trend)
+    """Draw the run at a glance, the coldest day with a defrost and the changeover as PNGs in `outdir`.
+
+    The overview is named for the run's length (`year.png`, `week.png`, `month.png`, `day.png`,
+    else `N_days.png`) and covers the days the run covers: the single row at midnight that
+    ends a run of whole days is not a day of its own. A unit without an outdoor coil (a
+    water-loop or ground source) gets its source temperature where an air source's coil and
+    frost would be.
+    """
+    day = _covered(kpi.daily(trend), trend)
     heating_electricity = float(np.nansum(day.hp_heating_electricity_kwh))
     cop = float(np.nansum(day.hp_heat_kwh)) / heating_electricity if heating_electricity > 0.0 else math.nan
+    period = period_name(len(day))
     with _style():
         return [
-            _year(day, cop, outdir / "year.png"),
-            _cold_day(trend, day, outdir / "cold_day.png"),
+            _overview(day, cop, outdir / f"{period}.png", period),
+            _cold_day(trend, day, outdir / "cold_day.png", source_type),
             _changeover(trend, day, outdir / "changeover.png", heating_below, cooling_above),
         ]
+
+
+def period_name(days: int) -> str:
+    """What a run of this many calendar days is called: `day`, `week`, `month`, `year`, or `N_days`."""
+    if days <= 1:
+        return "day"
+    if days == 7:
+        return "week"
+    if 28 <= days <= 31:
+        return "month"
+    if 365 <= days <= 366:
+        return "year"
+    return f"{days}_days"
+
+
+def _covered(day: DailySummary, trend: Trend) -> DailySummary:
+    """The days the run covers: the day it only touches with its last row, at midnight, left out."""
+    if len(day) < 2 or trend.time[-1].astype("datetime64[ms]") != day.date[-1].astype("datetime64[ms]"):
+        return day
+    return dataclasses.replace(day, **{f.name: getattr(day, f.name)[:-1] for f in dataclasses.fields(day)})
 
 
 def _day_centres(day: DailySummary) -> npt.NDArray[Any]:
@@ -237,10 +271,10 @@ def _day_bars(
     )
 
 
-def _year(day: DailySummary, seasonal_cop: float, path: Path) -> Plot:
-    title = "The run at a glance"
+def _overview(day: DailySummary, seasonal_cop: float, path: Path, period: str) -> Plot:
+    title = f"The {period.replace('_', ' ')} at a glance"
     if len(day) == 0:
-        return Plot("year", title, None, "Left out: the trend has no rows.")
+        return Plot(period, title, None, "Left out: the trend has no rows.")
     figure = Figure(figsize=(_WIDTH, 10.0), layout="constrained")
     temperatures, heat, cop, events = figure.subplots(4, 1, sharex=True, height_ratios=(1.1, 1.1, 0.8, 0.8))
     centre = _day_centres(day)
@@ -347,7 +381,7 @@ def _year(day: DailySummary, seasonal_cop: float, path: Path) -> Plot:
     )
     if notes:
         caption += " Not shown: " + "; ".join(notes) + "."
-    return Plot("year", title, path, caption)
+    return Plot(period, title, path, caption)
 
 
 def _pick_cold_day(day: DailySummary) -> int | None:
@@ -365,7 +399,7 @@ def _pick_cold_day(day: DailySummary) -> int | None:
     return int(np.nanargmin(np.where(pool, mean, np.nan)))
 
 
-def _cold_day(trend: Trend, day: DailySummary, path: Path) -> Plot:
+def _cold_day(trend: Trend, day: DailySummary, path: Path, source_type: str = "Air") -> Plot:
     title = "A cold day"
     chosen = _pick_cold_day(day)
     if chosen is None:
@@ -389,31 +423,17 @@ def _cold_day(trend: Trend, day: DailySummary, path: Path) -> Plot:
     if defrost is None:
         notes.append(f"no `{kpi.DEFROST_ACTIVE}`, so no defrost shading")
 
-    temperatures.set_title("Outdoor coil and frost")
-    outdoor = _outdoor(part, controller_first=False)
-    if outdoor is not None:
-        temperatures.plot(time, outdoor[1], color=_OUTDOOR, label="Outdoor air")
-    coil = _real(part, "plant.coil_temp")
-    if coil is not None:
-        temperatures.plot(time, coil, color=_COIL, label="Outdoor coil")
-    temperatures.set_ylabel("Temperature [°C]")
-    frost = _real(part, "plant.frost")
+    air = source_type.lower() == "air"
+    source_type = _SOURCE_NAMES.get(source_type, source_type.lower())
+    twin = (
+        _coil_and_frost(temperatures, part, time, notes)
+        if air
+        else _source(temperatures, part, time, source_type)
+    )
     handles, labels = temperatures.get_legend_handles_labels()
-    if frost is not None:
-        frost_axes = temperatures.twinx()
-        frost_axes.grid(False)
-        frost_axes.spines["right"].set_visible(True)
-        frost_axes.fill_between(
-            time, 0.0, frost, step="post", color=_FROST, alpha=0.5, linewidth=0, label="Frost"
-        )
-        frost_axes.set_ylabel("Frost on the coil [kg]")
-        frost_axes.set_ylim(bottom=0.0)
-        frost_axes.set_zorder(temperatures.get_zorder() - 1)
-        temperatures.patch.set_visible(False)
-        more_handles, more_labels = frost_axes.get_legend_handles_labels()
+    if twin is not None:
+        more_handles, more_labels = twin.get_legend_handles_labels()
         handles, labels = handles + more_handles, labels + more_labels
-    else:
-        notes.append("no frost (a unit without an outdoor coil, or a plant model that does not track it)")
     if defrost is not None and np.any(defrost):
         handles.append(Patch(color=_DEFROST, alpha=0.15))
         labels.append("Defrost active")
@@ -433,7 +453,9 @@ def _cold_day(trend: Trend, day: DailySummary, path: Path) -> Plot:
     heat.set_ylabel("Power [kW]")
     _legend(heat)
 
-    states.set_title("Compressor, defrost, aux stages and backup")
+    states.set_title(
+        "Compressor, defrost, aux stages and backup" if air else "Compressor, aux stages and backup"
+    )
     traces = [
         (name, label, colour)
         for name, label, colour in (
@@ -443,7 +465,7 @@ def _cold_day(trend: Trend, day: DailySummary, path: Path) -> Plot:
             (kpi.AUX_STAGES[1], "Aux stage 2", _AUX),
             ("AuxHeat.backup_heat_enable", "Backup", _BACKUP),
         )
-        if name in part
+        if name in part and (air or name != kpi.DEFROST_ACTIVE)
     ]
     for level, (name, _, colour) in enumerate(reversed(traces)):
         on = np.asarray(part[name].values).astype(np.float64)
@@ -501,16 +523,70 @@ def _cold_day(trend: Trend, day: DailySummary, path: Path) -> Plot:
         caption += f": outdoor mean {_degrees(round(float(mean), 1))}"
     if defrosts is not None:
         caption += f", {defrosts} defrost{'s' if defrosts != 1 else ''}"
-    caption += (
-        ". Shaded: defrost active. Frost should build up while the coil is below freezing and fall to "
-        "zero in each defrost; during a defrost the heat pump takes heat back from the water (its heat "
-        "goes below zero) and the aux heat should cover it, so that the indoor temperature stays in "
-        "the comfort band. Aux stages that stay on outside defrosts mean the heat pump alone cannot "
-        "carry the load at this outdoor temperature."
-    )
+    if air:
+        caption += (
+            ". Shaded: defrost active. Frost should build up while the coil is below freezing and fall to "
+            "zero in each defrost; during a defrost the heat pump takes heat back from the water (its heat "
+            "goes below zero) and the aux heat should cover it, so that the indoor temperature stays in "
+            "the comfort band. Aux stages that stay on outside defrosts mean the heat pump alone cannot "
+            "carry the load at this outdoor temperature."
+        )
+    else:
+        caption += (
+            f". A {source_type} source has no outdoor coil, so no frost and no defrost: the top panel"
+            " shows the source temperature the heat pump draws from, which should stay in its band"
+            " however cold the air. Aux stages that stay on mean the heat pump alone cannot carry the"
+            " load on this day."
+        )
     if notes:
         caption += " Not shown: " + "; ".join(notes) + "."
     return Plot("cold_day", title, path, caption)
+
+
+_SOURCE_NAMES = {"WaterLoop": "water-loop", "Ground": "ground"}
+
+
+def _coil_and_frost(axes: Axes, part: Trend, time: Any, notes: list[str]) -> Axes | None:
+    """The top panel of an air source's cold day: outdoor air, the outdoor coil and its frost.
+
+    The frost is drawn on a second axis, which is returned so that its legend joins the panel's.
+    """
+    axes.set_title("Outdoor coil and frost")
+    outdoor = _outdoor(part, controller_first=False)
+    if outdoor is not None:
+        axes.plot(time, outdoor[1], color=_OUTDOOR, label="Outdoor air")
+    coil = _real(part, "plant.coil_temp")
+    if coil is not None:
+        axes.plot(time, coil, color=_COIL, label="Outdoor coil")
+    axes.set_ylabel("Temperature [°C]")
+    frost = _real(part, "plant.frost")
+    if frost is None:
+        notes.append("no frost (a plant model that does not track it)")
+        return None
+    frost_axes = axes.twinx()
+    frost_axes.grid(False)
+    frost_axes.spines["right"].set_visible(True)
+    frost_axes.fill_between(
+        time, 0.0, frost, step="post", color=_FROST, alpha=0.5, linewidth=0, label="Frost"
+    )
+    frost_axes.set_ylabel("Frost on the coil [kg]")
+    frost_axes.set_ylim(bottom=0.0)
+    frost_axes.set_zorder(axes.get_zorder() - 1)
+    axes.patch.set_visible(False)
+    return frost_axes
+
+
+def _source(axes: Axes, part: Trend, time: Any, source_type: str) -> Axes | None:
+    """The top panel of a water-loop or ground source's cold day: outdoor air and the source."""
+    axes.set_title(f"Outdoor air and the {source_type} source")
+    outdoor = _outdoor(part, controller_first=False)
+    if outdoor is not None:
+        axes.plot(time, outdoor[1], color=_OUTDOOR, label="Outdoor air")
+    source = _real(part, "plant.source_temp")
+    if source is not None:
+        axes.plot(time, source, color=_COIL, label=f"{source_type.capitalize()} source water")
+    axes.set_ylabel("Temperature [°C]")
+    return None  # no second axis
 
 
 def _pick_changeover_days(day: DailySummary, middle: float) -> tuple[int, str]:

@@ -134,6 +134,11 @@ def simulate(
     return Simulation(trend, source_type, count, seconds, lockouts)
 
 
+def source_type_of(loaded: LoadedPackage, plant_file: config_.PlantFile) -> str:
+    """The heat source a run simulates: the plant file's, else the one the rules' parameters select."""
+    return plant_file.parameters.source_type or _installed_source(loaded.new())
+
+
 def _installed_source(package: Any) -> str:
     program, parameter = config_.SOURCE_PARAMETER
     instance = getattr(package, snake(program), None)

@@ -313,7 +313,7 @@ class Changeover(Program):
             20.0,
             15.0,
             "Heat when colder than this",
-            ("C2",),
+            ("C2", ),
             "",
         ),
         Point(
@@ -326,7 +326,7 @@ class Changeover(Program):
             30.0,
             21.0,
             "Cool when warmer than this",
-            ("C1",),
+            ("C1", ),
             "",
         ),
         Point(
@@ -459,7 +459,8 @@ class Changeover(Program):
             None,
         ),
     )
-    EVENTS: ClassVar[tuple[EventInfo, ...]] = ()
+    EVENTS: ClassVar[tuple[EventInfo, ...]] = (
+    )
     RETAINED: ClassVar[tuple[str, ...]] = ()
 
     outdoor_temp: float | None
@@ -656,12 +657,17 @@ class Changeover(Program):
 class Package:
     """Every program of the package, wired together; `scan` runs them in wiring order."""
 
-    __slots__ = ("changeover",)
+    __slots__ = (
+        "changeover",
+    )
 
-    PROGRAMS: ClassVar[tuple[type[Program], ...]] = (Changeover,)
+    PROGRAMS: ClassVar[tuple[type[Program], ...]] = (
+        Changeover,
+    )
 
     # (program, input, source program, source): each input fed by another program's value
-    WIRES: ClassVar[tuple[tuple[str, str, str, str], ...]] = ()
+    WIRES: ClassVar[tuple[tuple[str, str, str, str], ...]] = (
+    )
 
     def __init__(
         self,
@@ -675,7 +681,9 @@ class Package:
 
     def programs(self) -> tuple[Program, ...]:
         """The program instances in the order a scan runs them."""
-        return (self.changeover,)
+        return (
+            self.changeover,
+        )
 
     def scan(self, dt_s: float) -> None:
         """Run one scan of every program; each wired input is copied just before its program runs."""
