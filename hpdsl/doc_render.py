@@ -8,6 +8,7 @@ for its own format.
 from __future__ import annotations
 
 import html
+import re
 
 from hpdsl import doc_svg
 from hpdsl.codegen.templates import render
@@ -114,17 +115,29 @@ def _e(value: str) -> str:
     return html.escape(value, quote=True)
 
 
+def _code(text: str) -> str:
+    """Code in running text or a table cell: a short value (`-40C .. 60C`) kept on one line, a long name
+    (`outdoor_coil_temp_sensor`, `rules/plant.rules:39`, `SupplyTemperatureCheck`) breakable after
+    `_`, `.` and `/` and between words, so that
+    a table's columns of names do not crowd out its column of prose."""
+    escaped = _e(text)
+    if len(text) <= 24:  # a value: a number stays with its unit, a range may break after `..`
+        escaped = escaped.replace(" .. ", "\0").replace(" ", "&nbsp;").replace("\0", "&nbsp;.. ")
+    escaped = re.sub(r"([_/]|\.(?=[A-Za-z]))(?=\S)", r"\1<wbr>", escaped)
+    return re.sub(r"(?<=[a-z])(?=[A-Z][a-z])", "<wbr>", escaped)  # SupplyTemperatureCheck
+
+
 def html_inline(cell: Cell) -> str:
     out: list[str] = []
     for piece in cell:
         if isinstance(piece, Text):
             out.append(_e(piece.text))
         elif isinstance(piece, Code):
-            out.append(f"<code>{_e(piece.text)}</code>")
+            out.append(f"<code>{_code(piece.text)}</code>")
         elif isinstance(piece, Strong):
             out.append(f"<strong>{_e(piece.text)}</strong>")
         elif isinstance(piece, Link):
-            shown = f"<code>{_e(piece.text)}</code>" if piece.code else _e(piece.text)
+            shown = f"<code>{_code(piece.text)}</code>" if piece.code else _e(piece.text)
             out.append(f'<a href="#{_e(piece.anchor)}">{shown}</a>')
         elif isinstance(piece, Anchor):
             out.append(f'<span id="{_e(piece.anchor)}">{_e(piece.text)}</span>')
@@ -144,8 +157,17 @@ def html_block(block: Block) -> str:
         return f"<ul>{items}</ul>"
     if isinstance(block, Table):
         head = "".join(f"<th>{_e(h)}</th>" for h in block.header)
+        prose = _prose_columns(block)
         rows = "\n".join(
-            "<tr>" + "".join(f"<td>{html_inline(cell)}</td>" for cell in row) + "</tr>" for row in block.rows
+            "<tr>"
+            + "".join(
+                f'<td class="prose">{html_inline(cell)}</td>'
+                if index in prose
+                else f"<td>{html_inline(cell)}</td>"
+                for index, cell in enumerate(row)
+            )
+            + "</tr>"
+            for row in block.rows
         )
         return (
             f'<div class="table"><table>\n<thead><tr>{head}</tr></thead>\n'
@@ -154,6 +176,20 @@ def html_block(block: Block) -> str:
     if isinstance(block, CodeBlock):
         return f'<pre class="{_e(block.language)}"><code>{_e(block.text)}</code></pre>'
     return html_diagram(block)
+
+
+def _prose_columns(table: Table) -> set[int]:
+    """The columns of sentences (a description, a purpose): they get a readable width."""
+    found: set[int] = set()
+    for index in range(len(table.header)):
+        lengths = [
+            sum(len(piece.text) for piece in row[index] if isinstance(piece, Text))
+            for row in table.rows
+            if index < len(row)
+        ]
+        if lengths and sum(lengths) / len(lengths) >= 40:
+            found.add(index)
+    return found
 
 
 def html_diagram(diagram: StateDiagram) -> str:
