@@ -251,35 +251,64 @@ def _search(
     group: Group,
     parameters: list[tuple[str, str]],
 ) -> None:
-    """Replay the stretch around the group's first departure with each parameter changed."""
+    """Replay the stretches around the group's departures with each parameter changed.
+
+    The stretches are those around the first point's first departure and up to three later
+    ones, spread over the record: a value that explains one stretch by chance seldom explains
+    them all, so together they pin the parameter down.
+    """
     seconds = recording.seconds
     root = group.root
     assert root.first_row is not None
-    at = seconds[root.first_row]
-    start = int(np.searchsorted(seconds, at - BEFORE_S, side="left"))
-    end = int(np.searchsorted(seconds, at + AFTER_S, side="right"))
-    points = [r.point for r in group.results]
-    recorded = _recorded(recording, [p.column for p in points], start, end)
-    if not recorded:
-        return
-    package, kept = replayer.restore(start)
-    replayer.run(package, kept, start, [])  # to the state before the stretch
-    info = _parameter_info(loaded)
+    later = root.episodes[1:]
+    picked = [later[round(i * (len(later) - 1) / 2)] for i in range(3)] if len(later) >= 3 else later
     tolerance = {r.point.column: r.value_tolerance for r in group.results}
     time_tolerance = root.time_tolerance_s
+    stretches: list[_Stretch] = []
+    for row in sorted({root.first_row, *picked}):
+        at = seconds[row]
+        start = int(np.searchsorted(seconds, at - BEFORE_S, side="left"))
+        end = int(np.searchsorted(seconds, at + AFTER_S, side="right"))
+        if stretches and start < stretches[-1].end:
+            continue  # overlaps the stretch before
+        # The first stretch is scored on every point of the group; a later one on the first
+        # point alone, and only where the rules and the controller agree on it as it begins
+        # (after a departure the replay's other states, a timer or a total, may not).
+        first = not stretches
+        points = [r.point for r in group.results] if first else [root.point]
+        recorded = _recorded(recording, [p.column for p in points], start, end)
+        if root.point.column not in recorded:
+            continue
+        package, kept = replayer.restore(start)
+        replayer.run(package, kept, start, [])  # to the state before the stretch
+        stretch = _Stretch(package, start, end, points, recorded)
+        if not first:
+            values = replayer.run(copy.deepcopy(package), start, start + 1, [root.point])[root.point.column]
+            begins = recorded[root.point.column][0]
+            if np.isnan(begins) or abs(values[-1] - begins) > tolerance[root.point.column]:
+                continue
+        stretches.append(stretch)
+    if not stretches:
+        return
+    package = stretches[0].package
+    info = _parameter_info(loaded)
 
     def score(change: tuple[str, str, str, object] | None) -> int:
-        trial = copy.deepcopy(package)
-        if change is not None:
-            instance, attribute, _, value = change
-            setattr(getattr(trial, instance), attribute, value)
-        values = replayer.run(trial, start, end, points)
-        offset = replayer.first_scan(start)
-        scan_s = replayer.scan_s[offset : offset + len(next(iter(values.values())))]
-        return sum(
-            _outside(scan_s, values[c], seconds[start:end], recorded[c], tolerance[c], time_tolerance)
-            for c in recorded
-        )
+        outside = 0
+        for stretch in stretches:
+            trial = copy.deepcopy(stretch.package)
+            if change is not None:
+                instance, attribute, _, value = change
+                setattr(getattr(trial, instance), attribute, value)
+            values = replayer.run(trial, stretch.start, stretch.end, stretch.points)
+            offset = replayer.first_scan(stretch.start)
+            scan_s = replayer.scan_s[offset : offset + len(next(iter(values.values())))]
+            rows = seconds[stretch.start : stretch.end]
+            outside += sum(
+                _outside(scan_s, values[c], rows, stretch.recorded[c], tolerance[c], time_tolerance)
+                for c in stretch.recorded
+            )
+        return outside
 
     baseline = score(None)
     group.outside = baseline
@@ -324,6 +353,17 @@ def _declared(loaded: LoadedPackage, program: str, name: str) -> str:
     assert package is not None
     origin = package.program(program).variable(name).origin
     return f"{origin.file}:{origin.line}" if origin is not None else ""
+
+
+@dataclass
+class _Stretch:
+    """Rows replayed to try a parameter: the state before them, and what was recorded in them."""
+
+    package: Any
+    start: int
+    end: int
+    points: list[PointSpec]
+    recorded: dict[str, FloatArray]
 
 
 def _changed(score: Any, instance: str, attribute: str, value: object) -> int:

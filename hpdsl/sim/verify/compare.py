@@ -44,6 +44,8 @@ _T = TypeVar("_T")
 
 CHUNK_ROWS = 8192  # rows replayed and compared at a time: between five and six days of one-minute samples
 
+MAX_EPISODES = 64  # departures remembered per point, for the causes
+
 # What pyfunnel writes for a point: a folder holding only these and the plot is one an earlier
 # verify wrote, and may be replaced.
 FUNNEL_FILES = ("errors.csv", "lowerBound.csv", "upperBound.csv", "reference.csv", "test.csv")
@@ -78,6 +80,7 @@ class PointResult:
     reference_at_first: float | None = None  # the rules' value at the first departure
     recorded_at_first: float | None = None  # the controller's
     first_row: int | None = None  # the row of the first departure, in time order
+    episodes: list[int] = field(default_factory=list)  # rows where departures began, the first 64
     folder: Path | None = None  # pyfunnel's files and the plot, when written
 
 
@@ -470,85 +473,128 @@ def _funnel_chunk(
     work: Path,
     funnel: Any,
 ) -> None:
-    """pyfunnel on one chunk of one point (rows [low, high) compared, [first, end) counted)."""
+    """pyfunnel on one chunk of one point (rows [low, high) at hand, those of [first, end) counted).
+
+    A sample within the value tolerance of the replay at its own time lies inside the funnel
+    (the funnel holds the tolerance box around every point of the replay), so pyfunnel is run
+    only around the samples that are not: on windows reaching a margin of two time tolerances
+    and two scan steps beyond them, enough for the funnel there to be the funnel of the whole
+    record.
+    """
     first, end, low, high = rows
     at_rows = reference[replayer.row_scan[low:high] - offset]
     both = ~np.isnan(at_rows) & ~np.isnan(recorded)
-    if not both.any():
-        return
     where = np.flatnonzero(both)
-    x, ref, test = seconds[low:high][both], at_rows[both], recorded[both]
-    inner = (where >= first - low) & (where < end - low)
-    if not inner.any():
+    if not len(where):
         return
-    # The reference: every scan from the first compared sample's to the last's (pyfunnel wants
-    # both curves to span the same time).
-    scan_first = int(replayer.row_scan[low + where[0]])
-    scan_last = int(replayer.row_scan[low + where[-1]])
-    scan_x = replayer.scan_s[scan_first : scan_last + 1]
-    scan_y = reference[scan_first - offset : scan_last + 1 - offset]
-    valid = ~np.isnan(scan_y)
-    folder = work / result.point.column / f"chunk-{first}"
-    with contextlib.redirect_stdout(io.StringIO()) as said:
-        status = funnel.compareAndReport(
-            scan_x[valid].tolist(),
-            scan_y[valid].tolist(),
-            x.tolist(),
-            test.tolist(),
-            outputDirectory=str(folder),
-            atolx=result.time_tolerance_s,
-            atoly=result.value_tolerance,
-        )
-    if status != 0:
-        raise RuntimeError(f"pyfunnel could not compare `{result.point.column}`: {said.getvalue().strip()}")
-    errors = np.loadtxt(folder / "errors.csv", delimiter=",", skiprows=1, ndmin=2)
-    error = errors[:, 1] if len(errors) else np.zeros(0)
-    stop = float(seconds[end]) if end < len(seconds) else np.inf
-    (folder / "span").write_text(f"{float(seconds[first])!r} {stop!r}\n")
+    x_all, ref_all, test_all = seconds[low:high][both], at_rows[both], recorded[both]
+    inner = (where >= first - low) & (where < end - low)
+    suspect = inner & (np.abs(test_all - ref_all) > result.value_tolerance)
+    if not suspect.any():
+        return
+    margin = 2.0 * result.time_tolerance_s + 2.0 * max(replayer.step_s, 0.0)
+    times = x_all[suspect]
+    breaks = np.flatnonzero(np.diff(times) > 2.0 * margin)
+    starts = np.concatenate(([times[0]], times[breaks + 1]))
+    stops = np.concatenate((times[breaks], [times[-1]]))
+    # Each sample outside counts until the next sample (the next chunk's first, after the last).
+    next_all = np.append(x_all[1:], after if after is not None else x_all[-1])
     # The bounds are computed in floating point; an error of rounding size is no departure.
     noise = 1e-9 * max(1.0, tally.largest_reference)
-    # Each sample outside counts until the next sample (the next chunk's first, after the last).
-    next_x = np.append(x[1:], after if after is not None else x[-1])
-    inner_index = np.flatnonzero(inner)
-    x, ref, test, error, next_x = x[inner], ref[inner], test[inner], error[inner], next_x[inner]
-    outside = error > noise
-    if not outside.any():
-        return
-    hit = np.flatnonzero(outside)
-    largest = int(np.argmax(error))
-    if not result.departed:
-        result.first_s = float(x[hit[0]])
-        result.reference_at_first, result.recorded_at_first = float(ref[hit[0]]), float(test[hit[0]])
-        result.first_row = low + int(where[inner_index[hit[0]]])
-    result.last_s = float(x[hit[-1]])
-    result.outside_s += float(np.sum((next_x - x)[outside]))
-    # pyfunnel draws its bounds 1e-10 beside each sample: 0.9999999999 is a departure of 1.
-    candidate = float(f"{error[largest]:.9g}")
-    if not result.departed or candidate > result.max_error:
-        result.max_error, result.max_error_s = candidate, float(x[largest])
-    result.departed = True
+    chunk_start = float(seconds[first])
+    chunk_stop = float(seconds[end]) if end < len(seconds) else np.inf
+    for number, (start, stop) in enumerate(zip(starts, stops, strict=True)):
+        lo = int(np.searchsorted(x_all, start - margin, side="left"))
+        hi = int(np.searchsorted(x_all, stop + margin, side="right"))
+        x, ref, test = x_all[lo:hi], ref_all[lo:hi], test_all[lo:hi]
+        # The reference: every scan from the window's first sample's to its last's (pyfunnel
+        # wants both curves to span the same time).
+        scan_first = int(replayer.row_scan[low + where[lo]])
+        scan_last = int(replayer.row_scan[low + where[hi - 1]])
+        scan_x = replayer.scan_s[scan_first : scan_last + 1]
+        scan_y = reference[scan_first - offset : scan_last + 1 - offset]
+        valid = ~np.isnan(scan_y)
+        folder = work / result.point.column / f"part-{first:010d}-{number:06d}"
+        with contextlib.redirect_stdout(io.StringIO()) as said:
+            status = funnel.compareAndReport(
+                scan_x[valid].tolist(),
+                scan_y[valid].tolist(),
+                x.tolist(),
+                test.tolist(),
+                outputDirectory=str(folder),
+                atolx=result.time_tolerance_s,
+                atoly=result.value_tolerance,
+            )
+        if status != 0:
+            raise RuntimeError(
+                f"pyfunnel could not compare `{result.point.column}`: {said.getvalue().strip()}"
+            )
+        errors = np.loadtxt(folder / "errors.csv", delimiter=",", skiprows=1, ndmin=2)
+        error = errors[:, 1] if len(errors) else np.zeros(len(x))
+        # The stretch of time this window answers for, in the files gathered for the output.
+        owned = (max(float(x[0]), chunk_start), min(float(x[-1]) + 1e-6, chunk_stop))
+        (folder / "span").write_text(f"{owned[0]!r} {owned[1]!r}\n")
+        counted = inner[lo:hi]
+        outside = counted & (error > noise)
+        if not outside.any():
+            continue
+        hit = np.flatnonzero(outside)
+        if len(result.episodes) < MAX_EPISODES:
+            result.episodes.append(low + int(where[lo + hit[0]]))
+        largest = int(np.argmax(np.where(counted, error, -np.inf)))
+        if not result.departed:
+            result.first_s = float(x[hit[0]])
+            result.reference_at_first, result.recorded_at_first = float(ref[hit[0]]), float(test[hit[0]])
+            result.first_row = low + int(where[lo + hit[0]])
+        result.last_s = float(x[hit[-1]])
+        result.outside_s += float(np.sum((next_all[lo:hi] - x)[outside]))
+        # pyfunnel draws its bounds 1e-10 beside each sample: 0.9999999999 is a departure of 1.
+        candidate = float(f"{error[largest]:.9g}")
+        if not result.departed or candidate > result.max_error:
+            result.max_error, result.max_error_s = candidate, float(x[largest])
+        result.departed = True
 
 
 def _gather(chunks: Path, folder: Path) -> None:
-    """pyfunnel's files of every compared chunk of a point, joined in time order into `folder`.
+    """pyfunnel's files of every window compared for a point, joined in time order into `folder`.
 
-    Each chunk's file keeps its rows inside the chunk's own stretch of time, so that the margins
-    compared twice are written once; stretches no chunk compared are not in the files.
+    Each window's file keeps the rows of its own stretch of time, so that a margin compared
+    twice is written once; a bound (drawn by pyfunnel as a line through its corners) is cut at
+    the stretch's ends at the value it has there. Stretches where no sample left the value
+    tolerance are not in the files: pyfunnel did not need to look at them.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    parts = sorted(chunks.iterdir(), key=lambda p: int(p.name.split("-", 1)[1]))
+    parts = sorted(chunks.iterdir())  # part-<chunk's first row>-<window>, zero-padded
     for name in FUNNEL_FILES:
+        pieces: list[FloatArray] = []
+        header = ""
+        for part in parts:
+            start, stop = (float(v) for v in (part / "span").read_text().split())
+            with (part / name).open(encoding="utf-8") as stream:
+                header = stream.readline()
+            rows = np.loadtxt(part / name, delimiter=",", skiprows=1, ndmin=2).reshape(-1, 2)
+            inside = rows[(rows[:, 0] >= start) & (rows[:, 0] < stop)]
+            if name in ("lowerBound.csv", "upperBound.csv") and len(rows):
+                inside = _cut(rows, inside, start, stop)
+            pieces.append(inside)
         with (folder / name).open("w", encoding="utf-8", newline="") as out:
-            header_written = False
-            for part in parts:
-                start, stop = (float(v) for v in (part / "span").read_text().split())
-                with (part / name).open(encoding="utf-8") as stream:
-                    header = stream.readline()
-                    if not header_written:
-                        out.write(header)
-                        header_written = True
-                    for line in stream:
-                        x = float(line.split(",", 1)[0])
-                        if start <= x < stop:
-                            out.write(line)
+            out.write(header or "x,y\n")
+            for piece in pieces:
+                out.writelines(f"{_text(x)},{_text(y)}\n" for x, y in piece)
     shutil.rmtree(chunks, ignore_errors=True)
+
+
+def _cut(rows: FloatArray, inside: FloatArray, start: float, stop: float) -> FloatArray:
+    """A bound's corners inside [start, stop), with its values at the two ends added."""
+    parts = [inside]
+    if rows[0, 0] <= start <= rows[-1, 0] and not (len(inside) and inside[0, 0] == start):
+        parts.insert(0, np.array([[start, np.interp(start, rows[:, 0], rows[:, 1])]]))
+    end = min(stop, float(rows[-1, 0]))
+    if end > start and not (len(inside) and inside[-1, 0] >= end):
+        parts.append(np.array([[end, np.interp(end, rows[:, 0], rows[:, 1])]]))
+    return np.concatenate(parts)
+
+
+def _text(value: float) -> str:
+    """A number as pyfunnel writes it: as short as it reads back exactly."""
+    return repr(float(value)) if not float(value).is_integer() else str(int(value))

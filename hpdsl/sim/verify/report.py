@@ -240,7 +240,7 @@ def _group_lines(number: int, group: Group, report: Report) -> list[str]:
         lines.append(
             f"  closest: {closest.parameter} ({closest.source}) at"
             f" {describe(closest.values[0], closest.unit)}{end} leaves {closest.outside} of"
-            f" {group.outside} samples outside near the first departure;"
+            f" {group.outside} samples outside near the departures tried;"
             f" the rules have {describe(closest.rules_value, closest.unit)}"
         )
     elif group.tried and not group.explanations:
