@@ -302,8 +302,16 @@ def _run_test(args: argparse.Namespace) -> int:
             matiec.find_toolchain()
         except matiec.ToolchainError as exc:
             raise UsageError_(str(exc)) from None
+    from hpdsl import progress
+
     report = testing.run_paths(
-        args.paths, rules=args.rules, params=args.params, select=args.select, cites=args.cites, plc=args.plc
+        args.paths,
+        rules=args.rules,
+        params=args.params,
+        select=args.select,
+        cites=args.cites,
+        plc=args.plc,
+        progress=progress.Progress("test", progress.wanted()),
     )
     # With a machine format, stdout holds only the diagnostics in it; the report goes to stderr.
     report_stream = sys.stdout if args.format == "text" else sys.stderr

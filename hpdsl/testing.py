@@ -36,6 +36,7 @@ from hpdsl import site as site_
 from hpdsl.codegen.naming import snake
 from hpdsl.diagnostics import Diagnostic
 from hpdsl.package import UsageError, read_source
+from hpdsl.progress import Progress
 from hpdsl.source import RULES_SUFFIX, SourceFile, Span
 from hpdsl.values import Target, Value, ValueProblem, convert, convert_tolerance, range_problem
 
@@ -887,12 +888,15 @@ def run_paths(
     select: str | None = None,
     cites: str | None = None,
     plc: bool = False,
+    progress: Progress | None = None,
 ) -> TestReport:
     """Run every scenario under the paths; the report holds diagnostics and outcomes.
 
     `select` keeps the scenarios whose name contains it, `cites` those citing that requirement;
-    `plc` runs them on the PLC code compiled by MATIEC instead of the Python target.
+    `plc` runs them on the PLC code compiled by MATIEC instead of the Python target. `progress`
+    shows the phases on a terminal: compiling (and building the PLC code), then the scenarios.
     """
+    progress = progress or Progress("test", False)
     began = time.perf_counter()
     report = TestReport()
     files = discover(paths)
@@ -914,7 +918,9 @@ def run_paths(
     names: dict[str, Span] = {}
     for rule_paths, scenario_files in groups.items():
         parsed = [_parse(file, report) for file in scenario_files]
-        compiled = compile_package(list(rule_paths), report, plc=plc)
+        what = "compiling the rules and building the PLC code with MATIEC" if plc else "compiling the rules"
+        with progress.phase(what):
+            compiled = compile_package(list(rule_paths), report, plc=plc)
         if compiled is None:
             continue
         site_parameters = None
@@ -926,17 +932,21 @@ def run_paths(
                 report.diagnostics.extend(site_parameters.diagnostics)
                 continue
         requirements = {name for name, _ in compiled.ir_package.requirements}
-        for file, scenarios in zip(scenario_files, parsed, strict=True):
-            for scenario in scenarios:
-                if not _check_header(scenario, names, requirements, report):
-                    continue
-                if select is not None and select not in scenario.name:
-                    continue
-                if cites is not None and cites not in {name for name, _ in scenario.cites}:
-                    continue
-                outcome = run_scenario(compiled, scenario, site_parameters, report, file.parent)
-                if outcome is not None:
-                    report.outcomes.append(outcome)
+        count = sum(len(scenarios) for scenarios in parsed)
+        where = " on the PLC code" if plc else ""
+        with progress.phase(f"running the scenarios{where}", total=count, unit="scenarios") as step:
+            for file, scenarios in zip(scenario_files, parsed, strict=True):
+                for scenario in scenarios:
+                    step.advance()
+                    if not _check_header(scenario, names, requirements, report):
+                        continue
+                    if select is not None and select not in scenario.name:
+                        continue
+                    if cites is not None and cites not in {name for name, _ in scenario.cites}:
+                        continue
+                    outcome = run_scenario(compiled, scenario, site_parameters, report, file.parent)
+                    if outcome is not None:
+                        report.outcomes.append(outcome)
     report.diagnostics.sort(key=Diagnostic.sort_key)
     report.seconds = time.perf_counter() - began
     return report
