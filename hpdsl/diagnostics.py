@@ -187,6 +187,12 @@ SCENARIO_STRUCTURE = _code(
     "scenarios",
     "A scenario that is well formed but cannot be run as written (a setting twice, a set inside `during`).",
 )
+SCENARIO_FAILED = _code(
+    "scenario-failed",
+    E,
+    "scenarios",
+    "An expectation of a scenario that does not hold when it runs (shown by the language server at its line).",
+)
 
 # --- Site parameter files --------------------------------------------------------------
 SITE_FILE = _code(

@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
+SCENARIO_SUFFIX = ".scenario"
+
 log = logging.getLogger(__name__)
 
 
@@ -136,6 +138,32 @@ def build_server() -> LanguageServer:
                 return None
             source, problem = decode(path_name, data)
             return source if source is not None else problem
+
+        def analyse_scenario(self, uri: str) -> None:
+            """Check a scenario file as `hpdsl test` would, and publish its diagnostics.
+
+            Its syntax, the names, units and citations it uses against its package, and each
+            expectation that does not hold when its scenarios run (`scenario-failed`).
+            """
+            from pygls import uris
+
+            from hpdsl import testing
+            from hpdsl.package import normalised
+
+            fs_path = uris.to_fs_path(uri) if uris.uri_scheme(uri) == "file" else None
+            path = Path(fs_path) if fs_path else None
+            name = path.name if path is not None else uri.rstrip("/").rsplit("/", 1)[-1]
+            read = self.text_of(uri, name)
+            if not isinstance(read, SourceFile):
+                return
+            source = SourceFile(name, normalised(read.text))
+            report = testing.check_scenario_text(source, path)
+            found = testing.editor_diagnostics(report, name)
+            state = PackageState({name: uri}, {name: source})
+            converted = [self.convert(d, {name: source}, state) for d in found]
+            self.text_document_publish_diagnostics(
+                types.PublishDiagnosticsParams(uri=uri, diagnostics=converted)
+            )
 
         def analyse(self, uri: str) -> PackageState:
             """Check the package of a document and publish the diagnostics of all its files."""
@@ -262,7 +290,10 @@ def build_server() -> LanguageServer:
     server = RulesServer()
 
     def reanalyse(uri: str) -> None:
-        server.analyse(uri)
+        if uri.endswith(SCENARIO_SUFFIX):
+            server.analyse_scenario(uri)
+        else:
+            server.analyse(uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     @_guarded(server.log_failure, "checking the package", None)
@@ -287,6 +318,8 @@ def build_server() -> LanguageServer:
 
     def where(params: Any) -> tuple[PackageState, str, int, int] | None:
         uri = params.text_document.uri
+        if uri.endswith(SCENARIO_SUFFIX):
+            return None  # a scenario file gets diagnostics only
         state = server.state_of(uri)
         name = server.name_of(uri, state)
         if name is None:
@@ -358,6 +391,8 @@ def build_server() -> LanguageServer:
     @_guarded(server.log_failure, "completion", None)
     def completion(params: types.CompletionParams) -> types.CompletionList | None:
         uri = params.text_document.uri
+        if uri.endswith(SCENARIO_SUFFIX):
+            return None
         state = server.state_of(uri)
         line, column = server.position(uri, params.position)
         text = server.workspace.get_text_document(uri).source.replace("\r\n", "\n")
@@ -412,6 +447,8 @@ def build_server() -> LanguageServer:
         from hpdsl.parser import parse_source
 
         uri = params.text_document.uri
+        if uri.endswith(SCENARIO_SUFFIX):
+            return []
         state = server.state_of(uri)
         name = server.name_of(uri, state) or uri
         text = server.workspace.get_text_document(uri).source.replace("\r\n", "\n")
@@ -436,6 +473,8 @@ def build_server() -> LanguageServer:
         if format_text is None:
             return []
         uri = params.text_document.uri
+        if uri.endswith(SCENARIO_SUFFIX):
+            return []
         document = server.workspace.get_text_document(uri)
         text = document.source
         state = server.state_of(uri)

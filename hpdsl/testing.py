@@ -952,6 +952,67 @@ def run_paths(
     return report
 
 
+def check_scenario_text(source: SourceFile, path: Path | None, rules: list[Path] | None = None) -> TestReport:
+    """One scenario file as an editor holds it: parsed, resolved against its package and run.
+
+    The language server's view of a `.scenario` file: syntax errors, names, units and citations
+    that do not resolve, and every expectation that did not hold, each at its line. The package
+    is the one `hpdsl test` would use (`rules`, else the nearest folder with `.rules` files
+    above `path`); without one only the syntax is checked.
+    """
+    report = TestReport()
+    report.sources[source.name] = source
+    parsed = sc.parse_scenarios(source)
+    report.diagnostics.extend(parsed.diagnostics)
+    folder = package_folder(path) if rules is None and path is not None else None
+    rule_paths = rules or ([folder] if folder is not None else [])
+    if not rule_paths or any(d.is_error for d in parsed.diagnostics):
+        return report
+    compiled = compile_package(rule_paths, report)
+    if compiled is None:
+        return report
+    requirements = {name for name, _ in compiled.ir_package.requirements}
+    names: dict[str, Span] = {}
+    for scenario in parsed.scenarios:
+        if not _check_header(scenario, names, requirements, report):
+            continue
+        outcome = run_scenario(compiled, scenario, None, report, path.parent if path else Path.cwd())
+        if outcome is not None:
+            report.outcomes.append(outcome)
+    return report
+
+
+def editor_diagnostics(report: TestReport, name: str) -> list[Diagnostic]:
+    """What `check_scenario_text` found in the file `name`, as diagnostics at its lines.
+
+    Its own diagnostics, every failed expectation (`scenario-failed`, at the expectation), a
+    run that broke, and one diagnostic at the first line when the rules package itself has
+    errors (they are the rules files' own, shown there).
+    """
+    found = [d for d in report.diagnostics if d.span.file == name]
+    elsewhere = [d for d in report.diagnostics if d.span.file != name and d.is_error]
+    if elsewhere:
+        first = elsewhere[0]
+        found.append(
+            messages.RULES_BROKEN.at(
+                Span(name, 1, 1, 1, 2),
+                first=f"{first.span}: {first.message}",
+                hint="fix the rules first; `hpdsl check` lists every error",
+            )
+        )
+    for outcome in report.outcomes:
+        scenario = outcome.scenario.name
+        if outcome.error is not None:
+            found.append(
+                messages.SCENARIO_BROKE.at(outcome.scenario.span, scenario=scenario, problem=outcome.error)
+            )
+        for failure in outcome.failures:
+            found.append(
+                messages.SCENARIO_FAILED.at(failure.span, scenario=scenario, problem=failure.message)
+            )
+    return sorted(found, key=Diagnostic.sort_key)
+
+
 def _parse(path: Path, report: TestReport) -> list[sc.Scenario]:
     source, problem = read_source(path)
     if problem is not None:

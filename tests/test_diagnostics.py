@@ -29,7 +29,7 @@ from hpdsl.diagnostics import CODES
 from hpdsl.package import check_paths
 from hpdsl.parser import keywords
 from hpdsl.render import render_text
-from hpdsl.source import MAX_FILE_BYTES
+from hpdsl.source import MAX_FILE_BYTES, SourceFile
 from hpdsl.units import SIMPLE_SYMBOLS
 
 CORPUS = Path(__file__).resolve().parent / "data" / "diagnostics"
@@ -49,6 +49,8 @@ GENERATED_CASES = {
     "scenario-name": "test_scenario_name",
     "scenario-value": "test_scenario_value",
     "scenario-structure": "test_scenario_structure",
+    # Shown by the language server in a scenario file: an expectation that does not hold.
+    "scenario-failed": "test_scenario_failed",
     "site-file": "test_site_file",
     "site-parameter": "test_site_parameter",
     "site-value": "test_site_value",
@@ -331,6 +333,32 @@ def test_scenario_structure(tmp_path: Path) -> None:
         end
     """
     assert scenario_diagnostics(tmp_path, text) == [(5, "error", "scenario-structure")]
+
+
+def test_scenario_failed(tmp_path: Path) -> None:
+    from hpdsl.testing import check_scenario_text, editor_diagnostics
+
+    folder = tmp_path / "pump"
+    folder.mkdir()
+    (folder / "pump.rules").write_text(textwrap.dedent(PUMP_RULES), encoding="utf-8")
+    text = textwrap.dedent(
+        """
+        scenario starts_when_warm "The pump starts above 40C"
+            program Pump
+            at 0 s
+                set water_temp = 35C
+                expect running == true
+        end
+        """
+    )
+    path = folder / "pump.scenario"
+    report = check_scenario_text(SourceFile("pump.scenario", text), path)
+    found = editor_diagnostics(report, "pump.scenario")
+    assert [(d.span.line, d.severity.value, d.code) for d in found] == [(6, "error", "scenario-failed")]
+    assert (
+        found[0].message
+        == "scenario `starts_when_warm` fails at 0 s: expected Pump.running == true, got false"
+    )
 
 
 def test_site_file(tmp_path: Path) -> None:

@@ -355,6 +355,46 @@ def test_formatting_gives_back_the_shipped_layout(session: Session, package: Pat
     _change(session, path, original)
 
 
+def test_a_scenario_file_gets_its_diagnostics_and_its_failures(session: Session, package: Path) -> None:
+    """A `.scenario` file is checked as `hpdsl test` checks it: syntax, names against its package,
+    and each expectation that does not hold when it runs, at its line; nothing of the rules."""
+    folder = package / "scenarios"
+    folder.mkdir(exist_ok=True)
+    path = folder / "changeover.scenario"
+    original = (RULES / "scenarios" / "changeover.scenario").read_text(encoding="utf-8")
+    path.write_text(original, encoding="utf-8")
+    assert _open(session, path, original) == []
+
+    wrong = original.replace(
+        "| 30 min | 21.1C        | Cooling            |", "| 30 min | 21.1C        | Heating            |", 1
+    )
+    assert wrong != original
+    (failed,) = _change(session, path, wrong)
+    assert failed.code == "scenario-failed" and failed.severity == types.DiagnosticSeverity.Error
+    assert "cooling_above_21C" in failed.message and "Cooling" in failed.message
+    assert failed.range.start.line == wrong.splitlines().index(
+        "        | 30 min | 21.1C        | Heating            |"
+    )
+
+    unknown = original.replace(
+        "| time   | outdoor_temp | expect system_mode |", "| time   | outdoor_tmp | expect system_mode |", 1
+    )
+    codes = [d.code for d in _change(session, path, unknown)]
+    assert "scenario-name" in codes, codes
+
+    broken = original.replace("    program Changeover\n", "    program\n", 1)
+    codes = [d.code for d in _change(session, path, broken)]
+    assert codes and all(code not in ("scenario-failed",) for code in codes), codes
+
+    assert _change(session, path, original) == []
+    # Hover and completion do not treat a scenario as rules.
+    hover = session.call(
+        session.client.text_document_hover_async,
+        types.HoverParams(text_document=_doc(path), position=types.Position(line=8, character=10)),
+    )
+    assert hover is None
+
+
 def test_bad_input_never_stops_the_server(session: Session, package: Path, tmp_path: Path) -> None:
     # A file alone in a folder, an unsaved buffer and a document nobody opened.
     lonely = tmp_path / "alone.rules"
@@ -423,8 +463,8 @@ def test_the_server_exits_when_stdin_closes() -> None:
 
 
 # ================================================================================ TextMate grammar
-def _grammar() -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads((VSCODE / "syntaxes" / "hpdsl.tmLanguage.json").read_text())
+def _grammar(name: str = "hpdsl") -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((VSCODE / "syntaxes" / f"{name}.tmLanguage.json").read_text())
     return loaded
 
 
@@ -507,18 +547,23 @@ def _capture(captures: dict[str, dict[str, str]], match: re.Match[str], index: i
 
 def test_the_manifest_names_the_grammar_the_configuration_and_the_server_setting() -> None:
     manifest = json.loads((VSCODE / "package.json").read_text())
-    (language,) = manifest["contributes"]["languages"]
-    assert language["extensions"] == [".rules"]
-    assert (VSCODE / language["configuration"]).is_file()
-    json.loads((VSCODE / language["configuration"]).read_text())
-    (grammar,) = manifest["contributes"]["grammars"]
-    assert grammar["scopeName"] == _grammar()["scopeName"]
-    assert (VSCODE / grammar["path"]).is_file()
+    rules, scenarios = manifest["contributes"]["languages"]
+    assert rules["extensions"] == [".rules"] and scenarios["extensions"] == [".scenario"]
+    for language in (rules, scenarios):
+        assert (VSCODE / language["configuration"]).is_file()
+        json.loads((VSCODE / language["configuration"]).read_text())
+    by_language = {g["language"]: g for g in manifest["contributes"]["grammars"]}
+    assert by_language[rules["id"]]["scopeName"] == _grammar()["scopeName"]
+    assert by_language[scenarios["id"]]["scopeName"] == _grammar("scenario")["scopeName"]
+    for grammar in by_language.values():
+        assert (VSCODE / grammar["path"]).is_file()
     setting = manifest["contributes"]["configuration"]["properties"]["hpdsl.server.command"]
     assert setting["default"] == ["hpdsl", "lsp"]
     assert (VSCODE / manifest["main"]).is_file()
     extension = (VSCODE / manifest["main"]).read_text()
     assert "hpdsl.server.command" in extension or '"server.command"' in extension
+    # The language server gets both kinds of document.
+    assert '{ language: "hpdsl" }' in extension and '{ language: "hpdsl-scenario" }' in extension
     assert "vscode-languageclient" in manifest["dependencies"]
     assert not (VSCODE / "node_modules").exists()
 
@@ -531,8 +576,9 @@ def test_the_extension_is_valid_javascript() -> None:
     assert checked.returncode == 0, checked.stderr
 
 
-def test_every_include_resolves_and_every_regex_compiles() -> None:
-    grammar = _grammar()
+@pytest.mark.parametrize("name", ["hpdsl", "scenario"])
+def test_every_include_resolves_and_every_regex_compiles(name: str) -> None:
+    grammar = _grammar(name)
     rules = _expand(grammar, grammar["patterns"])
     for entry in grammar["repository"].values():
         rules.extend(_expand(grammar, entry.get("patterns", [entry])))
@@ -596,3 +642,58 @@ def test_the_shipped_rules_are_coloured_as_the_lexer_reads_them() -> None:
                 at = scopes[line_starts[number - 1] + line.index("#")]
                 assert any(s.startswith("comment.") for s in at) or any(s.startswith("string.") for s in at)
     assert checked > 3000  # tokens of the shipped package
+
+
+def _scenario_keywords() -> set[str]:
+    """The keywords of grammar/scenario.lark, read from the grammar text itself."""
+    text = (ROOT / "grammar" / "scenario.lark").read_text()
+    code = "\n".join(line.split("//", 1)[0] for line in text.split("\n"))
+    return set(re.findall(r'"([a-z_]+)"', code)) | {"fault"}
+
+
+def test_every_keyword_of_the_scenario_grammar_is_coloured() -> None:
+    grammar = _grammar("scenario")
+    words = _scenario_keywords()
+    assert {"scenario", "expect", "trace", "oscillate", "unchanged", "parameters"} <= words
+    for word in sorted(words):
+        for text in (word, f"  {word} x", f"x {word} 1"):
+            scopes = _scopes(grammar, text)[text.index(word)]
+            assert any(s.startswith(("keyword.", "storage.", "constant.language.")) for s in scopes), (
+                word,
+                text,
+                scopes,
+            )
+
+
+def test_the_shipped_scenarios_are_coloured_as_the_lexer_reads_them() -> None:
+    from hpdsl.scenario import _parser
+
+    grammar = _grammar("scenario")
+    words = _scenario_keywords()
+    checked = 0
+    for path in sorted((RULES / "scenarios").glob("*.scenario")):
+        text = path.read_text()
+        scopes = _scopes(grammar, text)
+        line_starts = [0]
+        for line in text.split("\n"):
+            line_starts.append(line_starts[-1] + len(line) + 1)
+        for token in _parser().lex(text):
+            assert token.line is not None and token.column is not None
+            at = scopes[line_starts[token.line - 1] + token.column - 1]
+            where = f"{path.name}:{token.line}:{token.column} {token.type} {str(token)[:20]!r}: {at}"
+            if token.type != "NAME" and str(token) in words:
+                assert any(s.startswith(("keyword.", "storage.", "constant.language.")) for s in at), where
+            elif token.type == "STRING":
+                assert any(s.startswith("string.") for s in at), where
+            elif token.type in ("QUANTITY", "NUMBER", "DATE"):
+                assert any(s.startswith("constant.numeric") for s in at), where
+            elif token.type == "NAME":
+                assert not any(s.startswith(("keyword.", "storage.", "string.", "comment.")) for s in at), (
+                    where
+                )
+            checked += 1
+        for number, line in enumerate(text.split("\n"), 1):
+            if line.lstrip().startswith("#"):
+                at = scopes[line_starts[number - 1] + line.index("#")]
+                assert any(s.startswith("comment.") for s in at)
+    assert checked > 3000  # tokens of the shipped scenarios

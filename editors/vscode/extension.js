@@ -15,7 +15,7 @@ function serverOptions() {
 
 async function start() {
   client = new LanguageClient("hpdsl", "hpdsl language server", serverOptions(), {
-    documentSelector: [{ language: "hpdsl" }],
+    documentSelector: [{ language: "hpdsl" }, { language: "hpdsl-scenario" }],
     synchronize: {
       fileEvents: vscode.workspace.createFileSystemWatcher("**/*.rules"),
     },
