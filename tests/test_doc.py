@@ -216,7 +216,19 @@ def test_mermaid_declares_every_state_and_transition(
 
 
 class _Balance(HTMLParser):
-    VOID: ClassVar[set[str]] = {"meta", "br", "hr", "img", "input", "link", "circle", "line", "rect", "path"}
+    VOID: ClassVar[set[str]] = {
+        "meta",
+        "br",
+        "wbr",
+        "hr",
+        "img",
+        "input",
+        "link",
+        "circle",
+        "line",
+        "rect",
+        "path",
+    }
 
     def __init__(self) -> None:
         super().__init__()
