@@ -236,12 +236,15 @@ def _group_lines(number: int, group: Group, report: Report) -> list[str]:
         )
     closest = group.closest
     if closest is not None:
-        end = ", an end of its declared range" if closest.at_range_end else ""
+        end = (
+            " (near an end of its declared range: a value beyond it may explain it)"
+            if closest.at_range_end
+            else ""
+        )
         lines.append(
-            f"  closest: {closest.parameter} ({closest.source}) at"
-            f" {describe(closest.values[0], closest.unit)}{end} leaves {closest.outside} of"
-            f" {group.outside} samples outside near the departures tried;"
-            f" the rules have {describe(closest.rules_value, closest.unit)}"
+            f"  closest: {closest.parameter} ({closest.source}) = {describe(closest.values[0], closest.unit)}"
+            f" leaves {closest.outside} of {group.outside} samples outside in the stretches tried, where the"
+            f" rules' {describe(closest.rules_value, closest.unit)} leaves all{end}"
         )
     elif group.tried and not group.explanations:
         lines.append(
