@@ -193,7 +193,19 @@ def _parser() -> Lark:
 
 
 def parse_scenarios(source: SourceFile) -> ScenarioFile:
-    """Parse a scenario file; a syntax error becomes a diagnostic and no scenarios."""
+    """Parse a scenario file; a syntax error becomes a diagnostic and no scenarios.
+
+    The scenarios are immutable, so the same text is parsed once per process: a test run that
+    compiles the package many times (each mutant of the shipped rules, each change in an
+    editor) reads its scenario files again without parsing them again.
+    """
+    parsed = _parsed(source.name, source.text)
+    return ScenarioFile(source, list(parsed.scenarios), list(parsed.diagnostics))
+
+
+@functools.lru_cache(maxsize=128)
+def _parsed(name: str, text: str) -> ScenarioFile:
+    source = SourceFile(name, text)
     result = ScenarioFile(source)
     try:
         tree = _parser().parse(source.text)
