@@ -597,87 +597,36 @@ def _grammar_keywords() -> set[str]:
     return set(re.findall(r'"([a-z_]+)"', code))
 
 
+def _assert_keywords_coloured(grammar: dict[str, Any], words: set[str], after: str) -> None:
+    """Each word is coloured as a keyword alone, leading a line, and after a name (then `after`)."""
+    for word in sorted(words):
+        for text in (word, f"  {word} x", f"x {word}{after}"):
+            scopes = _scopes(grammar, text)[text.index(word)]
+            assert any(s.startswith(("keyword.", "storage.", "constant.language.")) for s in scopes), (
+                word,
+                text,
+                scopes,
+            )
+
+
 def test_every_keyword_of_the_lark_grammar_is_coloured() -> None:
     words = _grammar_keywords()
     assert words == set(keywords())  # the parser's reading of the same grammar
-    grammar = _grammar()
-    for word in sorted(words):
-        for text in (word, f"  {word} x", f"x {word}(y)"):
-            scopes = _scopes(grammar, text)[text.index(word)]
-            assert any(s.startswith(("keyword.", "storage.", "constant.language.")) for s in scopes), (
-                word,
-                text,
-                scopes,
-            )
+    _assert_keywords_coloured(_grammar(), words, "(y)")
 
 
-def test_the_shipped_rules_are_coloured_as_the_lexer_reads_them() -> None:
-    grammar = _grammar()
-    words = set(keywords())
+def _coloured_as_lexed(
+    grammar: dict[str, Any], paths: list[Path], lex: Callable[[str], Any], words: set[str]
+) -> int:
+    """Check the grammar's scopes of each file against its tokens as a lexer reads them; the count."""
     checked = 0
-    for path in sorted(RULES.glob("*.rules")):
+    for path in paths:
         text = path.read_text()
         scopes = _scopes(grammar, text)
         line_starts = [0]
         for line in text.split("\n"):
             line_starts.append(line_starts[-1] + len(line) + 1)
-        for token in lark_parser().lex(text):
-            assert token.line is not None and token.column is not None
-            at = scopes[line_starts[token.line - 1] + token.column - 1]
-            where = f"{path.name}:{token.line}:{token.column} {token.type} {str(token)[:20]!r}: {at}"
-            if token.type != "NAME" and str(token) in words:
-                assert any(s.startswith(("keyword.", "storage.", "constant.language.")) for s in at), where
-            elif token.type == "STRING":
-                assert any(s.startswith("string.") for s in at), where
-            elif token.type in ("QUANTITY", "NUMBER"):
-                assert any(s.startswith("constant.numeric") for s in at), where
-            elif token.type == "NAME":
-                assert not any(s.startswith(("keyword.", "storage.", "string.", "comment.")) for s in at), (
-                    where
-                )
-            checked += 1
-        # Comments are coloured as comments.
-        for number, line in enumerate(text.split("\n"), 1):
-            if line.lstrip().startswith("#"):
-                at = scopes[line_starts[number - 1] + line.index("#")]
-                assert any(s.startswith("comment.") for s in at) or any(s.startswith("string.") for s in at)
-    assert checked > 3000  # tokens of the shipped package
-
-
-def _scenario_keywords() -> set[str]:
-    """The keywords of grammar/scenario.lark, read from the grammar text itself."""
-    text = (ROOT / "grammar" / "scenario.lark").read_text()
-    code = "\n".join(line.split("//", 1)[0] for line in text.split("\n"))
-    return set(re.findall(r'"([a-z_]+)"', code)) | {"fault"}
-
-
-def test_every_keyword_of_the_scenario_grammar_is_coloured() -> None:
-    grammar = _grammar("scenario")
-    words = _scenario_keywords()
-    assert {"scenario", "expect", "trace", "oscillate", "unchanged", "parameters"} <= words
-    for word in sorted(words):
-        for text in (word, f"  {word} x", f"x {word} 1"):
-            scopes = _scopes(grammar, text)[text.index(word)]
-            assert any(s.startswith(("keyword.", "storage.", "constant.language.")) for s in scopes), (
-                word,
-                text,
-                scopes,
-            )
-
-
-def test_the_shipped_scenarios_are_coloured_as_the_lexer_reads_them() -> None:
-    from hpdsl.scenario import _parser
-
-    grammar = _grammar("scenario")
-    words = _scenario_keywords()
-    checked = 0
-    for path in sorted((RULES / "scenarios").glob("*.scenario")):
-        text = path.read_text()
-        scopes = _scopes(grammar, text)
-        line_starts = [0]
-        for line in text.split("\n"):
-            line_starts.append(line_starts[-1] + len(line) + 1)
-        for token in _parser().lex(text):
+        for token in lex(text):
             assert token.line is not None and token.column is not None
             at = scopes[line_starts[token.line - 1] + token.column - 1]
             where = f"{path.name}:{token.line}:{token.column} {token.type} {str(token)[:20]!r}: {at}"
@@ -692,8 +641,38 @@ def test_the_shipped_scenarios_are_coloured_as_the_lexer_reads_them() -> None:
                     where
                 )
             checked += 1
+        # Comments are coloured as comments.
         for number, line in enumerate(text.split("\n"), 1):
             if line.lstrip().startswith("#"):
                 at = scopes[line_starts[number - 1] + line.index("#")]
-                assert any(s.startswith("comment.") for s in at)
+                assert any(s.startswith("comment.") for s in at) or any(s.startswith("string.") for s in at)
+    return checked
+
+
+def test_the_shipped_rules_are_coloured_as_the_lexer_reads_them() -> None:
+    paths = sorted(RULES.glob("*.rules"))
+    checked = _coloured_as_lexed(_grammar(), paths, lambda text: lark_parser().lex(text), set(keywords()))
+    assert checked > 3000  # tokens of the shipped package
+
+
+def _scenario_keywords() -> set[str]:
+    """The keywords of grammar/scenario.lark, read from the grammar text itself."""
+    text = (ROOT / "grammar" / "scenario.lark").read_text()
+    code = "\n".join(line.split("//", 1)[0] for line in text.split("\n"))
+    return set(re.findall(r'"([a-z_]+)"', code)) | {"fault"}
+
+
+def test_every_keyword_of_the_scenario_grammar_is_coloured() -> None:
+    words = _scenario_keywords()
+    assert {"scenario", "expect", "trace", "oscillate", "unchanged", "parameters"} <= words
+    _assert_keywords_coloured(_grammar("scenario"), words, " 1")
+
+
+def test_the_shipped_scenarios_are_coloured_as_the_lexer_reads_them() -> None:
+    from hpdsl.scenario import _parser
+
+    paths = sorted((RULES / "scenarios").glob("*.scenario"))
+    checked = _coloured_as_lexed(
+        _grammar("scenario"), paths, lambda text: _parser().lex(text), _scenario_keywords()
+    )
     assert checked > 3000  # tokens of the shipped scenarios
