@@ -30,9 +30,9 @@ from lark import Lark
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from hpdsl.checker import check_sources  # noqa: E402
-from hpdsl.parser import grammar_text  # noqa: E402
-from hpdsl.source import SourceFile  # noqa: E402
+from hpdsl.base.source import SourceFile  # noqa: E402
+from hpdsl.check.checker import check_sources  # noqa: E402
+from hpdsl.language.parser import grammar_text  # noqa: E402
 
 RULES_PER_PROGRAM = 100
 

@@ -27,11 +27,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from hpdsl.check.package import check_paths  # noqa: E402
+from hpdsl.codegen.compiler import compile_paths, lower_paths  # noqa: E402
 from hpdsl.codegen.plcopen import PlcopenGenerator  # noqa: E402
 from hpdsl.codegen.python import PythonGenerator  # noqa: E402
 from hpdsl.codegen.st import GENERATORS  # noqa: E402
-from hpdsl.compiler import compile_paths, lower_paths  # noqa: E402
-from hpdsl.package import check_paths  # noqa: E402
 
 RULES = REPO / "rules"
 TARGETS = [("python", None), ("st", "iec"), ("st", "codesys"), ("st", "siemens"), ("plcopen", None)]

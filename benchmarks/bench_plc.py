@@ -2,9 +2,9 @@
 
     python3 benchmarks/bench_plc.py [--repeat N] [--scans N]
 
-Needs MATIEC (HPDSL_IEC2C / IEC2C / iec2c on PATH, and MATIEC_LIB; see hpdsl/matiec.py). The
+Needs MATIEC (HPDSL_IEC2C / IEC2C / iec2c on PATH, and MATIEC_LIB; see hpdsl/tools/testing/matiec.py). The
 rules in rules/ are compiled to the `iec` dialect, translated to C by iec2c and built with the
-C compiler at -O2 (hpdsl.matiec.build), exactly as `hpdsl test --plc` runs them. Every field
+C compiler at -O2 (hpdsl.tools.testing.matiec.build), exactly as `hpdsl test --plc` runs them. Every field
 input of every block is set to the plausible value bench_python.py uses, then:
 
 1. the PLC scan: `rules_main` called N times in a C loop timed in C (clock_gettime), so no
@@ -30,8 +30,8 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 from bench_python import plausible_value  # noqa: E402
 
-from hpdsl import matiec  # noqa: E402
-from hpdsl.compiler import compile_paths, import_generated  # noqa: E402
+from hpdsl.codegen.compiler import compile_paths, import_generated  # noqa: E402
+from hpdsl.tools.testing import matiec  # noqa: E402
 
 SCAN_S = 60.0
 

@@ -3,7 +3,7 @@ same logic written by hand.
 
     python3 benchmarks/bench_python.py [--repeat N] [--year-repeat N] [--quick]
 
-The rules in rules/ are compiled with `hpdsl.compiler.compile_paths(..., "python")`, the module
+The rules in rules/ are compiled with `hpdsl.codegen.compiler.compile_paths(..., "python")`, the module
 is written to a temporary folder and imported; nothing else of hpdsl runs while timing.
 
 1. One scan of every program of the package, standalone: each class instantiated with its
@@ -57,7 +57,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 import hpdsl  # noqa: E402
-from hpdsl.compiler import compile_paths, import_generated  # noqa: E402
+from hpdsl.codegen.compiler import compile_paths, import_generated  # noqa: E402
 
 MODULE_NAME = "hpdsl_bench_rules"
 SCAN_S = 60.0

@@ -10,7 +10,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from hpdsl.compiler import CompileResult, compile_paths
+from hpdsl.codegen.compiler import CompileResult, compile_paths
 
 _counter = itertools.count()
 

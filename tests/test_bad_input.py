@@ -11,12 +11,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hpdsl.checker import check_sources
-from hpdsl.diagnostics import CODES, Diagnostic
-from hpdsl.package import decode
-from hpdsl.parser import keywords
-from hpdsl.render import render_github, render_json, render_sarif, render_text
-from hpdsl.source import SourceFile
+from hpdsl.base.diagnostics import CODES, Diagnostic
+from hpdsl.base.files import decode
+from hpdsl.base.render import render_github, render_json, render_sarif, render_text
+from hpdsl.base.source import SourceFile
+from hpdsl.check.checker import check_sources
+from hpdsl.language.parser import keywords
 
 VALID = """
 requirement C1 "OutdoorTemp > 21C selects Cooling"

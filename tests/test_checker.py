@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import pytest
 
-from hpdsl.checker import check_package
-from hpdsl.diagnostics import Diagnostic
-from hpdsl.source import SourceFile
+from hpdsl.base.diagnostics import Diagnostic
+from hpdsl.base.source import SourceFile
+from hpdsl.check.checker import check_package
 
 PROGRAM = """
 enum SystemMode (Heating, Cooling)

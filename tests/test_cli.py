@@ -16,8 +16,8 @@ import pytest
 
 import hpdsl
 from hpdsl import cli
-from hpdsl.diagnostics import Diagnostic, Severity
-from hpdsl.source import SourceFile, Span
+from hpdsl.base.diagnostics import Diagnostic, Severity
+from hpdsl.base.source import SourceFile, Span
 
 CheckSources = Callable[[list[SourceFile]], list[Diagnostic]]
 
@@ -27,14 +27,14 @@ def checker(monkeypatch: pytest.MonkeyPatch) -> types.ModuleType:
     """The checker module that `check_paths` calls: the real one, or a stub until it is written.
 
     The files these tests use all fail while loading, so they reach the checker with no
-    sources; a stub that finds nothing stands in only while `hpdsl.checker` does not exist.
+    sources; a stub that finds nothing stands in only while `hpdsl.check.checker` does not exist.
     """
-    if importlib.util.find_spec("hpdsl.checker") is None:
-        stub = types.ModuleType("hpdsl.checker")
+    if importlib.util.find_spec("hpdsl.check.checker") is None:
+        stub = types.ModuleType("hpdsl.check.checker")
         stub.check_sources = lambda sources: []  # type: ignore[attr-defined]
-        monkeypatch.setitem(sys.modules, "hpdsl.checker", stub)
+        monkeypatch.setitem(sys.modules, "hpdsl.check.checker", stub)
         return stub
-    return importlib.import_module("hpdsl.checker")
+    return importlib.import_module("hpdsl.check.checker")
 
 
 @pytest.fixture
@@ -208,7 +208,7 @@ def test_colour_choice(
     else:
         monkeypatch.setenv("NO_COLOR", no_color)
     stream = _Terminal() if tty else io.StringIO()
-    assert cli._use_color(choice, stream) is expected
+    assert cli.use_color(choice, stream) is expected
 
 
 def test_internal_error_exits_3_without_traceback(
@@ -256,7 +256,7 @@ def test_every_command_is_in_the_table() -> None:
 def test_output_survives_a_terminal_that_cannot_show_it() -> None:
     raw = io.BytesIO()
     stream = io.TextIOWrapper(raw, encoding="ascii")
-    cli._write(stream, "Temperatur \u00b0C \u540d\n")
+    cli.write(stream, "Temperatur \u00b0C \u540d\n")
     assert raw.getvalue() == b"Temperatur \\xb0C \\u540d\n"
 
 

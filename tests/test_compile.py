@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from pytarget import import_module
 
 from hpdsl import cli
-from hpdsl.compiler import compile_paths
+from hpdsl.codegen.compiler import compile_paths
 
 
 @pytest.fixture(scope="module")

@@ -25,12 +25,12 @@ from pathlib import Path
 
 import pytest
 
-from hpdsl.diagnostics import CODES
-from hpdsl.package import check_paths
-from hpdsl.parser import keywords
-from hpdsl.render import render_text
-from hpdsl.source import MAX_FILE_BYTES, SourceFile
-from hpdsl.units import SIMPLE_SYMBOLS
+from hpdsl.base.diagnostics import CODES
+from hpdsl.base.render import render_text
+from hpdsl.base.source import MAX_FILE_BYTES, SourceFile
+from hpdsl.check.package import check_paths
+from hpdsl.language.parser import keywords
+from hpdsl.language.units import SIMPLE_SYMBOLS
 
 CORPUS = Path(__file__).resolve().parent / "data" / "diagnostics"
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "language.md"
@@ -271,7 +271,7 @@ PUMP_RULES = """
 
 def scenario_diagnostics(tmp_path: Path, scenario: str) -> list[tuple[int, str, str]]:
     """(line, severity, code) of what `hpdsl test` reports in a scenario file beside PUMP_RULES."""
-    from hpdsl.testing import run_paths
+    from hpdsl.tools.testing.runner import run_paths
 
     folder = tmp_path / "pump"
     folder.mkdir()
@@ -283,8 +283,8 @@ def scenario_diagnostics(tmp_path: Path, scenario: str) -> list[tuple[int, str, 
 
 def site_diagnostics(tmp_path: Path, site: str) -> list[tuple[int, str, str]]:
     """(line, severity, code) of what `hpdsl check --params` reports in a site file for PUMP_RULES."""
-    from hpdsl.compiler import lower_paths
-    from hpdsl.site import read
+    from hpdsl.codegen.compiler import lower_paths
+    from hpdsl.compile.site import read
 
     folder = tmp_path / "pump"
     folder.mkdir()
@@ -336,7 +336,7 @@ def test_scenario_structure(tmp_path: Path) -> None:
 
 
 def test_scenario_failed(tmp_path: Path) -> None:
-    from hpdsl.testing import check_scenario_text, editor_diagnostics
+    from hpdsl.tools.testing.runner import check_scenario_text, editor_diagnostics
 
     folder = tmp_path / "pump"
     folder.mkdir()

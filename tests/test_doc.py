@@ -9,14 +9,18 @@ from typing import ClassVar
 
 import pytest
 
-from hpdsl import doc, doc_bacnet, doc_render, doc_svg, trace
-from hpdsl import nodes as n
-from hpdsl.checker import check_package
+from hpdsl.check.checker import check_package
+from hpdsl.check.package import load_paths
 from hpdsl.cli import main
-from hpdsl.doc_model import DiagramEdge, StateDiagram
-from hpdsl.package import load_paths
-from hpdsl.types import BOOL, EnumType, QuantityType
-from hpdsl.units import lookup
+from hpdsl.language import nodes as n
+from hpdsl.language.types import BOOL, EnumType, QuantityType
+from hpdsl.language.units import lookup
+from hpdsl.tools.doc import bacnet as doc_bacnet
+from hpdsl.tools.doc import command as doc
+from hpdsl.tools.doc import render as doc_render
+from hpdsl.tools.doc import svg as doc_svg
+from hpdsl.tools.doc.model import DiagramEdge, StateDiagram
+from hpdsl.tools.testing import trace
 
 REPO = Path(__file__).resolve().parent.parent
 RULES = REPO / "rules"

@@ -13,10 +13,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hpdsl import cli, fmt
-from hpdsl.fmt import FormatResult, FormatterBug, format_text
-from hpdsl.parser import lark_parser, parse_source
-from hpdsl.source import SourceFile
+from hpdsl import cli
+from hpdsl.base.source import SourceFile
+from hpdsl.language.parser import lark_parser, parse_source
+from hpdsl.tools import fmt
+from hpdsl.tools.fmt import FormatResult, FormatterBug, format_text
 
 RULES = Path(__file__).resolve().parent.parent / "rules"
 SHIPPED = sorted(RULES.glob("*.rules"))

@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from hpdsl import units
-from hpdsl.builder import AstBuilder
-from hpdsl.parser import grammar_text, keywords, lark_parser
+from hpdsl.language import units
+from hpdsl.language.builder import AstBuilder
+from hpdsl.language.parser import grammar_text, keywords, lark_parser
 
 
 def tree_names() -> set[str]:

@@ -17,7 +17,7 @@ import pytest
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 
-from hpdsl.parser import keywords, lark_parser
+from hpdsl.language.parser import keywords, lark_parser
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = ROOT / "rules"
@@ -315,13 +315,13 @@ def test_document_symbols_nest_declarations_in_programs(session: Session, packag
 
 
 def _has_formatter() -> bool:
-    from hpdsl import fmt
+    from hpdsl.tools import fmt
 
     return hasattr(fmt, "format_text")
 
 
 @pytest.mark.skipif(
-    not _has_formatter(), reason="hpdsl.fmt.format_text (the formatter) is not in this tree yet"
+    not _has_formatter(), reason="hpdsl.tools.fmt.format_text (the formatter) is not in this tree yet"
 )
 def test_formatting_gives_back_the_shipped_layout(session: Session, package: Path) -> None:
     path = package / "changeover.rules"
@@ -669,7 +669,7 @@ def test_every_keyword_of_the_scenario_grammar_is_coloured() -> None:
 
 
 def test_the_shipped_scenarios_are_coloured_as_the_lexer_reads_them() -> None:
-    from hpdsl.scenario import _parser
+    from hpdsl.tools.testing.scenario import _parser
 
     paths = sorted((RULES / "scenarios").glob("*.scenario"))
     checked = _coloured_as_lexed(

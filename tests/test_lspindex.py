@@ -1,4 +1,4 @@
-"""The language server's analysis (hpdsl/lspindex.py): definitions, references, hover, completion."""
+"""The language server's analysis (hpdsl/tools/lsp/index.py): definitions, references, hover, completion."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from hpdsl import nodes as n
-from hpdsl.checker import CheckedPackage, check_package
-from hpdsl.lspindex import PackageIndex, build_index, complete, outline, program_at, unit_symbols
-from hpdsl.package import load_paths
-from hpdsl.parser import keywords, parse_source
-from hpdsl.source import SourceFile, Span
+from hpdsl.base.source import SourceFile, Span
+from hpdsl.check.checker import CheckedPackage, check_package
+from hpdsl.check.package import load_paths
+from hpdsl.language import nodes as n
+from hpdsl.language.parser import keywords, parse_source
+from hpdsl.tools.lsp.index import PackageIndex, build_index, complete, outline, program_at, unit_symbols
 
 RULES = Path(__file__).resolve().parent.parent / "rules"
 
@@ -386,7 +386,7 @@ def test_a_half_typed_name_is_not_indexed_but_the_rest_is() -> None:
 
 
 def test_unit_symbols_match_the_units_module() -> None:
-    from hpdsl import units
+    from hpdsl.language import units
 
     assert sorted(unit_symbols()) == sorted(units.SIMPLE_SYMBOLS)
     assert all(units.lookup(symbol) is not None for symbol in unit_symbols())

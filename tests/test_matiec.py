@@ -1,7 +1,7 @@
 """The `iec` output on a real IEC compiler: MATIEC accepts it, and the compiled PLC code runs
 scan for scan exactly like the Python target.
 
-MATIEC is found as `hpdsl.matiec.find_toolchain` says (HPDSL_IEC2C / IEC2C / PATH, MATIEC_LIB).
+MATIEC is found as `hpdsl.tools.testing.matiec.find_toolchain` says (HPDSL_IEC2C / IEC2C / PATH, MATIEC_LIB).
 Without it these tests skip with a one-line reason; under CI (CI=true) a missing compiler fails
 the run, since `.ci/run` builds it.
 """
@@ -21,9 +21,9 @@ from typing import Any
 
 import pytest
 
-from hpdsl import matiec
+from hpdsl.codegen.compiler import compile_paths, import_generated
 from hpdsl.codegen.naming import snake
-from hpdsl.compiler import compile_paths, import_generated
+from hpdsl.tools.testing import matiec
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"

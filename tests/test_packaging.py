@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from hpdsl import resources
+from hpdsl.base import resources
 
 SHIPPED_FOLDERS = ("grammar", "targets")  # top-level folders that a wheel carries as hpdsl/<folder>
 
@@ -77,7 +77,7 @@ def test_distributions_ship_grammar_and_targets(repo_root: Path, tmp_path: Path,
     assert "hpdsl/targets/README.md" in names
     for relative in shipped_files(repo_root):
         assert f"hpdsl/{relative}" in names
-    assert "hpdsl/cli.py" in names
+    assert "hpdsl/cli/__init__.py" in names and "hpdsl/base/resources.py" in names
     assert "hpdsl/py.typed" in names
     # Only the package goes into site-packages, never a top-level grammar/ or targets/.
     assert {name.split("/")[0] for name in names} == {"hpdsl", entry_points.split("/")[0]}
@@ -102,9 +102,9 @@ def test_resources_found_from_any_working_folder(tmp_path: Path, monkeypatch: py
 
 
 def _load_resources_module(package_dir: Path) -> types.ModuleType:
-    """A copy of hpdsl/resources.py loaded from `package_dir`, as if hpdsl were installed there."""
-    package_dir.mkdir(parents=True)
-    copy = package_dir / "resources.py"
+    """A copy of hpdsl/base/resources.py loaded from `package_dir`, as if hpdsl were installed there."""
+    (package_dir / "base").mkdir(parents=True)
+    copy = package_dir / "base" / "resources.py"
     copy.write_text(Path(resources.__file__).read_text(encoding="utf-8"), encoding="utf-8")
     spec = importlib.util.spec_from_file_location("resources_copy", copy)
     assert spec is not None and spec.loader is not None

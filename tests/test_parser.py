@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from hpdsl import nodes as n
-from hpdsl.parser import parse_source
-from hpdsl.source import SourceFile
+from hpdsl.base.source import SourceFile
+from hpdsl.language import nodes as n
+from hpdsl.language.parser import parse_source
 
 
 def parse(text: str) -> n.Module:
@@ -270,7 +270,7 @@ def test_moderate_nesting_is_fine() -> None:
 
 
 def test_text_of_a_span_is_the_text_as_written() -> None:
-    from hpdsl.source import SourceFile, Span
+    from hpdsl.base.source import SourceFile, Span
 
     source = SourceFile("a.rules", "abc def\nghi jkl\nmno")
     assert source.text_of(Span("a.rules", 1, 5, 1, 8)) == "def"

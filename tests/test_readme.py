@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from hpdsl.checker import check_package
-from hpdsl.source import SourceFile
+from hpdsl.base.source import SourceFile
+from hpdsl.check.checker import check_package
 
 
 def readme_example(repo_root: Path) -> str:
@@ -64,7 +64,7 @@ def test_readme_python_example_runs(repo_root: Path, tmp_path: Path) -> None:
 
 def test_readme_scenario_example_passes(repo_root: Path, tmp_path: Path) -> None:
     """The README's scenario example runs against the shipped rules and passes."""
-    from hpdsl.testing import run_paths
+    from hpdsl.tools.testing.runner import run_paths
 
     text = (repo_root / "README.md").read_text(encoding="utf-8")
     match = re.search(r"```\n(scenario .*?)```", text, re.DOTALL)

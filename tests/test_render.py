@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from hpdsl.diagnostics import CODES, Diagnostic, Note, Severity
-from hpdsl.render import render_github, render_json, render_sarif, render_text
-from hpdsl.source import SourceFile, Span
+from hpdsl.base.diagnostics import CODES, Diagnostic, Note, Severity
+from hpdsl.base.render import render_github, render_json, render_sarif, render_text
+from hpdsl.base.source import SourceFile, Span
 
 FILE = "rules/defrost.rules"
 

@@ -1,9 +1,9 @@
 """Scenario files and `hpdsl test`: the parser, the runner's semantics, and the command line.
 
-The parser tests read scenario text into `hpdsl.scenario` data and check every construct of
+The parser tests read scenario text into `hpdsl.tools.testing.scenario` data and check every construct of
 `grammar/scenario.lark` and every diagnostic the reader adds. The runner tests write a small
 rules package and a scenario file beside it into a temporary folder and run them with
-`hpdsl.testing.run_paths` or `hpdsl.cli.main`, asserting the outcome of each scenario and the
+`hpdsl.tools.testing.runner.run_paths` or `hpdsl.cli.main`, asserting the outcome of each scenario and the
 exact text of failures, as `docs/testing.md` describes them.
 """
 
@@ -18,9 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from hpdsl import cli, testing
-from hpdsl import scenario as sc
-from hpdsl.source import SourceFile
+from hpdsl import cli
+from hpdsl.base.source import SourceFile
+from hpdsl.tools.testing import runner as testing
+from hpdsl.tools.testing import scenario as sc
 
 
 def dedent(text: str) -> str:

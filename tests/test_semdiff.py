@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from hpdsl import cli
-from hpdsl import nodes as n
-from hpdsl.semdiff_compare import magnitude, moved, word_diff
+from hpdsl.language import nodes as n
+from hpdsl.tools.diff.compare import magnitude, moved, word_diff
 
 ROW_NOTE = "(rows match top to bottom: the first row whose key cell contains the key applies)"
 

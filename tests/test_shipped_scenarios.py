@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 
 from hpdsl.cli import main
-from hpdsl.compiler import compile_paths
-from hpdsl.site import read
-from hpdsl.testing import run_paths
-from hpdsl.trace import trace_paths
+from hpdsl.codegen.compiler import compile_paths
+from hpdsl.compile.site import read
+from hpdsl.tools.testing.runner import run_paths
+from hpdsl.tools.testing.trace import trace_paths
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = ROOT / "rules"

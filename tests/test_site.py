@@ -1,6 +1,6 @@
 """Site parameter files: a site's parameter values in TOML, checked and converted, and `--params`.
 
-`hpdsl.site` reads a TOML file with one table per program and one key per parameter, converts
+`hpdsl.compile.site` reads a TOML file with one table per program and one key per parameter, converts
 every value to the unit the rules declare, and checks it against the parameter's type and
 range; `hpdsl check --params` reports the problems and `hpdsl compile --params` bakes the
 values into the generated code as the parameters' defaults.
@@ -20,10 +20,11 @@ from types import ModuleType
 import pytest
 from pytarget import import_module
 
-from hpdsl import cli, ir, site
-from hpdsl.compiler import lower_paths
-from hpdsl.package import UsageError
-from hpdsl.source import SourceFile
+from hpdsl import cli
+from hpdsl.base.files import UsageError
+from hpdsl.base.source import SourceFile
+from hpdsl.codegen.compiler import lower_paths
+from hpdsl.compile import ir, site
 
 RULES = """
 enum Strategy (TimeBased, Demand) "Defrost strategy"

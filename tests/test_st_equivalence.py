@@ -31,7 +31,7 @@ from pytarget import import_module
 from stinterp import Instance, StModule, load
 from test_st_target import scl_as_st
 
-from hpdsl.compiler import compile_paths
+from hpdsl.codegen.compiler import compile_paths
 
 REPO = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "data" / "golden" / "changeover"

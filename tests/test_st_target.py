@@ -20,7 +20,7 @@ import pytest
 from pytarget import compile_text
 from stinterp import load, parse
 
-from hpdsl.compiler import compile_paths
+from hpdsl.codegen.compiler import compile_paths
 
 REPO = Path(__file__).resolve().parent.parent
 SCHEMA = Path(__file__).resolve().parent / "data" / "plcopen" / "tc6_xml_v201.xsd"  # see its README

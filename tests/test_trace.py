@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from hpdsl import cli, trace
+from hpdsl import cli
+from hpdsl.tools.testing import trace
 
 REQUIREMENTS = """
 requirement C1 "OutdoorTemp > 21C selects Cooling"

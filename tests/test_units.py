@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hpdsl.units import (
+from hpdsl.language.units import (
     DIMENSIONLESS,
     NUMBER,
     SIMPLE_SYMBOLS,

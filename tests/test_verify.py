@@ -231,7 +231,7 @@ def test_chunks_give_the_result_of_the_whole(
     recorded: Trend, loaded: loaded_.LoadedPackage, tmp_path: Path
 ) -> None:
     """The file read, replayed and compared in chunks of a few hours gives what one chunk gives."""
-    from hpdsl.sim.verify import compare, report
+    from hpdsl.sim.verify import compare, report, results
     from hpdsl.sim.verify.command import _import_pyfunnel
 
     faulty = copy(recorded)
@@ -245,7 +245,7 @@ def test_chunks_give_the_result_of_the_whole(
     write(faulty, path)
     found = []
     for rows in (100_000, 300, 97):
-        result = compare.verify(loaded, path, compare.Settings(chunk_rows=rows), None, _import_pyfunnel())
+        result = compare.verify(loaded, path, results.Settings(chunk_rows=rows), None, _import_pyfunnel())
         shown = report.report_json(result)
         found.append((shown["points"], shown["groups"], shown["departed"]))
     assert found[0][2] >= 2

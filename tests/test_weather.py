@@ -19,11 +19,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hpdsl.package import UsageError
-from hpdsl.render import render_text
+from hpdsl.base.files import UsageError
+from hpdsl.base.render import render_text
+from hpdsl.base.source import MAX_FILE_BYTES, SourceFile
 from hpdsl.sim import weather
 from hpdsl.sim.weather import Weather, WeatherError
-from hpdsl.source import MAX_FILE_BYTES, SourceFile
 
 DATA = Path(__file__).resolve().parent / "data" / "weather"
 

@@ -6,7 +6,7 @@ import functools
 
 import jinja2
 
-from hpdsl.resources import resource_path
+from hpdsl.base.resources import resource_path
 
 
 @functools.cache

@@ -11,8 +11,8 @@ import argparse
 import re
 from pathlib import Path
 
-from hpdsl import units as units_
-from hpdsl.package import UsageError
+from hpdsl.base.files import UsageError
+from hpdsl.language import units as units_
 
 TREND_FORMATS = ("parquet", "csv", "none")
 

@@ -20,10 +20,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from hpdsl import progress as progress_
+from hpdsl.base import progress as progress_
+from hpdsl.base.files import UsageError
 from hpdsl.codegen.naming import snake
-from hpdsl.package import UsageError
 from hpdsl.sim.arguments import require_extras
+
+EXIT_OK = 0
+EXIT_ERRORS = 1
 
 MARKER = ".hpdsl-simulation"  # in an output folder: `simulate` wrote it and may write it again
 # Everything simulate writes into its folder: an earlier run's files go before a new run writes,
@@ -34,7 +37,7 @@ OUTPUTS = ("trend.parquet", "trend.csv", "kpis.json", "report.html", "plots")
 def run(args: argparse.Namespace) -> int:
     """The `simulate` command; returns the exit code."""
     require_extras("simulate")
-    from hpdsl import cli
+    from hpdsl.base.render import report, write
     from hpdsl.sim import config, loaded
     from hpdsl.sim import run as run_
     from hpdsl.sim import trend as trend_
@@ -51,20 +54,15 @@ def run(args: argparse.Namespace) -> int:
     plant_file = config.read(args.plant) if args.plant is not None else config.defaults()
     if not plant_file.ok:
         sources = {plant_file.source.name: plant_file.source} if plant_file.source else {}
-        cli._write(
-            sys.stderr,
-            cli._render(plant_file.diagnostics, sources, "text", cli._use_color("auto", sys.stderr)),
-        )
-        return cli.EXIT_ERRORS
+        report(plant_file.diagnostics, sources, sys.stderr)
+        return EXIT_ERRORS
     progress = progress_.Progress("simulate", progress_.wanted(quiet=args.quiet))
     try:
         with progress.phase("reading the weather"):
             weather = weather_.load(args.weather)
     except weather_.WeatherError as exc:
-        cli._write(
-            sys.stderr, cli._render(exc.diagnostics, exc.sources, "text", cli._use_color("auto", sys.stderr))
-        )
-        return cli.EXIT_ERRORS
+        report(exc.diagnostics, exc.sources, sys.stderr)
+        return EXIT_ERRORS
     with progress.phase("compiling the rules"):
         package = loaded.load(args.paths, args.params)
     if not isinstance(package, loaded.LoadedPackage):
@@ -73,8 +71,8 @@ def run(args: argparse.Namespace) -> int:
             **{k: v for k, v in package.site_sources.items() if v is not None},
         }
         errors = [d for d in package.diagnostics if d.is_error]
-        cli._write(sys.stderr, cli._render(errors, sources, "text", cli._use_color("auto", sys.stderr)))
-        return cli.EXIT_ERRORS
+        report(errors, sources, sys.stderr)
+        return EXIT_ERRORS
     # What is simulated, before the run: a year takes a while, and the user sees what it is.
     scans = math.floor(args.days * 86400.0 / step_s + 1e-9) + 1
     end = start + datetime.timedelta(seconds=(scans - 1) * step_s)
@@ -85,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
         ("Period", f"{start:%Y-%m-%dT%H:%M:%S} .. {end:%Y-%m-%dT%H:%M:%S}"),
         ("Scan step", f"{step_s:g} s"),
     ]
-    cli._write(sys.stdout, "".join(f"{title}: {value}\n" for title, value in header))
+    write(sys.stdout, "".join(f"{title}: {value}\n" for title, value in header))
     try:
         simulation = run_.simulate(
             package,
@@ -105,12 +103,10 @@ def run(args: argparse.Namespace) -> int:
             ' or to "" to leave it out'
         )
         print("\n".join(lines), file=sys.stderr)
-        return cli.EXIT_ERRORS
+        return EXIT_ERRORS
     except weather_.WeatherError as exc:
-        cli._write(
-            sys.stderr, cli._render(exc.diagnostics, exc.sources, "text", cli._use_color("auto", sys.stderr))
-        )
-        return cli.EXIT_ERRORS
+        report(exc.diagnostics, exc.sources, sys.stderr)
+        return EXIT_ERRORS
     _clear_output(output)
     (output / MARKER).write_text(
         "Written by hpdsl simulate; it may replace the files of this folder.\n", encoding="utf-8"
@@ -139,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
         f"wrote {len(written)} file(s) to {output}: "
         + ", ".join(p.relative_to(output).as_posix() for p in written)
     )
-    return cli.EXIT_OK
+    return EXIT_OK
 
 
 def _report(
@@ -273,8 +269,8 @@ def _start(text: str) -> datetime.datetime:
 
 
 def _seconds(text: str, option: str) -> float:
-    from hpdsl.source import NO_SPAN
-    from hpdsl.values import Target, ValueProblem, convert, from_text
+    from hpdsl.base.source import NO_SPAN
+    from hpdsl.language.values import Target, ValueProblem, convert, from_text
 
     try:
         value = convert(from_text(text, NO_SPAN), Target("real", "s"))

@@ -28,14 +28,14 @@ import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hpdsl import messages
-from hpdsl import units as units_
-from hpdsl.diagnostics import Diagnostic
-from hpdsl.package import UsageError, read_source
+from hpdsl.base import messages
+from hpdsl.base.diagnostics import Diagnostic
+from hpdsl.base.files import UsageError, read_source
+from hpdsl.base.source import SourceFile, Span
+from hpdsl.compile.site import load_toml, toml_positions, toml_value
+from hpdsl.language import units as units_
+from hpdsl.language.values import Target, ValueProblem, convert, range_problem
 from hpdsl.sim.plant import PlantParameters
-from hpdsl.site import load_toml, toml_positions, toml_value
-from hpdsl.source import SourceFile, Span
-from hpdsl.values import Target, ValueProblem, convert, range_problem
 
 # Each parameter: its table, its unit (the unit the model computes in; "" for a plain number,
 # "member" for a name), and the range a plant can sensibly have.

@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from hpdsl.codegen.compiler import CompileResult
 from hpdsl.codegen.naming import snake
-from hpdsl.compiler import CompileResult
 from hpdsl.sim.trend import Column, ColumnKind, ColumnRole, Trend
 
 # How a runtime point's kind shows in a trend.
@@ -88,7 +88,7 @@ def load(
     paths: list[Path], params: Path | None = None, name: str = "simulated_rules"
 ) -> LoadedPackage | CompileResult:
     """Compile and import the package; the CompileResult (with its diagnostics) if it has errors."""
-    from hpdsl.compiler import compile_paths, import_generated
+    from hpdsl.codegen.compiler import compile_paths, import_generated
 
     result = compile_paths(paths, "python", name, source_comments=False, params=params)
     if not result.ok or not result.files:

@@ -28,11 +28,12 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from hpdsl import messages, units
-from hpdsl.diagnostics import Diagnostic, Note
-from hpdsl.messages import did_you_mean
-from hpdsl.package import UsageError, read_source
-from hpdsl.source import MAX_FILE_BYTES, SourceFile, Span, display_name
+from hpdsl.base import messages
+from hpdsl.base.diagnostics import Diagnostic, Note
+from hpdsl.base.files import UsageError, read_source
+from hpdsl.base.messages import did_you_mean
+from hpdsl.base.source import MAX_FILE_BYTES, SourceFile, Span, display_name
+from hpdsl.language import units
 
 # Name -> file inside pvlib's `data` folder.
 BUILTIN: dict[str, str] = {"greensboro": "723170TYA.CSV", "sand-point": "703165TY.csv"}

@@ -23,7 +23,8 @@ May import: hpdsl.sim.loaded and what its modules name; nothing imports it but t
 """
 
 from hpdsl.sim.verify.command import run
-from hpdsl.sim.verify.compare import PointResult, Report, Settings, verify
+from hpdsl.sim.verify.compare import verify
+from hpdsl.sim.verify.results import PointResult, Report, Settings
 from hpdsl.sim.verify.trendfile import TrendFileError, read_trend
 
 __all__ = ["PointResult", "Report", "Settings", "TrendFileError", "read_trend", "run", "verify"]

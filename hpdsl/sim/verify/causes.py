@@ -14,7 +14,7 @@ Here they are grouped:
   explains the group when some value of it keeps every point of the group inside its funnel
   there. The values that do are reported beside the rules' own.
 
-May import: hpdsl.ir, hpdsl.sim.verify.{compare, recording, replay}, hpdsl.sim.loaded, numpy.
+May import: hpdsl.compile.ir, hpdsl.sim.verify.{compare, recording, replay}, hpdsl.sim.loaded, numpy.
 """
 
 from __future__ import annotations
@@ -28,12 +28,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from hpdsl import ir
-from hpdsl.progress import Step
+from hpdsl.base.progress import Step
+from hpdsl.compile import ir
 from hpdsl.sim.loaded import LoadedPackage, PointSpec
-from hpdsl.sim.verify.compare import PointResult
 from hpdsl.sim.verify.recording import Recording
 from hpdsl.sim.verify.replay import Replayer
+from hpdsl.sim.verify.results import PointResult
 
 FloatArray = npt.NDArray[np.float64]
 

@@ -5,7 +5,7 @@ on a terminal, prints the report and writes the output folder: summary.csv and, 
 departed point, pyfunnel's files and a plot. An output folder is replaced only when it holds
 nothing but an earlier verify's results, and never holds one run's results beside another's.
 
-May import: everything in hpdsl.sim.verify, hpdsl.sim.loaded, hpdsl.package, hpdsl.progress.
+May import: everything in hpdsl.sim.verify, hpdsl.sim.loaded, hpdsl.check.package, hpdsl.base.progress.
 """
 
 from __future__ import annotations
@@ -20,23 +20,24 @@ import time
 from pathlib import Path
 from typing import Any
 
-from hpdsl import progress as progress_
-from hpdsl.package import UsageError
+from hpdsl.base import progress as progress_
+from hpdsl.base.files import UsageError
+from hpdsl.base.render import write
+from hpdsl.base.source import Span
 from hpdsl.sim.loaded import LoadedPackage, load
-from hpdsl.sim.verify.compare import FUNNEL_FILES, Settings, verify
+from hpdsl.sim.verify.compare import FUNNEL_FILES, verify
 from hpdsl.sim.verify.recording import PointNames
 from hpdsl.sim.verify.report import (
     PLOT_FILE,
     SUMMARY_FILE,
     SUMMARY_HEADER,
-    _emit_diagnostics,
-    _write,
+    emit_diagnostics,
     plot,
     render_report,
     report_json,
     write_summary,
 )
-from hpdsl.source import Span
+from hpdsl.sim.verify.results import Settings
 
 EXIT_OK = 0
 EXIT_DEPARTED = 1
@@ -60,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     if not isinstance(loaded, LoadedPackage):
         sources = dict(loaded.check.sources)
         sources.update({name: source for name, source in loaded.site_sources.items() if source is not None})
-        _emit_diagnostics(loaded.diagnostics, sources, args.format, None)
+        emit_diagnostics(loaded.diagnostics, sources, args.format, None)
         return EXIT_DEPARTED
     tolerances = _tolerance_arguments(args.tolerance, loaded)
     progress = progress_.Progress("verify", progress_.wanted())
@@ -101,12 +102,12 @@ def run(args: argparse.Namespace) -> int:
                 result.folder = output / result.point.column
     report.seconds = time.perf_counter() - started
     if args.format == "json":
-        _write(sys.stdout, json.dumps(report_json(report), indent=2, sort_keys=True) + "\n")
+        write(sys.stdout, json.dumps(report_json(report), indent=2, sort_keys=True) + "\n")
     else:
         if report.diagnostics:
-            _emit_diagnostics(report.diagnostics, report.sources, "text", None)
+            emit_diagnostics(report.diagnostics, report.sources, "text", None)
         if report.results or not any(d.is_error for d in report.diagnostics):
-            _write(sys.stdout, render_report(report, output))
+            write(sys.stdout, render_report(report, output))
     return EXIT_OK if report.ok else EXIT_DEPARTED
 
 
@@ -120,7 +121,7 @@ def _import_pyfunnel() -> Any:
 
 def _tolerance_arguments(items: list[str], loaded: LoadedPackage) -> dict[str, float]:
     """`--tolerance Program.point=0.5K` as {column: tolerance in the point's unit}; UsageError if wrong."""
-    from hpdsl.values import Target, ValueProblem, convert_tolerance, from_text
+    from hpdsl.language.values import Target, ValueProblem, convert_tolerance, from_text
 
     result: dict[str, float] = {}
     resolver = PointNames(loaded)

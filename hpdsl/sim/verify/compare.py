@@ -31,81 +31,23 @@ from typing import Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from hpdsl.diagnostics import Diagnostic
-from hpdsl.progress import Progress
+from hpdsl.base.progress import Progress
+from hpdsl.base.source import display_name
 from hpdsl.sim.loaded import LoadedPackage, PointSpec
 from hpdsl.sim.verify.recording import Recording, gap_warning, match, read, release_memory
 from hpdsl.sim.verify.replay import Replayer
+from hpdsl.sim.verify.results import PointResult, Report, Settings
 from hpdsl.sim.verify.trendfile import TrendFile, TrendFileError, source_of_broken, trend_problem
-from hpdsl.source import SourceFile, display_name
 
 FloatArray = npt.NDArray[np.float64]
 _T = TypeVar("_T")
 
-CHUNK_ROWS = 8192  # rows replayed and compared at a time: between five and six days of one-minute samples
 
 MAX_EPISODES = 64  # departures remembered per point, for the causes
 
 # What pyfunnel writes for a point: a folder holding only these and the plot is one an earlier
 # verify wrote, and may be replaced.
 FUNNEL_FILES = ("errors.csv", "lowerBound.csv", "upperBound.csv", "reference.csv", "test.csv")
-
-
-@dataclass(frozen=True)
-class Settings:
-    """What the command line sets: tolerances, the replay's longest scan, which points."""
-
-    time_tolerance_s: float | None = None  # None: the median sample interval
-    step_s: float | None = None  # None: the median sample interval
-    default_tolerance: float = 0.01  # share of the declared (else recorded) range, for reals
-    tolerances: dict[str, float] = field(default_factory=dict)  # column -> in the point's unit
-    globs: tuple[str, ...] = ()
-    chunk_rows: int = CHUNK_ROWS
-
-
-@dataclass
-class PointResult:
-    """The comparison of one point: its tolerances and, if it left its funnel, where and when."""
-
-    point: PointSpec
-    value_tolerance: float
-    time_tolerance_s: float
-    samples: int
-    departed: bool = False
-    first_s: float | None = None  # seconds since the first row
-    last_s: float | None = None
-    outside_s: float = 0.0
-    max_error: float = 0.0
-    max_error_s: float | None = None
-    reference_at_first: float | None = None  # the rules' value at the first departure
-    recorded_at_first: float | None = None  # the controller's
-    first_row: int | None = None  # the row of the first departure, in time order
-    episodes: list[int] = field(default_factory=list)  # rows where departures began, the first 64
-    folder: Path | None = None  # pyfunnel's files and the plot, when written
-
-
-@dataclass
-class Report:
-    """Everything verify found: the trend's problems, each compared point's result, their causes."""
-
-    trend: str
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-    sources: dict[str, SourceFile] = field(default_factory=dict)
-    results: list[PointResult] = field(default_factory=list)
-    groups: list[Any] = field(default_factory=list)  # causes.Group, in time order
-    rows: int = 0
-    start: datetime.datetime | None = None
-    end: datetime.datetime | None = None
-    step_s: float = 0.0  # the replay's longest scan
-    seconds: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        return not any(d.is_error for d in self.diagnostics) and not any(r.departed for r in self.results)
-
-    def at(self, seconds: float) -> datetime.datetime:
-        assert self.start is not None
-        return self.start + datetime.timedelta(seconds=seconds)
 
 
 @dataclass

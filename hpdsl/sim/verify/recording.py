@@ -7,7 +7,8 @@ at every row, and puts the rows in time order; the compared columns (outputs, to
 counters, machine states, alarms) are far more numerous and are streamed chunk by chunk with
 `Recording.chunks`, so a year of them is never held at once.
 
-May import: hpdsl.sim.verify.trendfile, hpdsl.sim.loaded, hpdsl.messages, hpdsl.units, numpy, pyarrow.
+May import: hpdsl.sim.verify.trendfile, hpdsl.sim.loaded, hpdsl.base, hpdsl.language.units, numpy,
+pyarrow.
 """
 
 from __future__ import annotations
@@ -21,9 +22,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from hpdsl import messages
-from hpdsl import units as units_
-from hpdsl.diagnostics import Diagnostic
+from hpdsl.base import messages
+from hpdsl.base.diagnostics import Diagnostic
+from hpdsl.language import units as units_
 from hpdsl.sim.loaded import LoadedPackage, PointSpec
 from hpdsl.sim.verify.trendfile import (
     HeaderColumn,

@@ -4,8 +4,8 @@ Departed points are reported in their groups (causes.py): the group's first poin
 statements that write it and the parameter that explains the group where one does, then
 each point's first and last departure, its time outside the funnel and its largest error.
 
-May import: hpdsl.sim.verify.{compare, causes, recording}, hpdsl.sim.loaded, hpdsl.units,
-hpdsl.render, numpy, matplotlib.
+May import: hpdsl.sim.verify.{compare, causes, recording}, hpdsl.sim.loaded, hpdsl.language.units,
+hpdsl.base.render, numpy, matplotlib.
 """
 
 from __future__ import annotations
@@ -21,13 +21,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from hpdsl import units as units_
-from hpdsl.diagnostics import Diagnostic
+from hpdsl.base.diagnostics import Diagnostic
+from hpdsl.base.render import write
+from hpdsl.base.source import SourceFile
+from hpdsl.language import units as units_
 from hpdsl.sim.loaded import PointSpec
 from hpdsl.sim.verify.causes import Group, describe
-from hpdsl.sim.verify.compare import PointResult, Report
 from hpdsl.sim.verify.recording import span_of_time
-from hpdsl.source import SourceFile
+from hpdsl.sim.verify.results import PointResult, Report
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -293,7 +294,7 @@ def _count(number: int, noun: str) -> str:
 
 def report_json(report: Report) -> dict[str, Any]:
     """The report for tools: the trend's extent, every compared point, and the diagnostics."""
-    from hpdsl.render import render_json
+    from hpdsl.base.render import render_json
 
     def when(seconds: float | None) -> str | None:
         return None if seconds is None else _stamp(report.at(seconds))
@@ -363,22 +364,17 @@ def _plain(value: object) -> object:
     return getattr(value, "name", value)
 
 
-def _emit_diagnostics(
+def emit_diagnostics(
     found: list[Diagnostic], sources: dict[str, SourceFile], format_: str, stream: Any
 ) -> None:
-    from hpdsl.render import render_json, render_text
+    from hpdsl.base.render import render_json, render_text
 
     if format_ == "json":
-        _write(
+        write(
             stream or sys.stdout, json.dumps({"diagnostics": json.loads(render_json(found))}, indent=2) + "\n"
         )
     else:
-        _write(stream or sys.stderr, render_text(found, sources))
-
-
-def _write(stream: Any, text: str) -> None:
-    stream.write(text)
-    stream.flush()
+        write(stream or sys.stderr, render_text(found, sources))
 
 
 def _stamp(when: datetime.datetime) -> str:

@@ -8,7 +8,7 @@ file order. What cannot be used at all is a `trend-file` diagnostic at its line 
 raised as `TrendFileError`; rows are located in the file only when something is reported about
 them.
 
-May import: hpdsl.diagnostics, hpdsl.messages, hpdsl.source, hpdsl.units, numpy, pyarrow, pandas.
+May import: hpdsl.base, hpdsl.language.units, numpy, pyarrow, pandas.
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from hpdsl import messages
-from hpdsl import units as units_
-from hpdsl.diagnostics import Diagnostic, Note, Severity
-from hpdsl.source import SourceFile, Span, display_name
+from hpdsl.base import messages
+from hpdsl.base.diagnostics import Diagnostic, Note, Severity
+from hpdsl.base.source import SourceFile, Span, display_name
+from hpdsl.language import units as units_
 
 # Header names taken for the column of time stamps (compared without case and spaces).
 TIME_NAMES = ("time", "timestamp", "datetime", "date/time", "date_time")
@@ -45,7 +45,7 @@ TIME_FORMATS = (
 )
 _ZONE = r"(?:Z|[+-]\d\d:?\d\d)$"
 
-# Spellings of units in trend exports that hpdsl.units does not list under that name.
+# Spellings of units in trend exports that hpdsl.language.units does not list under that name.
 _UNIT_SPELLINGS = {"%rh": "%", "rh%": "%", "degk": "K", "deltak": "K", "deltac": "K", "l/sec": "l/s"}
 
 _MAX_LISTED = 12  # names listed in one warning before "and N more"

@@ -1,0 +1,160 @@
+"""Message texts, each tied to its diagnostic code.
+
+A message is a constant: a code from ``diagnostics.CODES`` and a template filled with
+``str.format`` keywords. Checker code never writes free text into a diagnostic.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from hpdsl.base import diagnostics as codes
+from hpdsl.base.diagnostics import Diagnostic, ErrorCode, Note, Severity
+from hpdsl.base.source import Span
+
+
+@dataclass(frozen=True)
+class Message:
+    """A message template for one code."""
+
+    code: ErrorCode
+    template: str
+
+    def at(
+        self,
+        span: Span,
+        *,
+        hint: str | None = None,
+        notes: tuple[Note, ...] = (),
+        severity: Severity | None = None,
+        **values: object,
+    ) -> Diagnostic:
+        """The diagnostic for this message at a span."""
+        return Diagnostic(
+            code=self.code.code,
+            severity=severity or self.code.severity,
+            span=span,
+            message=self.template.format(**values),
+            hint=hint,
+            notes=notes,
+        )
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
+    """A hint naming the closest of the candidates to a misspelt name, or None."""
+    matches = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
+    return f"did you mean `{matches[0]}`?" if matches else None
+
+
+# --- Input files ---------------------------------------------------------------------
+NO_RULES = Message(codes.NO_RULES, "no .rules files in folder `{path}`")
+FILE_UNREADABLE = Message(codes.FILE_UNREADABLE, "cannot read `{path}`: {reason}")
+BAD_ENCODING = Message(codes.BAD_ENCODING, "file is not UTF-8 text (byte 0x{byte:02x} at offset {offset})")
+BINARY_FILE = Message(codes.BAD_ENCODING, "file looks binary (it contains a NUL byte at offset {offset})")
+FILE_TOO_LARGE = Message(
+    codes.FILE_TOO_LARGE, "file is {size} bytes; rules files are limited to {limit} bytes"
+)
+EMPTY_FILE = Message(codes.EMPTY_FILE, "file holds no declarations")
+
+# --- Syntax --------------------------------------------------------------------------
+UNEXPECTED_TOKEN = Message(codes.SYNTAX, "unexpected {found}; expected {expected}")
+UNEXPECTED_EOF = Message(codes.SYNTAX, "the file ends too early; expected {expected}")
+UNCLOSED_BLOCK = Message(
+    codes.UNCLOSED_BLOCK, "`{block}` opened at line {line} is still open at the end of the file"
+)
+UNCLOSED_BLOCK_AT = Message(
+    codes.UNCLOSED_BLOCK, "unexpected {found} inside the `{block}` opened at line {line}; expected {expected}"
+)
+UNEXPECTED_END = Message(codes.UNEXPECTED_END, "`end` does not close anything here")
+UNTERMINATED_STRING = Message(codes.UNTERMINATED_STRING, "string is not closed before the end of the line")
+INVALID_CHARACTER = Message(codes.INVALID_CHARACTER, "character {char!r} has no meaning here")
+KEYWORD_AS_NAME = Message(codes.KEYWORD_AS_NAME, "`{word}` is a keyword and cannot be used as a name")
+UPPERCASE_KEYWORD = Message(codes.SYNTAX, "unexpected `{word}`; keywords are lower case")
+COMPARE_WITH_EQUALS = Message(codes.COMPARISON_OPERATOR, "`=` assigns; to compare, write `==`")
+CHAINED_COMPARISON = Message(codes.COMPARISON_OPERATOR, "comparisons cannot be chained")
+TOO_DEEP = Message(codes.TOO_DEEP, "nesting is deeper than {limit} levels")
+
+# --- Names ---------------------------------------------------------------------------
+UNDEFINED_NAME = Message(codes.UNDEFINED_NAME, "`{name}` is not defined")
+UNDEFINED_MEMBER = Message(codes.UNDEFINED_NAME, "`{owner}` has no {what} `{name}`")
+UNDEFINED_STATE = Message(codes.UNDEFINED_NAME, "state machine `{machine}` has no state `{name}`")
+DUPLICATE_NAME = Message(codes.DUPLICATE_NAME, "`{name}` is already defined")
+AMBIGUOUS_MEMBER = Message(codes.AMBIGUOUS_NAME, "`{name}` is a member of several enumerations: {owners}")
+UNUSED = Message(codes.UNUSED, "{kind} `{name}` is never used")
+OUTPUT_NOT_WRITTEN = Message(codes.OUTPUT_NOT_WRITTEN, "output `{name}` is never set")
+UNKNOWN_UNIT = Message(codes.UNKNOWN_UNIT, "unknown unit `{unit}`")
+UNKNOWN_TYPE = Message(codes.UNDEFINED_NAME, "`{name}` is not a type or a unit")
+UNKNOWN_REQUIREMENT = Message(codes.UNKNOWN_REQUIREMENT, "requirement `{name}` is not declared")
+UNCOVERED_REQUIREMENT = Message(codes.UNCOVERED_REQUIREMENT, "requirement `{name}` is not cited by any rule")
+
+# --- Types and units -----------------------------------------------------------------
+TYPE_MISMATCH = Message(codes.TYPE_MISMATCH, "{context}: expected {expected}, found {found}")
+OPERAND_TYPE = Message(codes.TYPE_MISMATCH, "`{op}` cannot be applied to {found}")
+UNIT_MISMATCH = Message(codes.UNIT_MISMATCH, "{context}: {left} and {right} are different quantities")
+ABSOLUTE_TEMPERATURE = Message(codes.ABSOLUTE_TEMPERATURE, "{problem}")
+MISSING_UNIT = Message(
+    codes.MISSING_UNIT, "{context}: the number {value} has no unit, but {expected} is expected"
+)
+BAD_CALL = Message(codes.BAD_CALL, "{problem}")
+NOT_ASSIGNABLE = Message(codes.NOT_ASSIGNABLE, "cannot assign to {kind} `{name}`")
+NOT_CONSTANT = Message(
+    codes.NOT_CONSTANT, "{context} must be known before the first scan, but it reads {kind} `{name}`"
+)
+CIRCULAR_CONSTANT = Message(codes.CIRCULAR_CONSTANT, "const `{name}` is defined through itself")
+DIVISION_BY_ZERO = Message(codes.DIVISION_BY_ZERO, "division by zero")
+INVALID_CLAUSE = Message(codes.INVALID_CLAUSE, "{problem}")
+
+# --- Semantics -----------------------------------------------------------------------
+CONFLICTING_WRITERS = Message(
+    codes.CONFLICTING_WRITERS, "`{name}` is written by {first} and by {second} without distinct priorities"
+)
+OUT_OF_RANGE = Message(codes.OUT_OF_RANGE, "{what} {value} is outside the range {low} .. {high} of `{name}`")
+EMPTY_RANGE = Message(codes.EMPTY_RANGE, "range {low} .. {high} is empty: its low end is above its high end")
+HYSTERESIS_ORDER = Message(
+    codes.HYSTERESIS_ORDER,
+    "hysteresis `{name}`: the `below` threshold {low} is not below the `above` threshold {high}",
+)
+TABLE_GAP = Message(codes.TABLE_GAP, "table `{name}` has no row for {key} {gap}")
+TABLE_OVERLAP = Message(
+    codes.TABLE_OVERLAP, "table `{name}`: this row overlaps row {other} for {key} {overlap}"
+)
+TABLE_SHAPE = Message(codes.TABLE_SHAPE, "{problem}")
+CURVE_ORDER = Message(
+    codes.CURVE_ORDER, "curve `{name}`: input {x} is not above the previous point's {previous}"
+)
+CURVE_DISCONTINUOUS = Message(codes.CURVE_DISCONTINUOUS, "curve `{name}` jumps at {x}: {y1} and {y2}")
+CURVE_NOT_MONOTONIC = Message(
+    codes.CURVE_NOT_MONOTONIC,
+    "curve `{name}` is declared {direction} but goes from {y1} to {y2} between {x1} and {x2}",
+)
+NO_INITIAL_STATE = Message(codes.INITIAL_STATE, "state machine `{name}` has no initial state")
+SEVERAL_INITIAL_STATES = Message(
+    codes.INITIAL_STATE, "state machine `{name}` has more than one initial state"
+)
+UNREACHABLE_STATE = Message(
+    codes.UNREACHABLE_STATE, "state `{name}` cannot be reached from the initial state `{initial}`"
+)
+DEAD_END_STATE = Message(codes.DEAD_END_STATE, "state `{name}` has no transition out of it")
+WIRING = Message(codes.WIRING, "{problem}")
+
+# --- Targets -------------------------------------------------------------------------
+TARGET_RENAME = Message(codes.TARGET_RENAME, "`{name}` is written `{used}` in the {dialect} output")
+TARGET_UNSUPPORTED = Message(codes.TARGET_UNSUPPORTED, "the {dialect} dialect cannot express {what}")
+
+# --- Scenarios -----------------------------------------------------------------------
+SCENARIO_NAME = Message(codes.SCENARIO_NAME, "{problem}")
+SCENARIO_VALUE = Message(codes.SCENARIO_VALUE, "{problem}")
+SCENARIO_STRUCTURE = Message(codes.SCENARIO_STRUCTURE, "{problem}")
+
+# --- Site parameter files ------------------------------------------------------------
+SITE_FILE = Message(codes.SITE_FILE, "{problem}")
+SITE_PARAMETER = Message(codes.SITE_PARAMETER, "{problem}")
+SITE_VALUE = Message(codes.SITE_VALUE, "{problem}")
+PLANT_FILE = Message(codes.PLANT_FILE, "{problem}")
+WEATHER_FILE = Message(codes.WEATHER_FILE, "{problem}")
+TREND_FILE = Message(codes.TREND_FILE, "{problem}")
+SCENARIO_FAILED = Message(codes.SCENARIO_FAILED, "scenario `{scenario}` fails {problem}")
+SCENARIO_BROKE = Message(codes.SCENARIO_FAILED, "scenario `{scenario}` could not run: {problem}")
+RULES_BROKEN = Message(codes.SCENARIO_FAILED, "the rules package of this scenario has errors: {first}")

@@ -1,0 +1,462 @@
+"""What every pass of the checker shares: symbols and scopes, the checked package, the context
+an expression stands in, the names the language reserves, and the state of one check
+(`CheckerBase`: what the passes record, and the methods one pass calls in another).
+
+May import: hpdsl.base, hpdsl.language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from hpdsl.base.diagnostics import Diagnostic
+from hpdsl.base.source import Span
+from hpdsl.language import consteval, units
+from hpdsl.language import nodes as n
+from hpdsl.language.consteval import Const
+from hpdsl.language.types import (
+    EnumType,
+    ErrorType,
+    IntType,
+    QuantityType,
+    Type,
+    is_numeric,
+    unit_of,
+)
+
+ItemT = TypeVar("ItemT")
+
+
+SEVERITIES = ("critical", "high", "medium", "low")
+
+
+PERIODS = ("day",)
+
+
+DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+DAY_ALIASES = {day[:3]: day for day in DAYS}
+
+
+BUILTIN_FUNCTIONS = ("min", "max", "clamp", "abs", "rising", "falling", "time_since")
+
+
+TIME_IN_STATE = "time_in_state"
+
+
+# ------------------------------------------------------------------------------ symbols
+@dataclass(eq=False)
+class Symbol:
+    """A declared name. `kind` is the keyword that declared it (input, machine, enum, ...)."""
+
+    kind: str
+    name: str
+    span: Span
+    type: Type
+    node: n.Node
+    program: str | None = None  # None for package-level symbols
+
+
+@dataclass(eq=False)
+class Scope:
+    symbols: dict[str, Symbol] = field(default_factory=dict)
+    parent: Scope | None = None
+    # state name -> the state enumerations of this scope's machines that have that state
+    machine_states: dict[str, list[EnumType]] = field(default_factory=dict)
+
+    def states_named(self, name: str) -> list[EnumType]:
+        found: list[EnumType] = []
+        scope: Scope | None = self
+        while scope is not None:
+            found.extend(scope.machine_states.get(name, ()))
+            scope = scope.parent
+        return found
+
+    def lookup(self, name: str) -> Symbol | None:
+        scope: Scope | None = self
+        while scope is not None:
+            found = scope.symbols.get(name)
+            if found is not None:
+                return found
+            scope = scope.parent
+        return None
+
+    def visible_names(self) -> Iterator[str]:
+        scope: Scope | None = self
+        while scope is not None:
+            yield from scope.symbols
+            scope = scope.parent
+
+
+@dataclass
+class CheckedPackage:
+    """The checked package: modules, scopes, and what every name and expression is."""
+
+    modules: list[n.Module]
+    package_scope: Scope
+    program_scopes: dict[str, Scope]
+    requirements: dict[str, n.Requirement]
+    citations: dict[str, list[Span]]
+    expr_types: dict[int, Type] = field(default_factory=dict)
+    resolved: dict[int, Symbol] = field(default_factory=dict)
+    ref_types: dict[int, Type] = field(default_factory=dict)  # id(TypeRef) -> the type it names
+
+
+@dataclass(frozen=True)
+class Writer:
+    """A construct that sets an output or var: who, where, and with which priority."""
+
+    description: str
+    span: Span
+    priority: int | None
+
+
+@dataclass
+class Context:
+    """Where an expression or statement stands."""
+
+    scope: Scope
+    program: n.Program | None
+    machine: n.Machine | None = None
+    constant: str | None = None  # when set, the expression must be constant; the text names it
+
+    def requiring_constant(self, what: str) -> Context:
+        """The same place, for an expression that must be known before the first scan."""
+        return Context(self.scope, self.program, constant=what)
+
+
+def evaluate_in_scope(
+    expr: n.Expr, scope: Scope, is_member: Callable[[str], bool], kinds: tuple[str, ...]
+) -> Const | None:
+    """A constant expression's value, reading the declarations of `kinds` (const, parameter) in scope.
+
+    A name no declaration has is an enumeration member when `is_member` says so; a constant
+    defined through itself has no value.
+    """
+    stack: list[n.Expr] = []
+
+    def resolve(name: str) -> Const | None:
+        if "." in name:
+            owner, member = name.split(".", 1)
+            symbol = scope.lookup(owner)
+            if symbol is not None and symbol.kind == "enum":
+                return Const(member)
+            return None
+        symbol = scope.lookup(name)
+        if symbol is None:
+            return Const(name) if is_member(name) else None
+        decl = symbol.node
+        if symbol.kind in kinds and isinstance(decl, n.Declaration) and decl.initial is not None:
+            if any(decl.initial is e for e in stack):
+                return None  # a constant defined through itself
+            stack.append(decl.initial)
+            try:
+                return consteval.evaluate(decl.initial, resolve)
+            finally:
+                stack.pop()
+        return None
+
+    return consteval.evaluate(expr, resolve)
+
+
+# ---------------------------------------------------------------------------- module helpers
+EPS = 1e-9
+
+
+class PendingType(ErrorType):
+    """The type of an untyped constant before its value is checked; behaves as an error."""
+
+
+PENDING = PendingType()
+
+
+INF = float("inf")
+
+
+@dataclass(frozen=True)
+class Interval:
+    low: float
+    low_closed: bool
+    high: float
+    high_closed: bool
+
+    def contains(self, x: float) -> bool:
+        above = x > self.low or (self.low_closed and x == self.low)
+        below = x < self.high or (self.high_closed and x == self.high)
+        return above and below
+
+
+CLAUSE_HINTS = {
+    (
+        "input",
+        "=",
+    ): "an input gets its value from the plant each scan; use `fallback <value>` for a faulted sensor",
+    ("output", "fallback"): "outputs take their value from rules; `fallback` is the value of a faulted input",
+}
+
+
+NOT_ASSIGNABLE_HINTS = {
+    "input": "inputs come from sensors; assign to an output or a var",
+    "parameter": "parameters are site settings, fixed while running; assign to a var",
+    "const": "constants never change; declare a var to hold a changing value",
+    "key": "a table's or curve's key is its argument",
+}
+
+
+CALL_EXAMPLES = {
+    "abs": "abs(supply_temp - target)",
+    "clamp": "clamp(load, 0 %, 100 %)",
+    "min": "min(a, b)",
+    "max": "max(a, b)",
+}
+
+
+def names_in(expr: n.Expr) -> list[str]:
+    """Every plain name an expression reads."""
+    return [node.name for node in n.names_read(expr)]
+
+
+def functions_first(item: n.Item) -> int:
+    """Sort key that checks tables and curves before the items that call them (a stable sort)."""
+    return 0 if isinstance(item, (n.Table, n.Curve)) else 1
+
+
+def zero_adopts(expr: n.Expr | None, type_: Type, other: Type) -> Type:
+    """A bare `0` beside a quantity (not an absolute temperature) is zero in that quantity's unit."""
+    if (
+        expr is not None
+        and is_bare_number(expr)
+        and bare_value(expr) == 0
+        and isinstance(other, QuantityType)
+        and not other.unit.absolute
+    ):
+        return other
+    return type_
+
+
+def const_numbers(*values: Const | None) -> tuple[float, ...] | None:
+    """The numeric values of constants, or None when any is unknown or not a number."""
+    numbers = [v.number if v is not None else None for v in values]
+    if any(x is None for x in numbers):
+        return None
+    return tuple(x for x in numbers if x is not None)
+
+
+def same_type(a: Type, b: Type, loose: bool = False) -> bool:
+    if isinstance(a, ErrorType) or isinstance(b, ErrorType):
+        return True
+    if is_numeric(a) and is_numeric(b):
+        ua, ub = unit_of(a), unit_of(b)
+        if loose:
+            return ua.dimension == ub.dimension and ua.absolute == ub.absolute
+        return ua == ub or (isinstance(a, IntType) and isinstance(b, IntType))
+    return a == b
+
+
+def is_integer_literal(expr: n.Expr) -> bool:
+    return isinstance(expr, n.Number) and expr.is_integer
+
+
+def is_bare_number(expr: n.Expr) -> bool:
+    while isinstance(expr, n.Paren):
+        expr = expr.inner
+    return isinstance(expr, n.Number)
+
+
+def bare_value(expr: n.Expr) -> float:
+    while isinstance(expr, n.Paren):
+        expr = expr.inner
+    return expr.value if isinstance(expr, n.Number) else float("nan")
+
+
+def bare_text(expr: n.Expr) -> str:
+    while isinstance(expr, n.Paren):
+        expr = expr.inner
+    return expr.text if isinstance(expr, n.Number) else "?"
+
+
+def show_expr(expr: n.Expr | None) -> str:
+    if isinstance(expr, (n.Number, n.Quantity)):
+        return expr.text
+    return "?"
+
+
+def unit_words(unit: units.Unit) -> str:
+    if unit == units.NUMBER:
+        return "a plain number"
+    return unit.describe() if unit.symbol == "" else f"{unit.describe()} ({unit.symbol})"
+
+
+def with_article(word: str) -> str:
+    return f"an {word}" if word[:1] in "aeio" else f"a {word}"
+
+
+def describe_dimension(dimension: units.Dimension) -> str:
+    for symbol in ("h", "kWh", "J"):
+        unit = units.lookup(symbol)
+        if unit is not None and unit.dimension == dimension:
+            return unit.describe()
+    return "another quantity"
+
+
+def day_index(text: str) -> int | None:
+    day = DAY_ALIASES.get(text.lower()[:3]) if text.lower() in (*DAYS, *DAY_ALIASES) else None
+    return DAYS.index(day) if day else None
+
+
+def row_number(table: n.Table, row: n.TableRow) -> int:
+    for index, candidate in enumerate(table.rows, start=1):
+        if candidate is row:
+            return index
+    return 0
+
+
+class CheckerBase:
+    """The state of one check, shared by its passes, and the methods each pass may call in another."""
+
+    def __init__(self, modules: list[n.Module]) -> None:
+        self.modules = modules
+        self.diagnostics: list[Diagnostic] = []
+        self.package_scope = Scope()
+        self.program_scopes: dict[str, Scope] = {}
+        self.program_contexts: dict[int, Context] = {}
+        self.requirements: dict[str, n.Requirement] = {}
+        self.citations: dict[str, list[Span]] = {}
+        self.enum_members: dict[str, list[EnumType]] = {}
+        self.used: set[int] = set()  # id() of symbols read somewhere
+        self.expr_types: dict[int, Type] = {}
+        self.resolved: dict[int, Symbol] = {}
+        self.ref_types: dict[int, Type] = {}
+        self.pending_consts: dict[int, Context] = {}  # id(declaration) -> where it stands
+        self.package = CheckedPackage(
+            modules,
+            self.package_scope,
+            self.program_scopes,
+            self.requirements,
+            self.citations,
+            self.expr_types,
+            self.resolved,
+            self.ref_types,
+        )
+
+    def _report(self, diagnostic: Diagnostic) -> None:
+        raise NotImplementedError  # defined in a mixin
+
+    def _declare_requirement(self, item: n.Requirement) -> None:
+        raise NotImplementedError  # defined in a mixin
+
+    def _declare_enum(self, item: n.EnumDecl) -> None:
+        raise NotImplementedError  # defined in a mixin
+
+    def _declare_package_item(self, item: n.Item) -> None:
+        raise NotImplementedError  # defined in a mixin
+
+    def _unique(self, entries: Iterable[tuple[n.Ident, ItemT]], hint: str) -> dict[str, ItemT]:
+        raise NotImplementedError  # defined in a mixin
+
+    def _resolve_type(self, ref: n.TypeRef | None, scope: Scope | None = None) -> Type:
+        raise NotImplementedError  # defined in a mixin
+
+    def _check_constant_cycles(self, scope: Scope) -> None:
+        raise NotImplementedError  # defined in a mixin
+
+    def _infer_const(self, symbol: Symbol) -> Type:
+        raise NotImplementedError  # defined in a mixin
+
+    def _check_program(self, program: n.Program) -> None:
+        raise NotImplementedError  # defined in a mixin
+
+    def _declare_program_item(self, item: n.Item, ctx: Context) -> None:
+        raise NotImplementedError  # defined in a mixin
+
+    def _check_declaration(self, decl: n.Declaration, ctx: Context) -> None:
+        raise NotImplementedError  # defined in a mixin
+
+    def _check_range(
+        self, range_: n.RangeClause, type_: Type, ctx: Context, name: str
+    ) -> tuple[Const | None, Const | None]:
+        raise NotImplementedError  # defined in a mixin
+
+    def _check_rule(self, rule: n.Rule, ctx: Context, writers: dict[str, list[Writer]]) -> None:
+        raise NotImplementedError  # defined in a mixin
+
+    def _check_in_range(
+        self, value: n.Expr, what: str, name: str, low: Const | None, high: Const | None, ctx: Context
+    ) -> None:
+        raise NotImplementedError  # defined in a mixin
+
+    def _check_hysteresis(self, item: n.Hysteresis, ctx: Context, writers: dict[str, list[Writer]]) -> None:
+        raise NotImplementedError  # defined in a mixin
+
+    def _check_totalizer(self, item: n.Totalizer, ctx: Context) -> None:
+        raise NotImplementedError  # defined in a mixin
+
+    def _check_counter(self, item: n.Counter, ctx: Context) -> None:
+        raise NotImplementedError  # defined in a mixin
+
+    def _check_schedule(self, item: n.Schedule) -> None:
+        raise NotImplementedError  # defined in a mixin
+
+    def _check_machine(self, item: n.Machine, ctx: Context, writers: dict[str, list[Writer]]) -> None:
+        raise NotImplementedError  # defined in a mixin
+
+    def _check_alarm(self, item: n.Alarm, ctx: Context, writers: dict[str, list[Writer]]) -> None:
+        raise NotImplementedError  # defined in a mixin
+
+    def _check_event(self, item: n.EventDecl, ctx: Context) -> None:
+        raise NotImplementedError  # defined in a mixin
+
+    def _check_curve(self, item: n.Curve, ctx: Context) -> None:
+        raise NotImplementedError  # defined in a mixin
+
+    def _check_table(self, item: n.Table, ctx: Context) -> None:
+        raise NotImplementedError  # defined in a mixin
+
+    def _check_writers(self, writers: dict[str, list[Writer]], scope: Scope) -> None:
+        raise NotImplementedError  # defined in a mixin
+
+    def _report_unused_program(
+        self, program: n.Program, scope: Scope, writers: dict[str, list[Writer]]
+    ) -> None:
+        raise NotImplementedError  # defined in a mixin
+
+    def _cite(self, meta: n.Meta) -> None:
+        raise NotImplementedError  # defined in a mixin
+
+    def _expr(self, expr: n.Expr, ctx: Context, expected: Type | None = None) -> Type:
+        raise NotImplementedError  # defined in a mixin
+
+    def _unary(self, expr: n.Unary, ctx: Context) -> Type:
+        raise NotImplementedError  # defined in a mixin
+
+    def _binary(self, expr: n.Binary, ctx: Context) -> Type:
+        raise NotImplementedError  # defined in a mixin
+
+    def _compare(self, expr: n.Compare, ctx: Context) -> Type:
+        raise NotImplementedError  # defined in a mixin
+
+    def _comparable(
+        self, left: Type, right: Type, left_expr: n.Expr | None, right_expr: n.Expr, context: str
+    ) -> bool:
+        raise NotImplementedError  # defined in a mixin
+
+    def _assignable(self, target: Type, value: Type, value_expr: n.Expr, context: str) -> bool:
+        raise NotImplementedError  # defined in a mixin
+
+    def _expect_bool(self, expr: n.Expr, ctx: Context, context: str) -> None:
+        raise NotImplementedError  # defined in a mixin
+
+    def _expect_duration(self, expr: n.Expr, ctx: Context, context: str) -> None:
+        raise NotImplementedError  # defined in a mixin
+
+    def _lookup_symbol(self, name: str, span: Span, ctx: Context) -> Symbol | None:
+        raise NotImplementedError  # defined in a mixin
+
+    def _undefined(self, name: str, span: Span, candidates: Iterable[str]) -> None:
+        raise NotImplementedError  # defined in a mixin
+
+    def _const(self, expr: n.Expr, ctx: Context) -> Const | None:
+        raise NotImplementedError  # defined in a mixin

@@ -1,0 +1,50 @@
+"""`hpdsl check PATH...`: the diagnostics of a rules package (and of a site file with --params)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from hpdsl.base.render import render_as, use_color, write
+from hpdsl.cli.common import COLOR_CHOICES, EXIT_ERRORS, EXIT_OK, FORMATS, params_argument
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", metavar="PATH", nargs="+", type=Path, help="rules files or folders of them")
+    parser.add_argument(
+        "--format", choices=FORMATS, default="text", help="how to print the diagnostics (default: text)"
+    )
+    parser.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    params_argument(parser)
+    parser.add_argument(
+        "--color",
+        choices=COLOR_CHOICES,
+        default="auto",
+        help="colour the text output (default: auto, when printing to a terminal and NO_COLOR is unset)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from hpdsl.base import diagnostics
+    from hpdsl.check.package import check_paths
+
+    if args.params is not None:
+        from hpdsl.codegen.compiler import lower_paths
+        from hpdsl.compile.site import read
+
+        lowered = lower_paths(args.paths)
+        result = lowered.check
+        if lowered.package is not None:
+            settings = read(args.params, lowered.package)
+            if settings.source is not None:
+                result.sources[settings.name] = settings.source
+            result.diagnostics.extend(settings.diagnostics)
+            result.diagnostics.sort(key=diagnostics.Diagnostic.sort_key)
+    else:
+        result = check_paths(args.paths)
+    found = result.diagnostics
+    if args.strict:
+        found = diagnostics.promote_warnings(found)
+    write(sys.stdout, render_as(found, result.sources, args.format, use_color(args.color, sys.stdout)))
+    return EXIT_ERRORS if any(d.is_error for d in found) else EXIT_OK

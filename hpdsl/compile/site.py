@@ -1,0 +1,277 @@
+"""Site parameter files: a site's settings of the package's parameters, without editing the rules.
+
+The format is TOML (read with the standard library's `tomllib`): one table per program, one
+key per parameter, the value written as in the rules, units included::
+
+    [Changeover]
+    cooling_above = "22 C"
+    heating_below = "14C"
+
+    [DefrostControl]
+    defrost_strategy = "TimeBased"
+    defrost_interval = "2 h"        # any unit of the same quantity; converted to min
+
+    [AuxHeat]
+    aux_stage_1_factor = 0.7        # a plain number needs no quotes
+
+Every value is converted to the unit the rules declare and checked against the parameter's
+range, so a site file cannot set what the rules would reject. `docs/site-parameters.md`
+describes the format; `hpdsl check --params`, `hpdsl compile --params` and `hpdsl test
+--params` read it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hpdsl.base import messages
+from hpdsl.base.diagnostics import Diagnostic
+from hpdsl.base.files import UsageError, read_source
+from hpdsl.base.source import SourceFile, Span, display_name
+from hpdsl.compile import ir
+from hpdsl.language.values import Target, Value, ValueProblem, convert, from_text, range_problem
+
+SettingValue = bool | int | float | str
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One parameter a site sets, in the unit the rules declare (an enumeration member by name)."""
+
+    program: str
+    parameter: str
+    value: SettingValue
+    span: Span
+
+
+@dataclass
+class SiteParameters:
+    """What a site file sets, by program and parameter, and what was wrong with it."""
+
+    name: str
+    settings: dict[str, dict[str, Setting]] = field(default_factory=dict)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    source: SourceFile | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not any(d.is_error for d in self.diagnostics)
+
+    def for_program(self, program: str) -> dict[str, SettingValue]:
+        return {name: setting.value for name, setting in self.settings.get(program, {}).items()}
+
+
+@dataclass(frozen=True)
+class _Entry:
+    program: str
+    parameter: str
+    raw: object
+    table_span: Span
+    key_span: Span
+    value_span: Span
+
+
+def read(path: Path, package: ir.Package) -> SiteParameters:
+    """Read a site file and check it against the package; problems become diagnostics."""
+    if not path.is_file():
+        raise UsageError(f"no such site parameter file: `{path}`")
+    source, problem = read_source(path)
+    if source is None:
+        result = SiteParameters(display_name(path))
+        if problem is not None:
+            result.diagnostics.append(problem)
+        return result
+    return check(source, package)
+
+
+def check(source: SourceFile, package: ir.Package) -> SiteParameters:
+    """The settings of a site file's text, checked against the package."""
+    result = SiteParameters(source.name, source=source)
+    entries = _entries(source, result.diagnostics)
+    programs = {program.name: program for program in package.programs}
+    enums = {enum.name: enum.members for enum in package.enums}
+    for entry in entries:
+        program = programs.get(entry.program)
+        if program is None:
+            result.diagnostics.append(
+                messages.SITE_PARAMETER.at(
+                    entry.table_span,
+                    problem=f"the package has no program `{entry.program}`",
+                    hint=messages.did_you_mean(entry.program, programs),
+                )
+            )
+            continue
+        parameters = {v.name: v for v in program.of_role("parameter")}
+        variable = parameters.get(entry.parameter)
+        if variable is None:
+            result.diagnostics.append(
+                messages.SITE_PARAMETER.at(
+                    entry.key_span,
+                    problem=f"program `{entry.program}` has no parameter `{entry.parameter}`",
+                    hint=messages.did_you_mean(entry.parameter, parameters),
+                )
+            )
+            continue
+        target = target_of(variable.type, enums)
+        try:
+            value = convert(toml_value(entry.raw, entry.value_span), target)
+        except ValueProblem as exc:
+            result.diagnostics.append(
+                messages.SITE_VALUE.at(
+                    entry.value_span,
+                    problem=f"`{entry.program}.{entry.parameter}`: {exc.problem}",
+                    hint=exc.hint or f"write {target.describe()}",
+                )
+            )
+            continue
+        out_of_range = range_problem(value, _number(variable.low), _number(variable.high), variable.type.unit)
+        if out_of_range:
+            result.diagnostics.append(
+                messages.SITE_VALUE.at(
+                    entry.value_span,
+                    problem=f"`{entry.program}.{entry.parameter}`: {out_of_range}",
+                    hint="the rules declare this range; a value outside it is rejected on the controller too",
+                )
+            )
+            continue
+        result.settings.setdefault(entry.program, {})[entry.parameter] = Setting(
+            entry.program, entry.parameter, value, entry.value_span
+        )
+    return result
+
+
+def target_of(type_: ir.ValueType, enums: dict[str, tuple[str, ...]]) -> Target:
+    """The conversion target of a value of this IR type."""
+    if type_.kind == "enum":
+        assert type_.enum is not None
+        return Target("enum", members=enums[type_.enum], enum=type_.enum)
+    return Target(type_.kind, type_.unit)
+
+
+def apply(package: ir.Package, site: SiteParameters) -> ir.Package:
+    """The package with the site's values as the parameters' defaults (what a PLC starts with)."""
+    programs = []
+    for program in package.programs:
+        settings = site.settings.get(program.name, {})
+        if not settings:
+            programs.append(program)
+            continue
+        variables = tuple(
+            dataclasses.replace(variable, initial=ir.Literal_(variable.type, settings[variable.name].value))
+            if variable.role == "parameter" and variable.name in settings
+            else variable
+            for variable in program.variables
+        )
+        programs.append(dataclasses.replace(program, variables=variables))
+    return dataclasses.replace(package, programs=tuple(programs))
+
+
+# --- Reading the TOML ---------------------------------------------------------------------
+
+_TABLE = re.compile(r"\s*\[\s*([A-Za-z_][A-Za-z0-9_]*)(?:\s*\.[^\]]*)?\s*\]")
+_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"|\'[^\']*\'')
+_KEY = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*")
+TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
+
+
+def load_toml(
+    source: SourceFile, message: messages.Message, hint: str, diagnostics: list[Diagnostic]
+) -> dict[str, object] | None:
+    """A TOML file's data; None, with a diagnostic at tomllib's position, if it is not valid TOML."""
+    try:
+        return tomllib.loads(source.text)
+    except tomllib.TOMLDecodeError as exc:
+        match = TOML_POSITION.search(str(exc))
+        line, column = (int(match.group(1)), int(match.group(2))) if match else (1, 1)
+        diagnostics.append(
+            message.at(
+                Span.point(source.name, line, column),
+                problem=f"not valid TOML: {TOML_POSITION.sub('', str(exc)).strip()}",
+                hint=hint,
+            )
+        )
+        return None
+
+
+def _entries(source: SourceFile, diagnostics: list[Diagnostic]) -> list[_Entry]:
+    hint = 'a value with a unit is a string: `start_above = "45C"`; one `[Program]` table per program'
+    data = load_toml(source, messages.SITE_FILE, hint, diagnostics)
+    if data is None:
+        return []
+    positions = toml_positions(source)
+    entries: list[_Entry] = []
+    for program, table in data.items():
+        table_span = positions.get((program, None), Span.point(source.name, 1, 1))
+        if not isinstance(table, dict):
+            diagnostics.append(
+                messages.SITE_FILE.at(
+                    table_span,
+                    problem=f"`{program}` is not a table of parameters",
+                    hint=f'write it under a program\'s table: `[Program]` then `{program} = "..."`',
+                )
+            )
+            continue
+        for parameter, raw in table.items():
+            key_span = positions.get((program, parameter), table_span)
+            value_span = positions.get((program, f"={parameter}"), key_span)
+            if isinstance(raw, dict | list):
+                diagnostics.append(
+                    messages.SITE_FILE.at(
+                        key_span,
+                        problem=f"`{program}.{parameter}` holds a {_toml_kind(raw)}",
+                        hint='a parameter holds one value: `name = "22 C"`',
+                    )
+                )
+                continue
+            entries.append(_Entry(program, parameter, raw, table_span, key_span, value_span))
+    return entries
+
+
+def toml_positions(source: SourceFile) -> dict[tuple[str, str | None], Span]:
+    """Where each table header, key and value stands, for diagnostics (tomllib gives no positions)."""
+    found: dict[tuple[str, str | None], Span] = {}
+    table = ""
+    for number, text in enumerate(source.lines, start=1):
+        header = _TABLE.match(text)
+        if header:
+            table = header.group(1)
+            found[(table, None)] = Span(source.name, number, header.start(1) + 1, number, header.end(1) + 1)
+            continue
+        key = _KEY.match(text)
+        if key and table:
+            found[(table, key.group(1))] = Span(source.name, number, key.start(1) + 1, number, key.end(1) + 1)
+            quoted = _QUOTED.match(text, key.end())
+            value_end = quoted.end() if quoted else len(text.split("#", 1)[0].rstrip())
+            found[(table, f"={key.group(1)}")] = Span(
+                source.name, number, key.end() + 1, number, max(value_end + 1, key.end() + 2)
+            )
+    return found
+
+
+def toml_value(raw: object, span: Span) -> Value:
+    """A TOML value as the engineer wrote it."""
+    if isinstance(raw, bool):
+        return Value("bool", "true" if raw else "false", 1.0 if raw else 0.0, span=span)
+    if isinstance(raw, int | float):
+        return Value("number", str(raw), float(raw), span=span)
+    if isinstance(raw, str):
+        return from_text(raw, span)
+    return Value("member", str(raw), member=str(raw), span=span)
+
+
+def _number(bound: ir.Expr | None) -> float | None:
+    if (
+        isinstance(bound, ir.Literal_)
+        and isinstance(bound.value, int | float)
+        and not isinstance(bound.value, bool)
+    ):
+        return float(bound.value)
+    return None
+
+
+def _toml_kind(raw: object) -> str:
+    return "table" if isinstance(raw, dict) else "list"
