@@ -2,7 +2,7 @@
 
 Writes `OUTDIR/<name>.md` (GitHub-flavoured Markdown, Mermaid state diagrams) and
 `OUTDIR/<name>.html` (one self-contained page: inline style and SVG diagrams, no scripts, no
-network), both from one document model (`doc_build.py`). The output is the same bytes for
+network), both from one document model (`build.py`). The output is the same bytes for
 the same rules from any working folder. A package with errors writes nothing and exits 1.
 An existing output folder that holds files `hpdsl doc` did not write is left alone unless
 `--force`; even then only the two document files are written, nothing is deleted.

@@ -1,7 +1,7 @@
 """The document model of `hpdsl doc`: headings, paragraphs, tables, code and diagrams.
 
-The sequence of operations is built once as a list of these blocks (`doc_build.py`) and then
-written twice, as Markdown and as HTML (`doc_render.py`), so the two always say the same thing.
+The sequence of operations is built once as a list of these blocks (`build.py`) and then
+written twice, as Markdown and as HTML (`render.py`), so the two always say the same thing.
 Text is held unescaped; each writer escapes it for its own format.
 """
 
