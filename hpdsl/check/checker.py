@@ -12,7 +12,7 @@ import gc
 from collections.abc import Callable
 
 from hpdsl.base import messages
-from hpdsl.base.diagnostics import Diagnostic, Note
+from hpdsl.base.diagnostics import Diagnostic
 from hpdsl.base.source import SourceFile, Span
 from hpdsl.check.constructs import ConstructChecks
 from hpdsl.check.declarations import DeclarationChecks
@@ -94,76 +94,12 @@ class Checker(DeclarationChecks, ConstructChecks, TableChecks, ExpressionChecks,
     def _check_requirements(self, items: list[n.Item]) -> None:
         self._report_requirements()
 
-    def _report(self, diagnostic: Diagnostic) -> None:
-        self.diagnostics.append(diagnostic)
-
-    # ================================================================== writers and usage
-    def _check_writers(self, writers: dict[str, list[Writer]], scope: Scope) -> None:
-        for name, entries in writers.items():
-            distinct: dict[str, Writer] = {}
-            for writer in entries:
-                distinct.setdefault(writer.description, writer)
-            constructs = list(distinct.values())
-            for i, first in enumerate(constructs):
-                for second in constructs[i + 1 :]:
-                    if first.priority is None or second.priority is None or first.priority == second.priority:
-                        self._report(
-                            messages.CONFLICTING_WRITERS.at(
-                                second.span,
-                                name=name,
-                                first=first.description,
-                                second=second.description,
-                                hint=(
-                                    "merge them into one rule, or give each a distinct `priority N` "
-                                    "(the higher number wins)"
-                                ),
-                                notes=(Note(f"{first.description} writes it here", first.span),),
-                            )
-                        )
-
-    def _report_unused_program(
-        self, program: n.Program, scope: Scope, writers: dict[str, list[Writer]]
-    ) -> None:
-        for symbol in scope.symbols.values():
-            if symbol.kind == "output" and symbol.name not in writers:
-                decl = symbol.node
-                if isinstance(decl, n.Declaration) and decl.wiring is None:
-                    self._report(
-                        messages.OUTPUT_NOT_WRITTEN.at(
-                            symbol.span,
-                            name=symbol.name,
-                            hint="set it in a rule, state or alarm action, or remove it",
-                        )
-                    )
-            elif (
-                symbol.kind in ("input", "parameter", "const", "var", "schedule", "curve", "table", "event")
-                and id(symbol) not in self.used
-            ):
-                self._report(
-                    messages.UNUSED.at(
-                        symbol.span, kind=symbol.kind, name=symbol.name, hint="remove it, or use it in a rule"
-                    )
-                )
-
     def _report_unused_package(self) -> None:
         for symbol in self.package_scope.symbols.values():
             if symbol.kind in ("enum", "const", "curve", "table") and id(symbol) not in self.used:
                 self._report(
                     messages.UNUSED.at(
                         symbol.span, kind=symbol.kind, name=symbol.name, hint="remove it, or use it in a rule"
-                    )
-                )
-
-    def _cite(self, meta: n.Meta) -> None:
-        for ident in meta.cites:
-            self.citations.setdefault(ident.text, []).append(ident.span)
-            if ident.text not in self.requirements:
-                self._report(
-                    messages.UNKNOWN_REQUIREMENT.at(
-                        ident.span,
-                        name=ident.text,
-                        hint=messages.did_you_mean(ident.text, list(self.requirements))
-                        or 'declare it with `requirement <ID> "summary"`',
                     )
                 )
 

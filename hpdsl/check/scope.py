@@ -11,7 +11,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from hpdsl.base.diagnostics import Diagnostic
+from hpdsl.base import messages
+from hpdsl.base.diagnostics import Diagnostic, Note
 from hpdsl.base.source import Span
 from hpdsl.language import consteval, units
 from hpdsl.language import nodes as n
@@ -343,7 +344,7 @@ class CheckerBase:
         )
 
     def _report(self, diagnostic: Diagnostic) -> None:
-        raise NotImplementedError  # defined in a mixin
+        self.diagnostics.append(diagnostic)
 
     def _declare_requirement(self, item: n.Requirement) -> None:
         raise NotImplementedError  # defined in a mixin
@@ -415,16 +416,66 @@ class CheckerBase:
     def _check_table(self, item: n.Table, ctx: Context) -> None:
         raise NotImplementedError  # defined in a mixin
 
+    # ================================================================== writers and usage
     def _check_writers(self, writers: dict[str, list[Writer]], scope: Scope) -> None:
-        raise NotImplementedError  # defined in a mixin
+        for name, entries in writers.items():
+            distinct: dict[str, Writer] = {}
+            for writer in entries:
+                distinct.setdefault(writer.description, writer)
+            constructs = list(distinct.values())
+            for i, first in enumerate(constructs):
+                for second in constructs[i + 1 :]:
+                    if first.priority is None or second.priority is None or first.priority == second.priority:
+                        self._report(
+                            messages.CONFLICTING_WRITERS.at(
+                                second.span,
+                                name=name,
+                                first=first.description,
+                                second=second.description,
+                                hint=(
+                                    "merge them into one rule, or give each a distinct `priority N` "
+                                    "(the higher number wins)"
+                                ),
+                                notes=(Note(f"{first.description} writes it here", first.span),),
+                            )
+                        )
 
     def _report_unused_program(
         self, program: n.Program, scope: Scope, writers: dict[str, list[Writer]]
     ) -> None:
-        raise NotImplementedError  # defined in a mixin
+        for symbol in scope.symbols.values():
+            if symbol.kind == "output" and symbol.name not in writers:
+                decl = symbol.node
+                if isinstance(decl, n.Declaration) and decl.wiring is None:
+                    self._report(
+                        messages.OUTPUT_NOT_WRITTEN.at(
+                            symbol.span,
+                            name=symbol.name,
+                            hint="set it in a rule, state or alarm action, or remove it",
+                        )
+                    )
+            elif (
+                symbol.kind in ("input", "parameter", "const", "var", "schedule", "curve", "table", "event")
+                and id(symbol) not in self.used
+            ):
+                self._report(
+                    messages.UNUSED.at(
+                        symbol.span, kind=symbol.kind, name=symbol.name, hint="remove it, or use it in a rule"
+                    )
+                )
 
     def _cite(self, meta: n.Meta) -> None:
-        raise NotImplementedError  # defined in a mixin
+        for ident in meta.cites:
+            self.citations.setdefault(ident.text, []).append(ident.span)
+            if ident.text not in self.requirements:
+                self._report(
+                    messages.UNKNOWN_REQUIREMENT.at(
+                        ident.span,
+                        name=ident.text,
+                        hint=messages.did_you_mean(ident.text, list(self.requirements))
+                        or 'declare it with `requirement <ID> "summary"`',
+                    )
+                )
 
     def _expr(self, expr: n.Expr, ctx: Context, expected: Type | None = None) -> Type:
         raise NotImplementedError  # defined in a mixin

@@ -526,7 +526,16 @@ class ProgramLoweringBase:
         public: bool = False,
         point: str = "",
     ) -> str:
-        raise NotImplementedError  # defined in a mixin
+        name = base if public else f"_{base}"
+        if name in self.variables or name in self.scope.symbols:
+            for k in itertools.count(2):
+                if f"{name}_{k}" not in self.variables:
+                    name = f"{name}_{k}"
+                    break
+        self.variables[name] = ir.Variable(
+            name=name, role="state", type=type_, initial=initial, doc=doc, public=public, point=point
+        )
+        return name
 
     def _construct(self, item: n.Item) -> Construct | None:
         raise NotImplementedError  # defined in a mixin

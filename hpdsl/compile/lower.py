@@ -27,8 +27,6 @@ targets, everything the language leaves to the compiler:
 
 from __future__ import annotations
 
-import itertools
-
 from hpdsl.base import messages
 from hpdsl.base.diagnostics import Diagnostic
 from hpdsl.base.source import Span
@@ -172,26 +170,6 @@ class _ProgramLowering(StatementLowering, RuntimeLowering, ExpressionLowering):
                 f"how long `{decl.name.text}` has held its value (s), up to the longer minimum time",
             )
             self.min_times[decl.name.text] = MinTime(held, held_time, limits[0], limits[1])
-
-    def _state(
-        self,
-        base: str,
-        type_: ir.ValueType,
-        initial: ir.Expr,
-        doc: str,
-        public: bool = False,
-        point: str = "",
-    ) -> str:
-        name = base if public else f"_{base}"
-        if name in self.variables or name in self.scope.symbols:
-            for k in itertools.count(2):
-                if f"{name}_{k}" not in self.variables:
-                    name = f"{name}_{k}"
-                    break
-        self.variables[name] = ir.Variable(
-            name=name, role="state", type=type_, initial=initial, doc=doc, public=public, point=point
-        )
-        return name
 
     def _event(self, item: n.EventDecl) -> ir.Event:
         fields = []

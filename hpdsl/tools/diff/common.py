@@ -353,7 +353,22 @@ class DifferBase:
         row: RowChange | None = None,
         columns: tuple[str, ...] = (),
     ) -> None:
-        raise NotImplementedError  # defined in a mixin
+        side = self.old if removed else self.new
+        self._groups.setdefault(self._group, []).append(
+            Change(
+                group=self._group,
+                subject=subject,
+                description=description,
+                location=side.where(node),
+                removed=removed,
+                cites=tuple(cites),
+                behaviour=behaviour,
+                detail=detail,
+                documentation=documentation,
+                row=row,
+                columns=columns,
+            )
+        )
 
     def _value(
         self,
@@ -364,13 +379,66 @@ class DifferBase:
         at: n.Node,
         cites: Sequence[str],
     ) -> None:
-        raise NotImplementedError  # defined in a mixin
+        """A clause holding one expression: added, removed, or changed from one text to another."""
+        if old == new:
+            return
+        if old is None and new is not None:
+            self._emit(subject, f"{label} `{self.new.text(new)}` added", new, cites)
+        elif new is None and old is not None:
+            self._emit(subject, f"{label} `{self.old.text(old)}` removed", at, cites)
+        elif old is not None and new is not None:
+            self._emit(subject, f"{label} {self._before_after(old, new)}{magnitude(old, new)}", new, cites)
 
     def _before_after(self, old: n.Node, new: n.Node) -> str:
-        raise NotImplementedError  # defined in a mixin
+        """ "`old` -> `new`" as written; for long text only the words that changed."""
+        before, after = self.old.raw(old), self.new.raw(new)
+        if max(len(before), len(after)) <= MAX_SHOWN // 2:
+            return f"`{before}` -> `{after}`"
+        return f"changed: `{word_diff(before, after, context=3, fragment=MAX_SHOWN)}`"
 
     def _meta(self, subject: str, old: n.Meta, new: n.Meta, at: n.Node, cites: Sequence[str]) -> None:
-        raise NotImplementedError  # defined in a mixin
+        """Documentation, citations and priority of a construct."""
+        if old.doc != new.doc:
+            where: n.Node = located(new, at) if new.doc is not None else at
+            if new.doc is None:
+                description, detail = "documentation removed", ""
+            elif old.doc is None:
+                description, detail = "documentation added", f'"{clip(new.doc, 80)}"'
+            else:
+                description, detail = "documentation changed", word_diff(old.doc, new.doc)
+            self._emit(
+                subject,
+                description,
+                where,
+                cites,
+                behaviour=False,
+                detail=detail,
+                documentation=(
+                    self.old.written.get(old.doc or "", ""),
+                    self.new.written.get(new.doc or "", ""),
+                ),
+            )
+        before, after = cites_of(old), cites_of(new)
+        if before != after:
+            added = [c for c in after if c not in before]
+            gone = [c for c in before if c not in after]
+            parts = []
+            if added:
+                parts.append("now also cites " + ", ".join(added))
+            if gone:
+                parts.append("no longer cites " + ", ".join(gone))
+            if not parts:
+                parts.append("citations reordered")
+            self._emit(subject, "; ".join(parts), located(new, at), after, behaviour=False)
+        if old.priority != new.priority:
+            if old.priority is None:
+                description = f"priority {new.priority} added"
+            elif new.priority is None:
+                description = f"priority {old.priority} removed"
+            else:
+                word = "raised" if new.priority > old.priority else "lowered"
+                description = f"priority {old.priority} -> {new.priority} ({word})"
+            self._emit(subject, description, located(new, at), cites)
 
     def _value_text(
         self,
@@ -381,7 +449,13 @@ class DifferBase:
         at: n.Node,
         cites: Sequence[str],
     ) -> None:
-        raise NotImplementedError  # defined in a mixin
+        """A clause that is not an expression (a type, a range, a wiring): shown as written."""
+        if old is None and new is not None:
+            self._emit(subject, f"{label} `{self.new.text(new)}` added", new, cites)
+        elif new is None and old is not None:
+            self._emit(subject, f"{label} `{self.old.text(old)}` removed", at, cites)
+        elif old is not None and new is not None:
+            self._emit(subject, f"{label} `{self.old.text(old)}` -> `{self.new.text(new)}`", new, cites)
 
     def _body(
         self,

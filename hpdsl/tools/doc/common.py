@@ -23,8 +23,15 @@ from hpdsl.tools.doc.model import (
     Break,
     Bullets,
     Cell,
+    Code,
+    Heading,
     Inline,
+    Link,
     Paragraph,
+    Strong,
+    Table,
+    Text,
+    code,
     joined,
     text,
 )
@@ -156,40 +163,75 @@ class BuilderBase:
                     self.readers.setdefault(key, []).append(f"{name}.{decl.name.text}")
 
     def where(self, span: Span) -> str:
-        raise NotImplementedError  # defined in a mixin
+        """`rules/defrost.rules:42`, with the file named the same from any working folder."""
+        return f"{self.file_names.get(span.file, span.file)}:{span.line}"
 
     def source_text(self, node: n.Node | None) -> str:
-        raise NotImplementedError  # defined in a mixin
+        """An expression as written, comments dropped and whitespace collapsed."""
+        if node is None:
+            return ""
+        source = self.inputs.sources.get(node.span.file)
+        if source is None:
+            return ""
+        written = source.text_of(node.span)
+        return one_line(" ".join(COMMENT.sub("", line) for line in written.split("\n")))
 
     def statements(self, stmts: Iterable[n.Stmt] | None) -> str:
-        raise NotImplementedError  # defined in a mixin
+        """Statements as written, whole lines, indentation kept relative to the first."""
+        found = list(stmts or ())
+        if not found:
+            return ""
+        source = self.inputs.sources.get(found[0].span.file)
+        if source is None:
+            return ""
+        first = min(s.span.line for s in found)
+        last = max(s.span.end_line for s in found)
+        lines = [source.line(number).rstrip() for number in range(first, last + 1)]
+        return textwrap.dedent("\n".join(lines)).strip("\n")
 
     def statement_cell(self, stmts: Iterable[n.Stmt] | None) -> Cell:
-        raise NotImplementedError  # defined in a mixin
+        """Statements one per line, each as written with its whitespace collapsed (for a table cell)."""
+        return joined([code(self.source_text(stmt)) for stmt in stmts or ()], Break())
 
     def cites(self, meta: n.Meta) -> Cell:
-        raise NotImplementedError  # defined in a mixin
+        links: list[Cell] = [(Link(c.text, requirement_anchor(c.text)),) for c in meta.cites]
+        return joined(links, Text(", "))
 
     def symbol_type(self, program: str, name: str) -> Type | None:
-        raise NotImplementedError  # defined in a mixin
+        scope = self.checked.program_scopes.get(program)
+        symbol = scope.symbols.get(name) if scope is not None else None
+        return symbol.type if symbol is not None else None
 
     def type_text(self, program: str, decl: n.Declaration) -> str:
-        raise NotImplementedError  # defined in a mixin
+        if decl.type is not None:
+            return decl.type.text
+        found = self.symbol_type(program, decl.name.text)
+        return found.describe() if found is not None else ""
 
     def range_text(self, clause: n.RangeClause | None) -> str:
-        raise NotImplementedError  # defined in a mixin
+        if clause is None:
+            return ""
+        return f"{self.source_text(clause.low)} .. {self.source_text(clause.high)}"
 
     def heading(self, level: int, title: str, anchor: str) -> None:
-        raise NotImplementedError  # defined in a mixin
+        self.blocks.append(Heading(level, title, anchor))
 
     def paragraph(self, *content: Inline) -> None:
-        raise NotImplementedError  # defined in a mixin
+        self.blocks.append(Paragraph(tuple(content)))
 
     def table(self, header: tuple[str, ...], rows: Sequence[Sequence[Cell]]) -> None:
-        raise NotImplementedError  # defined in a mixin
+        if rows:
+            self.blocks.append(Table(header, tuple(tuple(row) for row in rows)))
 
     def located(self, meta: n.Meta, span: Span, priority: bool = False) -> None:
-        raise NotImplementedError  # defined in a mixin
+        """The line under a construct's heading: what it implements and where it is written."""
+        content: list[Inline] = []
+        if meta.cites:
+            content.extend((Strong("Implements"), Text(" "), *self.cites(meta), Text(". ")))
+        if priority and meta.priority is not None:
+            content.append(Text(f"Priority {meta.priority}. "))
+        content.extend((Strong("Source"), Text(" "), Code(self.where(span))))
+        self.paragraph(*content)
 
     def points(self) -> None:
         raise NotImplementedError  # defined in a mixin
