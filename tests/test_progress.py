@@ -60,7 +60,12 @@ def test_simulate_and_verify_show_their_phases_on_a_terminal_only(tmp_path: Path
         shown[(terminal, ci)] = run([*simulate, "-o", str(out)], terminal=terminal, ci=ci, cwd=tmp_path)
     code, out, err = shown[(True, False)]
     assert code == 0, err
-    for phase in ("reading the weather", "compiling the rules", "writing trend.csv", "computing the KPIs"):
+    for phase in (
+        "reading the weather",
+        "compiling the rules",
+        "writing trend.csv",
+        "computing the KPIs and the scorecard",
+    ):
         assert f"simulate: {phase} (" in err, err
     # The header comes first, before the run.
     assert out.startswith("Heat source: Air\nWeather: ")

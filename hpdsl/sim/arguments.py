@@ -68,6 +68,11 @@ def simulate_arguments(parser: argparse.ArgumentParser) -> None:
         help="trend file format (default parquet; csv is larger)",
     )
     parser.add_argument("--no-plots", action="store_true", help="skip the plots and the HTML report")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 1 when a goal of the commissioning scorecard is missed (docs/kpis.md)",
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--force", action="store_true", help="write into a folder that holds other files")
 

@@ -119,22 +119,28 @@ def run(args: argparse.Namespace) -> int:
             trend_.write(trend, path)
         written.append(path)
     from hpdsl.sim import kpi as kpi_
+    from hpdsl.sim import scorecard as scorecard_
 
-    with progress.phase("computing the KPIs"):
+    with progress.phase("computing the KPIs and the scorecard"):
         kpis = kpi_.compute(trend)
+        goals = scorecard_.compute(trend)
     kpi_path = output / "kpis.json"
-    kpi_path.write_text(kpi_.to_json(kpis), encoding="utf-8")
+    kpi_path.write_text(kpi_.to_json(kpis, scorecard_.to_json_items(goals)), encoding="utf-8")
     written.append(kpi_path)
     run_rows = _run_rows(args, package, plant_file, weather, simulation, step_s)
     if not args.no_plots:
         written += _report(
-            output, trend, package, kpis, run_rows, plant_file, simulation.source_type, progress
+            output, trend, package, kpis, goals, run_rows, plant_file, simulation.source_type, progress
         )
     print(_summary(kpis, simulation))
+    print()
+    print(scorecard_.render_text(goals))
     print(
         f"wrote {len(written)} file(s) to {output}: "
         + ", ".join(p.relative_to(output).as_posix() for p in written)
     )
+    if args.check and not scorecard_.met(goals):
+        return EXIT_ERRORS
     return EXIT_OK
 
 
@@ -143,6 +149,7 @@ def _report(
     trend: Any,
     package: Any,
     kpis: list[Any],
+    goals: list[Any],
     run_rows: list[tuple[str, str]],
     plant_file: Any,
     source_type: str,
@@ -168,6 +175,7 @@ def _report(
             title="Simulation of " + run_rows[0][1],
             run=run_rows,
             kpis=kpis,
+            scorecard=goals,
             plots=plots,
             parameters=parameters,
             alarms=kpi.top_alarms(trend, count=len(trend.columns)),

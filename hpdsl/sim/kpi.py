@@ -679,11 +679,16 @@ def rounded(value: float, digits: int = 6) -> float | None:
     return float(f"{value:.{digits}g}")
 
 
-def to_json(kpis: list[Kpi]) -> str:
-    """The KPIs as a JSON array in the given order, values to 6 significant digits, NaN as null."""
+def to_json(kpis: list[Kpi], scorecard: dict[str, Any] | None = None) -> str:
+    """The KPIs as JSON in the given order, values to 6 significant digits, NaN as null.
+
+    With a scorecard (`hpdsl.sim.scorecard.to_json_items`) the file is an object of the two,
+    `{"kpis": [...], "scorecard": {"met": ..., "goals": [...]}}`; without, the array of KPIs.
+    """
     items: list[dict[str, Any]] = []
     for kpi in kpis:
         item = {f.name: getattr(kpi, f.name) for f in fields(kpi)}
         item["value"] = rounded(kpi.value)
         items.append(item)
-    return json.dumps(items, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    document: Any = items if scorecard is None else {"kpis": items, "scorecard": scorecard}
+    return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"

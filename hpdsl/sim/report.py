@@ -38,6 +38,7 @@ from matplotlib.ticker import MaxNLocator
 
 from hpdsl.sim import kpi
 from hpdsl.sim.kpi import DailySummary, Kpi
+from hpdsl.sim.scorecard import Goal, met, shown
 from hpdsl.sim.trend import Trend
 
 FloatArray = npt.NDArray[np.float64]
@@ -794,6 +795,7 @@ def render_html(
     plots: list[Plot],
     parameters: list[tuple[str, str, str]],
     alarms: list[tuple[str, int]],
+    scorecard: list[Goal] | None = None,
 ) -> str:
     """The report as HTML text (see `write_html`)."""
     sections: dict[str, list[dict[str, object]]] = {}
@@ -825,6 +827,18 @@ def render_html(
             plots=figures,
             parameters=parameters,
             alarms=alarms,
+            scorecard=[
+                {
+                    "title": goal.title,
+                    "value": shown(goal.value),
+                    "unit": goal.unit,
+                    "goal": goal.goal,
+                    "verdict": goal.verdict,
+                    "detail": goal.detail,
+                }
+                for goal in scorecard or []
+            ],
+            scorecard_met=met(scorecard) if scorecard else None,
         )
     )
 
@@ -838,11 +852,20 @@ def write_html(
     plots: list[Plot],
     parameters: list[tuple[str, str, str]],
     alarms: list[tuple[str, int]],
+    scorecard: list[Goal] | None = None,
 ) -> None:
     """Write the report: run description, KPIs, plots with captions, parameters and top alarms, in one file.
 
     The same inputs give the same bytes: the file holds no time stamp and no path of this machine.
     """
-    text = render_html(title=title, run=run, kpis=kpis, plots=plots, parameters=parameters, alarms=alarms)
+    text = render_html(
+        title=title,
+        run=run,
+        kpis=kpis,
+        plots=plots,
+        parameters=parameters,
+        alarms=alarms,
+        scorecard=scorecard,
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(text.encode("utf-8"))
