@@ -6,6 +6,8 @@ import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from hpdsl.codegen.escape import printable
+
 
 class Emitter:
     """Collects lines of code at the current indentation level."""
@@ -31,7 +33,7 @@ class Emitter:
     def comment(self, text: str, marker: str, width: int) -> None:
         """A comment, wrapped to fit `width` columns at the current level."""
         prefix = f"{self.unit * self.level}{marker} "
-        for paragraph in text.splitlines() or [""]:
+        for paragraph in [printable(line) for line in text.splitlines()] or [""]:
             wrapped = textwrap.wrap(paragraph, max(20, width - len(prefix))) or [""]
             for piece in wrapped:
                 self.lines.append(f"{prefix}{piece}".rstrip())

@@ -16,6 +16,7 @@ import itertools
 import re
 
 from hpdsl.codegen.emitter import Emitter
+from hpdsl.codegen.escape import printable, python_docstring_end, python_docstring_line
 from hpdsl.codegen.naming import snake
 from hpdsl.codegen.python_printer import (
     INDENT,
@@ -109,6 +110,7 @@ class PythonGenerator:
         return render(
             "python/module.py.j2",
             package=self.package,
+            sources=[python_docstring_line(source) for source in self.package.sources],
             version=version,
             enums=[self._enum(e) for e in self.package.enums],
             constants=[self._constant(c) for c in self.package.constants],
@@ -135,10 +137,10 @@ class PythonGenerator:
             body.extend(extra)
         if not body:
             return f'{pad}""""""'
-        body = [line.replace("\\", "\\\\").replace('"""', '\\"\\"\\"') for line in body]
-        body = _wrap_lines(body, LINE_WIDTH - len(pad) - 3)
+        # Wrapped first, then escaped: a break never falls inside an escape.
+        body = [python_docstring_line(line) for line in _wrap_lines(body, LINE_WIDTH - len(pad) - 3)]
         if len(body) == 1 and len(pad) + len(body[0]) + 6 <= LINE_WIDTH:
-            return f'{pad}"""{body[0]}"""'
+            return f'{pad}"""{python_docstring_end(body[0])}"""'
         lines = [f'{pad}"""{body[0]}']
         lines.extend(f"{pad}{line}" if line else "" for line in body[1:])
         lines.append(f'{pad}"""')
@@ -167,7 +169,7 @@ class PythonGenerator:
             comment.extend(self._comment_lines(_dedent(constant.doc)))
         if self.source_comments and constant.origin is not None:
             cites = f" ({', '.join(constant.cites)})" if constant.cites else ""
-            comment.append(f"# {constant.origin.describe()}{cites}")
+            comment.append(f"# {printable(constant.origin.describe())}{cites}")
         return {
             "name": self.globals[constant.name],
             "annotation": python_annotation(constant.value.type),
@@ -196,7 +198,7 @@ class PythonGenerator:
                 values = ", ".join(python_literal(v) for v in row.values)
                 where = f"  # {_describe_row(row, table.key.unit)}"
                 if self.source_comments and row.origin is not None:
-                    where += f" ({row.origin.describe()})"
+                    where += f" ({printable(row.origin.describe())})"
                 out.line(f"{row_class}({values}),{where}")
         out.line(")")
         out.line()
@@ -361,9 +363,9 @@ class PythonGenerator:
             "retained": _tuple_text(
                 [quote(attributes[v.name]) for v in program.variables if v.name in retained]
             ),
-            "source": program.origin.describe()
-            if program.origin is not None and self.source_comments
-            else "",
+            "source": quote(
+                program.origin.describe() if program.origin is not None and self.source_comments else ""
+            ),
         }
 
     def _point(self, var: ir.Variable, printer: Printer) -> list[str]:

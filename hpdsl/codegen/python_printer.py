@@ -12,6 +12,7 @@ import keyword
 from dataclasses import dataclass
 
 from hpdsl.codegen.emitter import Emitter
+from hpdsl.codegen.escape import printable, python_string
 from hpdsl.compile import ir
 
 LINE_WIDTH = 110
@@ -322,7 +323,7 @@ class Printer:
     def _block(self, out: Emitter, block: ir.Block) -> None:
         if block.origin is not None and self.source_comments:
             cites = f" ({', '.join(block.origin.cites)})" if block.origin.cites else ""
-            out.line(f"# {block.title}: {block.origin.describe()}{cites}")
+            out.line(f"# {block.title}: {printable(block.origin.describe())}{cites}")
         else:
             out.line(f"# {block.title}")
         for note in block.notes:
@@ -509,5 +510,4 @@ def substitute(printer: Printer, expr: ir.Expr) -> str:
 
 def quote(text: str) -> str:
     """A Python string literal in double quotes."""
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    return f'"{escaped}"'
+    return python_string(text)

@@ -1,0 +1,69 @@
+"""Text from the rules (file names, doc strings, requirement text) as it may stand in generated
+code: one function per target and context, so that no text can end a comment, a string or a
+docstring early, or put a line of its own into the output.
+
+Every function keeps printable text as it is (`°C`, `ä`, `µ`), so ordinary outputs do not
+change, and writes each character that is not printable (line breaks, control characters,
+bidi and zero-width marks, lone surrogates) as its escape, `\\n`, `\\x00`, `\\u202e`.
+
+May import: the standard library only.
+"""
+
+from __future__ import annotations
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    if 0xD800 <= code <= 0xDFFF:
+        # A lone surrogate cannot be encoded: a docstring holding one stops the class that owns
+        # it from being built. It stays visible as the text `\udNNN` (the backslash escaped).
+        return f"\\\\u{code:04x}"
+    if code < 0x100:
+        return f"\\x{code:02x}" if char not in "\n\r\t" else {"\n": "\\n", "\r": "\\r", "\t": "\\t"}[char]
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    return f"\\U{code:08x}"
+
+
+def readable(text: str) -> str:
+    """What a literal made by these functions holds for `text`: the text, each lone surrogate as
+    the six characters of its escape."""
+    return "".join(f"\\u{ord(char):04x}" if 0xD800 <= ord(char) <= 0xDFFF else char for char in text)
+
+
+def printable(text: str) -> str:
+    """Text for a comment of any target: every character that is not printable as its escape.
+
+    A comment then holds one line of the text, whatever the text: no line break, no control
+    character, no reordering mark reaches the file.
+    """
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else _escape(char).replace("\\\\", "\\") for char in text)
+
+
+def python_string(text: str) -> str:
+    """A Python string literal in double quotes holding exactly `text`."""
+    escaped = "".join(
+        "\\\\" if char == "\\" else '\\"' if char == '"' else char if char.isprintable() else _escape(char)
+        for char in text
+    )
+    return f'"{escaped}"'
+
+
+def python_docstring_line(text: str) -> str:
+    """One line of a Python docstring that reads as `text`: backslashes doubled, `\"\"\"` broken,
+    what is not printable escaped. A line the closing quotes follow must not end in a quote:
+    see `python_docstring_end`."""
+    return "".join(
+        "\\\\" if char == "\\" else char if char.isprintable() else _escape(char) for char in text
+    ).replace('"""', '\\"\\"\\"')
+
+
+def python_docstring_end(line: str) -> str:
+    """An escaped docstring line that the closing quotes follow on the same line: a quote at its
+    end escaped, or it would join them."""
+    if not line.endswith('"'):
+        return line
+    backslashes = len(line[:-1]) - len(line[:-1].rstrip("\\"))
+    return line if backslashes % 2 else line[:-1] + '\\"'  # an odd count: the quote is escaped

@@ -1,0 +1,99 @@
+"""Text from outside cannot become code: a rules file's name, whatever it holds, stays text in the
+generated Python.
+
+The name of a rules file reaches the module docstring, each program's `SOURCE`, the points'
+metadata and comments. Hypothesis draws names from all of Unicode (quotes, backslashes, line
+breaks, control characters, bidi marks, lone surrogates); each module must compile, import
+without a side effect, and hold exactly the statements a plain name gives, with the name
+readable back from `SOURCE`.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hpdsl.base.source import SourceFile
+from hpdsl.check.checker import check_package
+from hpdsl.codegen.compiler import import_generated
+from hpdsl.codegen.escape import readable
+from hpdsl.codegen.python import PythonGenerator
+from hpdsl.compile.lower import lower_package
+
+RULES = """
+requirement C1 "OutdoorTemp > 21C selects Cooling"
+
+enum SystemMode (Heating, Cooling) "Operating mode"
+
+program Changeover "Mode changeover" cites C1
+    input outdoor_temp: C range -40C .. 60C fallback 10C "Outdoor air temperature"
+    parameter cooling_above: C = 21C range 18C .. 30C "Cool when warmer than this" cites C1
+    output system_mode: SystemMode = Heating "Selected mode"
+
+    hysteresis system_mode on outdoor_temp cites C1
+        below 15C -> Heating
+        above cooling_above -> Cooling
+    end
+end
+"""
+
+HOSTILE = [
+    'x"+str(__import__("os").system("touch CANARY"))+".rules',
+    'a"""\nimport os; os.system("touch CANARY")\n"""b.rules',
+    "line\r\nbreak\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029.rules",
+    "nul\x00and\x1b[31mescape.rules",
+    "bidi\u202eselur.txt\u202c.rules",
+    "back\\slash\\.rules",
+    'ends with quote".rules',
+    "ends with backslash\\",
+    "\ud800 lone surrogate.rules",
+    "#!comment\n# -*- coding: latin-1 -*-\n.rules",
+]
+
+
+def generate(file_name: str) -> str:
+    checked, found = check_package([SourceFile("plant.rules", RULES)])
+    assert checked is not None and not [d for d in found if d.is_error]
+    package = lower_package(checked, "plant", {"plant.rules": file_name})
+    return PythonGenerator(package).generate("test")
+
+
+def statements(text: str) -> list[str]:
+    """The kinds of every statement of a module, in order: what the text does, whatever its comments."""
+    return [type(node).__name__ for node in ast.walk(ast.parse(text)) if isinstance(node, ast.stmt)]
+
+
+PLAIN = statements(generate("plant.rules"))
+PROGRAM_LINE = (
+    RULES.split("\n").index(next(line for line in RULES.split("\n") if line.startswith("program"))) + 1
+)
+
+
+def assert_inert(file_name: str, folder: Path) -> None:
+    text = generate(file_name)
+    assert statements(text) == PLAIN, file_name
+    before = set(os.listdir(folder))
+    module = import_generated(text)
+    assert set(os.listdir(folder)) == before  # no side effect
+    assert f"{readable(file_name)}:{PROGRAM_LINE}" == module.Changeover.SOURCE
+    assert module.__doc__ is not None and readable(file_name) in module.__doc__
+
+
+@pytest.mark.parametrize("file_name", HOSTILE)
+def test_a_hostile_file_name_stays_text(
+    file_name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert_inert(file_name, tmp_path)
+    assert not (tmp_path / "CANARY").exists()
+
+
+@given(st.text(min_size=1, max_size=40))
+@settings(max_examples=150, deadline=None)
+def test_any_file_name_stays_text(file_name: str) -> None:
+    assert_inert(file_name, Path.cwd())
