@@ -97,3 +97,60 @@ def test_a_hostile_file_name_stays_text(
 @settings(max_examples=150, deadline=None)
 def test_any_file_name_stays_text(file_name: str) -> None:
     assert_inert(file_name, Path.cwd())
+
+
+# --- Structured Text and PLCopen XML --------------------------------------------------------------
+
+# A doc string that tries to leave an ST comment, a CDATA section and an XML comment.
+HOSTILE_DOC = "Mode changeover *) x := 1; (* ]]><evil/><![CDATA[ -- --> <!-- //"
+
+
+def generate_plc(file_name: str, doc: str = "Mode changeover") -> dict[str, str]:
+    """Every PLC output of the rules, by dialect, with `file_name` and the program's doc string."""
+    from hpdsl.codegen.plcopen import PlcopenGenerator
+    from hpdsl.codegen.st import GENERATORS
+
+    checked, found = check_package(
+        [SourceFile("plant.rules", RULES.replace('"Mode changeover"', f'"{doc}"'))]
+    )
+    assert checked is not None and not [d for d in found if d.is_error], found
+    package = lower_package(checked, "plant", {"plant.rules": file_name})
+    texts = {
+        dialect: next(iter(cls(package).generate("test").files.values()))
+        for dialect, cls in GENERATORS.items()
+    }
+    texts["plcopen"] = next(iter(PlcopenGenerator(package).generate("test").files.values()))
+    return texts
+
+
+def st_code(text: str) -> str:
+    """Structured Text without its comments: what a PLC compiles."""
+    import re
+
+    text = re.sub(r"\(\*.*?\*\)", "", text, flags=re.DOTALL)
+    # An SCL region's title runs to the end of its line, like a comment.
+    text = re.sub(r"^(\s*REGION)\b.*$", r"\1", text, flags=re.MULTILINE)
+    return "\n".join(
+        line.split("//", 1)[0].rstrip() for line in text.splitlines() if line.split("//", 1)[0].strip()
+    )
+
+
+def xml_shape(text: str) -> tuple[list[str], list[str]]:
+    """The element tags of a PLCopen project in document order, and its ST bodies without comments."""
+    import xml.etree.ElementTree as ElementTree
+
+    root = ElementTree.fromstring(text.encode("utf-8"))
+    tags = [element.tag for element in root.iter()]
+    bodies = [st_code(p.text or "") for st in root.iter() if st.tag.endswith("}ST") for p in st]
+    return tags, bodies
+
+
+PLAIN_PLC = generate_plc("plant.rules")
+
+
+@pytest.mark.parametrize("file_name", HOSTILE)
+def test_a_hostile_file_name_or_doc_stays_in_the_comments_of_st_and_xml(file_name: str) -> None:
+    hostile = generate_plc(file_name, HOSTILE_DOC)
+    for dialect in ("iec", "codesys", "siemens"):
+        assert st_code(hostile[dialect]) == st_code(PLAIN_PLC[dialect]), dialect
+    assert xml_shape(hostile["plcopen"]) == xml_shape(PLAIN_PLC["plcopen"])

@@ -67,3 +67,23 @@ def python_docstring_end(line: str) -> str:
         return line
     backslashes = len(line[:-1]) - len(line[:-1].rstrip("\\"))
     return line if backslashes % 2 else line[:-1] + '\\"'  # an odd count: the quote is escaped
+
+
+def st_comment(text: str) -> str:
+    """Text for a Structured Text comment, `// ...` or `(* ... *)`: on one line, and unable to open
+    or close a block comment."""
+    return printable(text).replace("(*", "( *").replace("*)", "* )")
+
+
+def xml_comment(text: str) -> str:
+    """Text for an XML comment: on one line, without `--` (which XML forbids in a comment) and
+    not ending in `-`."""
+    text = printable(text)
+    while "--" in text:
+        text = text.replace("--", "- -")
+    return text + " " if text.endswith("-") else text
+
+
+def cdata(text: str) -> str:
+    """Text for an XML CDATA section: a `]]>` in it split across two sections."""
+    return text.replace("]]>", "]]]]><![CDATA[>")

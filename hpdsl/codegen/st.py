@@ -26,6 +26,7 @@ What a program becomes (see ``docs/targets.md``):
 from __future__ import annotations
 
 from hpdsl.codegen.emitter import Emitter
+from hpdsl.codegen.escape import st_comment
 from hpdsl.codegen.st_common import ALARM_CLEARED as ALARM_CLEARED
 from hpdsl.codegen.st_common import ALARM_RAISED as ALARM_RAISED
 from hpdsl.codegen.st_common import LOG_SIZE as LOG_SIZE
@@ -140,7 +141,7 @@ class CodesysGenerator(StGenerator):
                 self.globals.names[key] = scope.name(member, member, enum.origin)
 
     def comment(self, text: str) -> str:
-        return f"// {text}"
+        return f"// {st_comment(text)}"
 
 
 class SiemensGenerator(StGenerator):
@@ -166,10 +167,10 @@ class SiemensGenerator(StGenerator):
         return str(self.enums[enum].members.index(member))
 
     def comment(self, text: str) -> str:
-        return f"// {text}"
+        return f"// {st_comment(text)}"
 
     def region_open(self, out: Emitter, title: str) -> bool:
-        out.line(f"REGION {title}")
+        out.line(f"REGION {st_comment(title)}")
         return True
 
     def region_close(self, out: Emitter) -> None:

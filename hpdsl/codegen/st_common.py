@@ -19,6 +19,7 @@ from typing import ClassVar
 from hpdsl.base.diagnostics import Diagnostic
 from hpdsl.base.source import Span
 from hpdsl.codegen.emitter import Emitter
+from hpdsl.codegen.escape import st_comment
 from hpdsl.codegen.naming import upper_snake
 from hpdsl.compile import ir
 
@@ -527,7 +528,7 @@ class StBase:
         return self.global_name("member", enum, member)
 
     def comment(self, text: str) -> str:
-        return f"{self.comment_open} {text.replace('(*', '( *').replace('*)', '* )')} {self.comment_close}"
+        return f"{self.comment_open} {st_comment(text)} {self.comment_close}"
 
     def real_literal(self, value: float, origin: ir.Origin | None = None) -> str:
         if not math.isfinite(value):
