@@ -109,39 +109,17 @@ def test_layers_import_only_downwards() -> None:
 
 
 def test_no_import_cycle() -> None:
+    from hpdsl.compile.common import strongly_connected  # the lowering's Tarjan, on module numbers
+
     edges = graph()
-    # Tarjan's strongly connected components: any component of more than one module is a cycle.
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    cycles: list[list[str]] = []
-
-    def visit(node: str) -> None:
-        index[node] = low[node] = len(index)
-        stack.append(node)
-        on_stack.add(node)
-        for target in sorted(edges[node]):
-            if target not in index:
-                visit(target)
-                low[node] = min(low[node], low[target])
-            elif target in on_stack:
-                low[node] = min(low[node], index[target])
-        if low[node] == index[node]:
-            component = []
-            while True:
-                top = stack.pop()
-                on_stack.discard(top)
-                component.append(top)
-                if top == node:
-                    break
-            if len(component) > 1:
-                cycles.append(sorted(component))
-
-    for node in sorted(edges):
-        if node not in index:
-            visit(node)
-    # A package's __init__ that re-exports its modules is not a cycle of design: leave those out.
+    names = sorted(edges)
+    number = {name: index for index, name in enumerate(names)}
+    components = strongly_connected(
+        list(range(len(names))), {number[n]: {number[t] for t in edges[n]} for n in names}
+    )
+    # Any component of more than one module is a cycle; a package's __init__ that re-exports its
+    # modules is not a cycle of design: leave those out.
+    cycles = [sorted(names[i] for i in c) for c in components if len(c) > 1]
     real = [c for c in cycles if not all(_is_reexport(a, b) for a in c for b in c if a != b)]
     assert real == []
 

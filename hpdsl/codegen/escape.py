@@ -12,23 +12,39 @@ May import: the standard library only.
 from __future__ import annotations
 
 
+def _surrogate(char: str) -> bool:
+    return 0xD800 <= ord(char) <= 0xDFFF
+
+
 def _escape(char: str) -> str:
+    """The Python escape of one character that is not printable."""
     code = ord(char)
-    if 0xD800 <= code <= 0xDFFF:
-        # A lone surrogate cannot be encoded: a docstring holding one stops the class that owns
-        # it from being built. It stays visible as the text `\udNNN` (the backslash escaped).
-        return f"\\\\u{code:04x}"
+    if char in "\n\r\t":
+        return {"\n": "\\n", "\r": "\\r", "\t": "\\t"}[char]
     if code < 0x100:
-        return f"\\x{code:02x}" if char not in "\n\r\t" else {"\n": "\\n", "\r": "\\r", "\t": "\\t"}[char]
+        return f"\\x{code:02x}"
     if code < 0x10000:
         return f"\\u{code:04x}"
     return f"\\U{code:08x}"
 
 
+def _in_literal(char: str) -> str:
+    """One character inside a Python string or docstring."""
+    if char == "\\":
+        return "\\\\"
+    if char.isprintable():
+        return char
+    if _surrogate(char):
+        # A lone surrogate cannot be encoded: a docstring holding one stops the class that owns
+        # it from being built. It stays visible as the text `\udNNN` (its backslash escaped).
+        return "\\" + _escape(char)
+    return _escape(char)
+
+
 def readable(text: str) -> str:
     """What a literal made by these functions holds for `text`: the text, each lone surrogate as
     the six characters of its escape."""
-    return "".join(f"\\u{ord(char):04x}" if 0xD800 <= ord(char) <= 0xDFFF else char for char in text)
+    return "".join(_escape(char) if _surrogate(char) else char for char in text)
 
 
 def printable(text: str) -> str:
@@ -39,25 +55,19 @@ def printable(text: str) -> str:
     """
     if text.isprintable():
         return text
-    return "".join(char if char.isprintable() else _escape(char).replace("\\\\", "\\") for char in text)
+    return "".join(char if char.isprintable() else _escape(char) for char in text)
 
 
 def python_string(text: str) -> str:
-    """A Python string literal in double quotes holding exactly `text`."""
-    escaped = "".join(
-        "\\\\" if char == "\\" else '\\"' if char == '"' else char if char.isprintable() else _escape(char)
-        for char in text
-    )
-    return f'"{escaped}"'
+    """A Python string literal in double quotes holding `text` (see `readable` for surrogates)."""
+    return '"' + "".join('\\"' if char == '"' else _in_literal(char) for char in text) + '"'
 
 
 def python_docstring_line(text: str) -> str:
     """One line of a Python docstring that reads as `text`: backslashes doubled, `\"\"\"` broken,
     what is not printable escaped. A line the closing quotes follow must not end in a quote:
     see `python_docstring_end`."""
-    return "".join(
-        "\\\\" if char == "\\" else char if char.isprintable() else _escape(char) for char in text
-    ).replace('"""', '\\"\\"\\"')
+    return "".join(_in_literal(char) for char in text).replace('"""', '\\"\\"\\"')
 
 
 def python_docstring_end(line: str) -> str:

@@ -177,11 +177,7 @@ def _supply(trend: Trend, held: FloatArray) -> Goal:
     heating = modes[0]
     on = np.asarray(trend[kpi.COMPRESSOR_ON].values).astype(bool)
     seconds = trend.seconds()
-    defrost = (
-        np.asarray(trend[kpi.DEFROST_ACTIVE].values).astype(bool)
-        if kpi.DEFROST_ACTIVE in trend
-        else np.zeros(len(on), dtype=bool)
-    )
+    defrost = _defrost(trend)
     settled = (
         heating
         & on
@@ -221,53 +217,40 @@ def _comfort(trend: Trend, held: FloatArray) -> Goal:
     return Goal(key, title, share * 100.0, "%", goal, _verdict(share, COLD_SHARE, True), detail)
 
 
+def _defrost(trend: Trend) -> BoolArray:
+    """The rows in a defrost; none when the run has no defrost column (a unit that never defrosts)."""
+    if kpi.DEFROST_ACTIVE not in trend:
+        return np.zeros(len(trend.time), dtype=bool)
+    return np.asarray(trend[kpi.DEFROST_ACTIVE].values).astype(bool)
+
+
 def _aux(trend: Trend, held: FloatArray) -> list[Goal]:
     goal = f"≤ {AUX_KWH:g}"
-    titles = ("Aux heat above the balance point (Q2)", "Aux heat unoccupied, zone above setback + 1 K")
-    keys = ("aux_above_balance_kwh", "aux_unoccupied_kwh")
-    results: list[Goal] = []
-    defrost = (
-        np.asarray(trend[kpi.DEFROST_ACTIVE].values).astype(bool)
-        if kpi.DEFROST_ACTIVE in trend
-        else np.zeros(len(held), dtype=bool)
+    measures = (
+        ("aux_above_balance_kwh", "Aux heat above the balance point (Q2)", (ABOVE_BALANCE_POINT,)),
+        (
+            "aux_unoccupied_kwh",
+            "Aux heat unoccupied, zone above setback + 1 K",
+            (OCCUPIED, HEATING_SETPOINT, kpi.INDOOR_TEMP),
+        ),
     )
-    missing = _absent(trend, kpi.AUX_HEAT, ABOVE_BALANCE_POINT)
-    if missing:
-        results.append(_missing(keys[0], titles[0], "kWh", goal, missing))
-    else:
-        energy = trend[kpi.AUX_HEAT].as_float() * held / 3600.0
-        above = np.asarray(trend[ABOVE_BALANCE_POINT].values).astype(bool) & ~defrost
-        value = float(np.sum(energy[above]))
-        results.append(
-            Goal(
-                keys[0],
-                titles[0],
-                value,
-                "kWh",
-                goal,
-                _verdict(value, AUX_KWH, True),
-                "defrost tempering aside",
-            )
-        )
-    missing = _absent(trend, kpi.AUX_HEAT, OCCUPIED, HEATING_SETPOINT, kpi.INDOOR_TEMP)
-    if missing:
-        results.append(_missing(keys[1], titles[1], "kWh", goal, missing))
-    else:
-        energy = trend[kpi.AUX_HEAT].as_float() * held / 3600.0
-        unoccupied = ~np.asarray(trend[OCCUPIED].values).astype(bool)
-        warm = trend[kpi.INDOOR_TEMP].as_float() > trend[HEATING_SETPOINT].as_float() + SETBACK_MARGIN_K
-        value = float(np.sum(energy[unoccupied & warm & ~defrost]))
-        results.append(
-            Goal(
-                keys[1],
-                titles[1],
-                value,
-                "kWh",
-                goal,
-                _verdict(value, AUX_KWH, True),
-                "defrost tempering aside",
-            )
-        )
+    energy = trend[kpi.AUX_HEAT].as_float() * held / 3600.0 if kpi.AUX_HEAT in trend else None
+    defrost = _defrost(trend)
+    results: list[Goal] = []
+    for key, title, columns in measures:
+        missing = _absent(trend, kpi.AUX_HEAT, *columns)
+        if missing or energy is None:
+            results.append(_missing(key, title, "kWh", goal, missing))
+            continue
+        if key == "aux_above_balance_kwh":
+            rows = np.asarray(trend[ABOVE_BALANCE_POINT].values).astype(bool)
+        else:
+            unoccupied = ~np.asarray(trend[OCCUPIED].values).astype(bool)
+            setpoint = trend[HEATING_SETPOINT].as_float()
+            rows = unoccupied & (trend[kpi.INDOOR_TEMP].as_float() > setpoint + SETBACK_MARGIN_K)
+        value = float(np.sum(energy[rows & ~defrost]))
+        verdict = _verdict(value, AUX_KWH, True)
+        results.append(Goal(key, title, value, "kWh", goal, verdict, "defrost tempering aside"))
     return results
 
 
@@ -289,7 +272,7 @@ def _dry_defrosts(trend: Trend) -> Goal:
     missing = _absent(trend, kpi.DEFROST_ACTIVE, FROST)
     if missing:
         return _missing(key, title, "%", goal, missing)
-    starts = np.flatnonzero(kpi.rising_edges(np.asarray(trend[kpi.DEFROST_ACTIVE].values).astype(bool)))
+    starts = np.flatnonzero(kpi.rising_edges(_defrost(trend)))
     if not len(starts):
         return Goal(key, title, math.nan, "%", goal, "n/a", "no defrost in the run")
     frost = trend[FROST].as_float()

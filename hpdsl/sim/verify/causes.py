@@ -264,11 +264,17 @@ def _search(
     picked = [later[round(i * (len(later) - 1) / 2)] for i in range(3)] if len(later) >= 3 else later
     tolerance = {r.point.column: r.value_tolerance for r in group.results}
     time_tolerance = root.time_tolerance_s
+    ranges = [
+        (
+            int(np.searchsorted(seconds, seconds[row] - BEFORE_S, side="left")),
+            int(np.searchsorted(seconds, seconds[row] + AFTER_S, side="right")),
+        )
+        for row in sorted({root.first_row, *picked})
+    ]
+    # The recordings of every stretch that may be tried, read from the file in one pass.
+    read = _recorded(recording, [r.point.column for r in group.results], ranges)
     stretches: list[_Stretch] = []
-    for row in sorted({root.first_row, *picked}):
-        at = seconds[row]
-        start = int(np.searchsorted(seconds, at - BEFORE_S, side="left"))
-        end = int(np.searchsorted(seconds, at + AFTER_S, side="right"))
+    for (start, end), columns in zip(ranges, read, strict=True):
         if stretches and start < stretches[-1].end:
             continue  # overlaps the stretch before
         # The first stretch is scored on every point of the group; a later one on the first
@@ -276,7 +282,7 @@ def _search(
         # (after a departure the replay's other states, a timer or a total, may not).
         first = not stretches
         points = [r.point for r in group.results] if first else [root.point]
-        recorded = _recorded(recording, [p.column for p in points], start, end)
+        recorded = {p.column: columns[p.column] for p in points if p.column in columns}
         if root.point.column not in recorded:
             continue
         package, kept = replayer.restore(start)
@@ -440,17 +446,21 @@ def _outside(
     return int(np.sum((values < low_values - tolerance - noise) | (values > high_values + tolerance + noise)))
 
 
-def _recorded(recording: Recording, columns: list[str], start: int, end: int) -> dict[str, FloatArray]:
-    """The recorded values of some columns over rows [start, end), read again from the file."""
-    found: dict[str, list[FloatArray]] = {c: [] for c in columns}
+def _recorded(
+    recording: Recording, columns: list[str], ranges: list[tuple[int, int]]
+) -> list[dict[str, FloatArray]]:
+    """The recorded values of some columns over each range of rows [start, end), read again from
+    the file in one pass."""
+    found: list[dict[str, list[FloatArray]]] = [{c: [] for c in columns} for _ in ranges]
+    last = max((end for _, end in ranges), default=0)
     for first, stop, chunk in recording.chunks(columns, 32768):
-        if stop <= start:
-            continue
-        if first >= end:
+        if first >= last:
             break
-        for column in columns:
-            found[column].append(chunk[column][max(start - first, 0) : min(end, stop) - first])
-    return {c: np.concatenate(p) for c, p in found.items() if p}
+        for (start, end), parts in zip(ranges, found, strict=True):
+            if stop > start and first < end:
+                for column in columns:
+                    parts[column].append(chunk[column][max(start - first, 0) : min(end, stop) - first])
+    return [{c: np.concatenate(p) for c, p in parts.items() if p} for parts in found]
 
 
 def _parameter_info(loaded: LoadedPackage) -> dict[tuple[str, str], tuple[str, str, Any]]:

@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     if not isinstance(loaded, LoadedPackage):
         sources = dict(loaded.check.sources)
         sources.update({name: source for name, source in loaded.site_sources.items() if source is not None})
-        emit_diagnostics(loaded.diagnostics, sources, args.format, None)
+        emit_diagnostics(loaded.diagnostics, sources, args.format)
         return EXIT_DEPARTED
     tolerances = _tolerance_arguments(args.tolerance, loaded)
     progress = progress_.Progress("verify", progress_.wanted())
@@ -105,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
         write(sys.stdout, json.dumps(report_json(report), indent=2, sort_keys=True) + "\n")
     else:
         if report.diagnostics:
-            emit_diagnostics(report.diagnostics, report.sources, "text", None)
+            emit_diagnostics(report.diagnostics, report.sources, "text")
         if report.results or not any(d.is_error for d in report.diagnostics):
             write(sys.stdout, render_report(report, output))
     return EXIT_OK if report.ok else EXIT_DEPARTED

@@ -198,17 +198,12 @@ class Recording:
         columns and reordered (a log written out of order is rare, and small).
         """
         converters = [self.compared[c] for c in columns]
-        positions = [c.column.position for c in converters]
         total = len(self.time_ms)
         if not self.in_file_order:
             parts: dict[str, list[FloatArray]] = {c.point.column: [] for c in converters}
-            offset = 0
-            for batch in self.trend.batches(positions):
-                for converter in converters:
-                    parts[converter.point.column].append(
-                        converter.convert(batch[converter.column.position], offset)
-                    )
-                offset += len(next(iter(batch.values()))) if batch else 0
+            for _, converted in converted_batches(self.trend, converters):
+                for column, values in converted.items():
+                    parts[column].append(values)
             whole = {c: np.concatenate(p)[self.file_rows] if p else np.empty(0) for c, p in parts.items()}
             for start in range(0, total, rows):
                 yield start, min(start + rows, total), {c: v[start : start + rows] for c, v in whole.items()}
@@ -216,16 +211,13 @@ class Recording:
         buffers: dict[str, list[FloatArray]] = {c.point.column: [] for c in converters}
         buffered = 0
         start = 0
-        offset = 0
-        for batch in self.trend.batches(positions) if converters else iter(()):
-            size = len(batch[positions[0]])
-            keep = self._keep_in_file[offset : offset + size]
-            for converter in converters:
-                values = converter.convert(batch[converter.column.position], offset)
-                buffers[converter.point.column].append(values[keep])
-            offset += size
+        for offset, converted in converted_batches(self.trend, converters):
+            end = offset + len(next(iter(converted.values())))
+            keep = self._keep_in_file[offset:end]
+            for column, values in converted.items():
+                buffers[column].append(values[keep])
             buffered += int(keep.sum())
-            while buffered >= rows or (offset >= len(self._keep_in_file) and buffered > 0):
+            while buffered >= rows or (end >= len(self._keep_in_file) and buffered > 0):
                 take = min(rows, buffered)
                 joined = {c: np.concatenate(p) for c, p in buffers.items()}
                 yield start, start + take, {c: v[:take] for c, v in joined.items()}
@@ -235,6 +227,20 @@ class Recording:
         if not converters:
             for first in range(0, total, rows):
                 yield first, min(first + rows, total), {}
+
+
+def converted_batches(
+    trend: TrendFile, converters: list[Converter]
+) -> Iterator[tuple[int, dict[str, FloatArray]]]:
+    """(the batch's first file row, {column: values in its point's unit}) for every batch of the
+    file, in file order; nothing when there is no column to read."""
+    if not converters:
+        return
+    positions = [converter.column.position for converter in converters]
+    offset = 0
+    for batch in trend.batches(positions):
+        yield offset, {c.point.column: c.convert(batch[c.column.position], offset) for c in converters}
+        offset += len(batch[positions[0]])
 
 
 def read(
@@ -247,14 +253,9 @@ def read(
     # Each input straight into one array of the file's length: a year of a few dozen inputs is
     # tens of megabytes, and no second copy is made.
     columns = {c.point.column: np.empty(len(time_ms)) for c in input_converters}
-    offset = 0
-    positions = [c.column.position for c in input_converters]
-    for batch in trend.batches(positions) if input_converters else iter(()):
-        size = len(batch[positions[0]])
-        for converter in input_converters:
-            values = converter.convert(batch[converter.column.position], offset)
-            columns[converter.point.column][offset : offset + size] = values
-        offset += size
+    for offset, converted in converted_batches(trend, input_converters):
+        for column, values in converted.items():
+            columns[column][offset : offset + len(values)] = values
     release_memory()
     for converter in input_converters:
         warning = converter.warning(trend.locator)

@@ -103,22 +103,18 @@ class Replayer:
         """
         recorder = Recorder(self.loaded, package, points)
         scan, record, feed = package.scan, recorder.record, self._feed
-        parts: list[int] = self.parts[max(first - 1, 0) : max(end - 1, 0)].tolist()
-        lengths: list[float] = self._lengths[max(first - 1, 0) : max(end - 1, 0)].tolist()
-        rows = self._rows(first, end)
-        for offset, row in enumerate(rows):
-            index = first + offset
+        # Row r ends gap r - 1; the first row of the record ends none: one scan, 0 s elapsed.
+        gaps = slice(max(first - 1, 0), max(end - 1, 0))
+        parts: list[int] = self.parts[gaps].tolist()
+        lengths: list[float] = self._lengths[gaps].tolist()
+        if first == 0 and end > 0:
+            parts.insert(0, 1)
+            lengths.insert(0, 0.0)
+        for index, (row, count, length) in enumerate(
+            zip(self._rows(first, end), parts, lengths, strict=True), start=first
+        ):
             if keep and index % SNAPSHOT_ROWS == 0 and index not in self.snapshots:
                 self.snapshots[index] = copy.deepcopy(package)
-            if index == 0:
-                feed(package, row)
-                scan(0.0)
-                record()
-                continue
-            count, length = (
-                parts[offset - (1 if first == 0 else 0)],
-                lengths[offset - (1 if first == 0 else 0)],
-            )
             for _ in range(count - 1):
                 scan(length)  # the inputs hold the previous row's values
                 record()

@@ -29,6 +29,7 @@ from hpdsl.sim.loaded import PointSpec
 from hpdsl.sim.verify.causes import Group, describe
 from hpdsl.sim.verify.recording import span_of_time
 from hpdsl.sim.verify.results import PointResult, Report
+from hpdsl.sim.verify.trendfile import count_of
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -280,16 +281,12 @@ def _group_numbers(report: Report) -> dict[str, str]:
 def summary(report: Report) -> str:
     """`12 points compared, 3 departed in 1 group (2880 rows, 2024-01-01 .. 2024-01-02 23:59:00) in 1.2 s`."""
     departed = sum(1 for r in report.results if r.departed)
-    line = f"{_count(len(report.results), 'point')} compared, {departed} departed"
+    line = f"{count_of(len(report.results), 'point')} compared, {departed} departed"
     if departed:
-        line += f" in {_count(len(report.groups), 'group')}"
+        line += f" in {count_of(len(report.groups), 'group')}"
     if report.start is not None and report.end is not None:
-        line += f" ({_count(report.rows, 'row')}, {_stamp(report.start)} .. {_stamp(report.end)})"
+        line += f" ({count_of(report.rows, 'row')}, {_stamp(report.start)} .. {_stamp(report.end)})"
     return line + f" in {report.seconds:.1f} s"
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def report_json(report: Report) -> dict[str, Any]:
@@ -364,17 +361,14 @@ def _plain(value: object) -> object:
     return getattr(value, "name", value)
 
 
-def emit_diagnostics(
-    found: list[Diagnostic], sources: dict[str, SourceFile], format_: str, stream: Any
-) -> None:
+def emit_diagnostics(found: list[Diagnostic], sources: dict[str, SourceFile], format_: str) -> None:
+    """Diagnostics about the rules or the trend: a JSON object on stdout, or text on stderr."""
     from hpdsl.base.render import render_json, render_text
 
     if format_ == "json":
-        write(
-            stream or sys.stdout, json.dumps({"diagnostics": json.loads(render_json(found))}, indent=2) + "\n"
-        )
+        write(sys.stdout, json.dumps({"diagnostics": json.loads(render_json(found))}, indent=2) + "\n")
     else:
-        write(stream or sys.stderr, render_text(found, sources))
+        write(sys.stderr, render_text(found, sources))
 
 
 def _stamp(when: datetime.datetime) -> str:
