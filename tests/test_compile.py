@@ -135,12 +135,7 @@ def test_comments_trace_back_to_rules_and_requirements(shipped_text: str) -> Non
     assert "(C1, C2, C3)" in shipped_text
 
 
-@pytest.mark.slow
-def test_generated_module_passes_mypy_strict_and_ruff(
-    tmp_path: Path, repo_root: Path, shipped_text: str
-) -> None:
-    path = tmp_path / "rules.py"
-    path.write_text(shipped_text, encoding="utf-8")
+def assert_mypy_strict_and_ruff_pass(path: Path, repo_root: Path) -> None:
     for tool in (
         ["mypy", "--strict", "--no-incremental", str(path)],
         ["ruff", "check", "--no-cache", str(path)],
@@ -150,6 +145,57 @@ def test_generated_module_passes_mypy_strict_and_ruff(
             [sys.executable, "-m", *tool], cwd=repo_root, capture_output=True, text=True, check=False
         )
         assert completed.returncode == 0, completed.stdout + completed.stderr
+
+
+@pytest.mark.slow
+def test_generated_module_passes_mypy_strict_and_ruff(
+    tmp_path: Path, repo_root: Path, shipped_text: str
+) -> None:
+    path = tmp_path / "rules.py"
+    path.write_text(shipped_text, encoding="utf-8")
+    assert_mypy_strict_and_ruff_pass(path, repo_root)
+
+
+LONG = "secondary_loop_supply_water_temp_sensor"  # 39 characters, 44 with a suffix
+
+LONG_NAMES = f"""
+program SecondaryLoopSupervision "Long names everywhere"
+    input {LONG}: C range 0C .. 90C "A numeric input with a range and no fallback"
+    output {LONG}_copy: C = 20C "Republished"
+    rule republish_the_secondary_loop_supply_water_temperature_reading
+        {LONG}_copy = {LONG}
+    end
+end
+
+program SecondaryLoopReader "Reads it"
+    input {LONG}_read: C from SecondaryLoopSupervision.{LONG}_copy "Wired"
+    output {LONG}_high: bool = false "High"
+    rule compare_the_secondary_loop_supply_water_temperature_reading
+        {LONG}_high = {LONG}_read > 60C
+    end
+end
+"""
+
+
+@pytest.mark.slow
+def test_long_names_make_lines_that_still_fit_and_type_check(
+    tmp_path: Path, repo_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every line the generator writes for a name (input checks, wires, the package's scan) is wrapped;
+    # names much longer than these wait for the identifier-length policy of the targets.
+    monkeypatch.chdir(tmp_path)
+    Path("long.rules").write_text(LONG_NAMES, encoding="utf-8")
+    result = compile_paths([Path("long.rules")], "python", "long_rules")
+    assert result.ok, [d.message for d in result.diagnostics]
+    path = tmp_path / "long_rules.py"
+    path.write_text(next(iter(result.files.values())), encoding="utf-8")
+    assert_mypy_strict_and_ruff_pass(path, repo_root)
+    module = import_module(tmp_path, path.read_text(encoding="utf-8"), "long_rules_imported")
+    package = module.Package()
+    reader = package.secondary_loop_reader
+    setattr(package.secondary_loop_supervision, LONG, 70.0)
+    package.scan(1.0)
+    assert getattr(reader, f"{LONG}_high") is True
 
 
 # ------------------------------------------------------------------------------ random traces

@@ -202,10 +202,13 @@ def test_bacnet_columns_of_the_shipped_points(shipped: dict[str, str]) -> None:
 def test_mermaid_declares_every_state_and_transition(
     shipped: dict[str, str], modules: list[n.Module]
 ) -> None:
-    blocks = re.findall(r"```mermaid\n(.*?)\n```", shipped["rules.md"], re.S)
+    # Each diagram follows the heading of its machine.
+    found = re.findall(r"#### State machine (\S+)\n.*?```mermaid\n(.*?)\n```", shipped["rules.md"], re.S)
+    blocks = {name.replace("\\_", "_"): block for name, block in found}
     machines = [m for p in _programs(modules) for m in p.items if isinstance(m, n.Machine)]
-    assert machines and len(blocks) == len(machines)
-    for block, machine in zip(blocks, machines, strict=True):
+    assert machines and len(blocks) == len(found) == len(machines)
+    for machine in machines:
+        block = blocks[machine.name.text]
         lines = block.splitlines()
         assert lines[0] == "stateDiagram-v2"
         declared = set(re.findall(r'^    state "(\w+)" as (\w+)$', block, re.M))

@@ -367,7 +367,7 @@ def test_changes_inside_if_branches_and_renamed_rules(
         "  rule `classify`: in the `if system_mode == Heating` branch: statement"
         " `regime_key = min(outdoor_temp, heating_regime_limit)` ->"
         " `regime_key = min(outdoor_temp, heating_regime_limit - 1 K)`"
-        f"  [{line_of(regimes, 'heating_regime_limit - 1 K')}; cites R1, R2, R3, R4, W1, G1]",
+        f"  [{line_of(regimes, 'heating_regime_limit - 1 K')}; cites R1, R2, R3, R4, W1, G1, M9]",
     ]
 
 

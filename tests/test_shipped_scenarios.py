@@ -87,7 +87,11 @@ def test_every_contradiction_is_pinned_by_a_choice_scenario() -> None:
     """docs/requirements.md lists the choices; each has `choice_` scenarios citing its IDs."""
     trace = trace_paths([RULES])
     chosen = {r.name for r in trace.requirements if any("scenario choice_" in c.what for c in r.tested_by)}
-    for requirement in ("P2", "K1", "B1", "A4", "Q1", "F1", "D2", "L1"):
+    documented = [
+        *("P2", "K1", "B1", "A4", "Q1", "F1", "D1", "D2", "D5"),
+        *("D6", "D9", "L1", "L7", "M9", "Q5", "Q6", "S1"),
+    ]
+    for requirement in documented:
         assert requirement in chosen, f"no choice_ scenario pins the documented choice for {requirement}"
 
 

@@ -71,7 +71,7 @@ def test_the_rules_read_what_the_plant_senses(cold_week: trend.Trend) -> None:
         cold_week["PlantSignals.outdoor_temp_sensor"].values, cold_week["weather.temp_air"].values
     )
     assert np.allclose(
-        cold_week["DefrostControl.space_temp"].values[1:], cold_week["plant.indoor_temp"].values[:-1]
+        cold_week["PlantSignals.space_temp_sensor"].values[1:], cold_week["plant.indoor_temp"].values[:-1]
     )
     running = cold_week["PlantSignals.compressor_running_status"].values.astype(bool)
     assert np.array_equal(running[1:], cold_week["plant.compressor_on"].values[:-1])
@@ -90,10 +90,16 @@ def test_defrosts_clear_the_frost_the_plant_grows(cold_week: trend.Trend) -> Non
     # The heat pump takes heat from the load water during a defrost, never otherwise in heating.
     hp_heat = cold_week["plant.hp_heat"].values
     assert np.all(hp_heat[active] <= 0.0)
-    # The rules call the aux heat in every defrost (D5); the stage's 5 min minimum off time
-    # may hold it back for the first minutes of a defrost that follows its switching off.
+    # The rules call the aux heat in every defrost (D5) where the zone is not warmer than its
+    # setpoint; the stage's 5 min minimum off time may hold it back for the first minutes of a
+    # defrost that follows its switching off. A zone above its setpoint rides a defrost through.
     aux = cold_week["AuxHeat.aux_stage_1"].values.astype(bool)
-    assert np.mean(aux[active]) > 0.8
+    needs_heat = cold_week["PlantSignals.space_temp"].values <= cold_week["Occupancy.heating_setpoint"].values
+    assert np.count_nonzero(active & needs_heat) > 30
+    assert np.mean(aux[active & needs_heat]) > 0.8
+    setpoint = cold_week["Occupancy.heating_setpoint"].values
+    satisfied = cold_week["PlantSignals.space_temp"].values > setpoint + 0.5
+    assert not np.any(aux[active & satisfied][1:])
 
 
 def test_the_building_is_held_in_its_comfort_band_most_of_the_time(cold_week: trend.Trend) -> None:
@@ -143,6 +149,66 @@ def test_a_ground_source_unit_never_frosts_or_defrosts(package: loaded.LoadedPac
     assert not result["DefrostControl.defrost_cycle_active"].values.any()
     source = result["plant.source_temp"].values
     assert source.min() > 0.0 and source.max() < 16.0
+
+
+def constant_weather(path: Path, temp_air: float, humidity: float, days: int) -> str:
+    start = datetime.datetime(2024, 1, 8)
+    rows = [
+        f"{(start + datetime.timedelta(hours=h)).isoformat(sep=' ')},{temp_air},{humidity},0"
+        for h in range(days * 24 + 1)
+    ]
+    path.write_text("time,temp_air,rh,ghi\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    return str(path)
+
+
+def test_frost_and_defrost_cost_what_the_rating_standard_allows(
+    package: loaded.LoadedPackage, tmp_path: Path
+) -> None:
+    # The frosting condition of the heating rating tests (AHRI 210/240 H2: 1.7C dry bulb, about
+    # 82 % humidity) against the same air too dry to frost, the heat pump at full output
+    # throughout (the documents' 150 kW building). The rating procedure's default for the
+    # integrated capacity in frosting is 0.90 of the frost-free line (docs/simulate.md).
+    day = 1440
+    runs = {}
+    for name, humidity in (("frosting", 82.0), ("dry", 30.0)):
+        where = constant_weather(tmp_path / f"{name}.csv", 1.7, humidity, 4)
+        simulation = run.simulate(
+            package, config.defaults(), weather.load(where), datetime.datetime(2024, 1, 8), 3 * 86400.0, 60.0
+        )
+        runs[name] = simulation.trend
+    frosting, dry = runs["frosting"], runs["dry"]
+    ratio = frosting["plant.hp_heat"].values[day:].sum() / dry["plant.hp_heat"].values[day:].sum()
+    assert 0.80 <= ratio <= 0.95
+    assert not dry["DefrostControl.defrost_cycle_active"].values.any()
+    active = frosting["DefrostControl.defrost_cycle_active"].values.astype(bool)[day:]
+    starts = np.flatnonzero(active[1:] & ~active[:-1]) + 1
+    ends = np.flatnonzero(active[:-1] & ~active[1:]) + 1
+    assert 10 <= len(starts) <= 40  # 90 min of frosting runtime apart: some 15 a day at most
+    durations = ends[ends > starts[0]][: len(starts)] - starts[: len(ends[ends > starts[0]])]
+    assert durations.min() >= 3 and durations.max() <= 8  # minutes, ended on the coil temperature
+    # The defrost ends on the coil temperature before the coil gets hot: no head pressure alarm.
+    defrosting = frosting["DefrostControl.defrost_cycle_active"].values.astype(bool)
+    assert frosting["plant.coil_temp"].values[defrosting].max() < 25.0
+    assert frosting["EquipmentProtection.discharge_pressure"].values[defrosting].max() < 35.0
+    assert not frosting["EquipmentProtection.high_refrigerant_pressure"].values.any()
+
+
+def test_the_ground_loop_of_the_example_site_stays_in_its_design_band(package: loaded.LoadedPackage) -> None:
+    # The example site on its own plant (rules/plants/): a winter month draws the borefield down
+    # some kelvin, inside the site's 4-22C band and above its 3C freeze limit (L8).
+    site = loaded.load([RULES], GROUND_SITE)
+    assert isinstance(site, loaded.LoadedPackage)
+    plant = config.read(RULES / "plants" / "ground-source-example.toml")
+    assert plant.ok, plant.diagnostics
+    result = simulate(site, "greensboro", datetime.datetime(2024, 1, 3), 28, plant).trend
+    source = result["plant.source_temp"].values
+    assert 4.0 < source.min() < 10.0 < source.max() < 22.0
+    assert not result["EquipmentProtection.low_loop_temp"].values.any()
+    assert not result["Sources.ground_loop_out_of_band"].values.any()
+    # The heat pump carries the building, sized below its design load (35 kW of 60 kW): in the
+    # coldest weeks of the year the aux heat gives less than a fifth of the heat (7 % over the year).
+    aux = result["plant.aux_heat"].values.sum()
+    assert aux < 0.2 * (aux + np.clip(result["plant.hp_heat"].values, 0.0, None).sum())
 
 
 def test_the_changeover_follows_the_outdoor_temperature_through_its_dead_band(

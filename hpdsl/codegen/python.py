@@ -437,10 +437,24 @@ class PythonGenerator:
                 source_program = self.package.program(wire.source_program)
                 source_attr = self._names(source_program).attributes[wire.source]
                 target_attr = self._names(program).attributes[wire.input]
-                scan.line(f"{attr}.{target_attr} = {snake(wire.source_program)}.{source_attr}")
+                target, source = f"{attr}.{target_attr}", f"{snake(wire.source_program)}.{source_attr}"
+                if len(INDENT) * 2 + len(target) + len(source) + 3 <= LINE_WIDTH:
+                    scan.line(f"{target} = {source}")
+                else:
+                    scan.line(f"{target} = (")
+                    with scan.indented():
+                        scan.line(source)
+                    scan.line(")")
             scan.line(f"{attr}.scan(dt_s)")
         wired = sorted({snake(w.program) for w in self.package.wires})
-        return {"programs": programs, "scan": scan.text().rstrip("\n"), "wired": wired}
+        wires = []
+        for wire in self.package.wires:
+            names = (wire.program, wire.input, wire.source_program, wire.source)
+            line = "(" + ", ".join(f'"{name}"' for name in names) + "),"
+            if len(INDENT) * 2 + len(line) > LINE_WIDTH:  # one name a line
+                line = "(\n" + "".join(f'{INDENT * 3}"{name}",\n' for name in names) + INDENT * 2 + "),"
+            wires.append(line)
+        return {"programs": programs, "scan": scan.text().rstrip("\n"), "wired": wired, "wires": wires}
 
     # ------------------------------------------------------------------ values
 

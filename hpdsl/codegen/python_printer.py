@@ -12,7 +12,7 @@ import keyword
 from dataclasses import dataclass
 
 from hpdsl.codegen.emitter import Emitter
-from hpdsl.codegen.escape import printable, python_string
+from hpdsl.codegen.escape import python_string
 from hpdsl.compile import ir
 
 LINE_WIDTH = 110
@@ -289,10 +289,13 @@ class Printer:
             lines: list[str] = []
             for k, operand in enumerate(operands):
                 prefix = "" if k == 0 else f"{'%' if op == 'mod' else op} "
-                inner = self._format(operand, width - len(INDENT))
                 needs_parens = precedence_of(self, operand) < level + (0 if k == 0 else 1) or (
                     op == "or" and isinstance(operand, ir.Binary) and operand.op == "and"
                 )
+                # On one line the operand follows the operator (and sits in parentheses); on
+                # several it is indented inside them.
+                taken = max(len(INDENT), len(prefix) + (2 if needs_parens else 0))
+                inner = self._format(operand, width - taken)
                 if len(inner) == 1:
                     piece = f"({inner[0]})" if needs_parens else inner[0]
                     lines.append(prefix + piece)
@@ -323,9 +326,9 @@ class Printer:
     def _block(self, out: Emitter, block: ir.Block) -> None:
         if block.origin is not None and self.source_comments:
             cites = f" ({', '.join(block.origin.cites)})" if block.origin.cites else ""
-            out.line(f"# {block.title}: {printable(block.origin.describe())}{cites}")
+            out.comment(f"{block.title}: {block.origin.describe()}{cites}", "#", LINE_WIDTH)
         else:
-            out.line(f"# {block.title}")
+            out.comment(block.title, "#", LINE_WIDTH)
         for note in block.notes:
             out.comment(note, "#", LINE_WIDTH)
         for stmt in block.body:
@@ -400,14 +403,14 @@ class Printer:
         if stmt.last_good is not None:
             out.line("else:")
             with out.indented():
-                out.line(f"{substitute} = {local}")
+                self._text(out, f"{substitute} = {local}")
                 out.line(f"if {fault_flag}:")
                 with out.indented():
-                    out.line(f"self._input_good({quote(stmt.alarm)}, {local})")
+                    self._text(out, f"self._input_good({quote(stmt.alarm)}, {local})")
         else:
             out.line(f"elif {fault_flag}:")
             with out.indented():
-                out.line(f"self._input_good({quote(stmt.alarm)}, {local})")
+                self._text(out, f"self._input_good({quote(stmt.alarm)}, {local})")
         if numeric:
             out.level -= 1
             out.line("except TypeError:")
@@ -415,9 +418,19 @@ class Printer:
                 self._text(out, f"{local} = self._input_faulted({quote(stmt.alarm)}, {local}, {substitute})")
 
     def _text(self, out: Emitter, text: str) -> None:
-        """A line of fixed text; if too long, its tail after the first `=` or `(` goes in parentheses."""
+        """A line of fixed text; if too long, an `if` condition, or the tail after the first `=` or `(`,
+        goes in parentheses."""
         if len(INDENT * out.level) + len(text) <= LINE_WIDTH:
             out.line(text)
+            return
+        if text.startswith("if ") and text.endswith(":"):
+            out.line("if (")
+            with out.indented():
+                first_operand, *more = text[3:-1].split(" or ")  # these conditions have no nested `or`
+                out.line(first_operand)
+                for operand in more:
+                    out.line(f"or {operand}")
+            out.line("):")
             return
         head, sep, tail = text.partition(" = ")
         if sep and "(" not in head and tail.endswith(")") and "(" in tail:
@@ -440,7 +453,11 @@ class Printer:
         name, _, rest = text.partition("(")
         out.line(f"{name}(")
         with out.indented():
-            out.line(rest[:-1])
+            if len(INDENT * out.level) + len(rest) - 1 <= LINE_WIDTH:
+                out.line(rest[:-1])
+            else:  # one argument per line (these calls have no nested commas)
+                for arg in rest[:-1].split(", "):
+                    out.line(f"{arg},")
         out.line(")")
 
 

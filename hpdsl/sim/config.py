@@ -127,7 +127,7 @@ SENSOR_POINTS: dict[str, str] = {
     "load_flow": "Performance.load_flow",
     "outdoor_humidity": "DefrostControl.outdoor_humidity",
     "coil_outlet_temp": "DefrostControl.coil_outlet_temp",
-    "space_temp": "DefrostControl.space_temp",
+    "space_temp": "PlantSignals.space_temp_sensor",
     "required_heat": "AuxHeat.required_heat",
     "supply_temp_target": "SupplyTemperatureCheck.supply_temp_target",
     "days_since_commissioning": "PerformanceTracking.time_since_commissioning",

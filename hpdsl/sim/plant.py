@@ -104,10 +104,10 @@ class PlantParameters:
     frost_capacity: float = 25.0  # kg of frost at which the coil is blocked
     frost_capacity_loss: float = 0.5  # 1: capacity lost with a blocked coil
     frost_approach: float = 6.0  # K of extra evaporator approach with a blocked coil
-    defrost_heat_draw: float = 15.0  # kW taken from the load water during a defrost
-    defrost_power: float = 6.0  # kW electric during a defrost
-    coil_heat_capacity: float = 40.0  # kJ/K of the outdoor coil's metal
-    coil_air_conductance: float = 0.4  # kW/K between the coil and still air (fan off)
+    defrost_heat_draw: float = 25.0  # kW taken from the load water during a defrost (docs/simulate.md)
+    defrost_power: float = 7.0  # kW electric during a defrost
+    coil_heat_capacity: float = 150.0  # kJ/K of the outdoor coil, its refrigerant and casing
+    coil_air_conductance: float = 1.0  # kW/K between the coil and still air (fan off)
     coil_time_constant: float = 60.0  # s: coil temperature following the refrigerant
     # Auxiliary heat
     aux_stage_capacity: float = 50.0  # kW of each electric stage
@@ -117,9 +117,9 @@ class PlantParameters:
     ground_mean_temp: float = 12.5  # C: undisturbed ground, middle of the documents' 10-15C
     ground_swing: float = 2.5  # K: seasonal swing of the ground
     ground_warmest_day: int = 290  # day of the year the ground is warmest (mid-October)
-    borefield_resistance: float = 0.08  # K/kW between the borefield and the loop fluid
-    borefield_capacity: float = 500.0  # kWh/K of the ground around the boreholes
-    borefield_recovery: float = 5.0  # kW/K: the far ground restoring the borefield
+    borefield_resistance: float = 0.11  # K/kW between the borefield and the loop fluid (1100 m of bore)
+    borefield_capacity: float = 12000.0  # kWh/K of the ground within 2.5 m of the boreholes
+    borefield_recovery: float = 6.0  # kW/K: the far ground restoring the borefield
     loop_capacity: float = 60.0  # kWh/K of a water loop (about 50 m3)
     loop_other_units: float = 10.0  # kW the loop's other units reject into it (interior zones)
     loop_other_units_ua: float = 1.5  # kW/K the perimeter units take out below 15C outdoor
@@ -136,8 +136,8 @@ class PlantParameters:
     supply_max: float = 55.0  # C
     cooling_supply: float = 10.0  # C of chilled water at the cooling setpoint
     cooling_setpoint: float = 24.0  # C
-    demand_gain: float = 5.0  # % of load demand per K of supply error
-    demand_integral_time: float = 600.0  # s
+    demand_gain: float = 10.0  # % of load demand per K of supply error
+    demand_integral_time: float = 300.0  # s
     recovery_gain: float = 25.0  # kW/K: heat asked for per K of room below (less above) its setpoint
     comfort_margin: float = 1.0  # K the room may sit below the heating (above the cooling) setpoint
     operator_reset_after: float = 14400.0  # s a latched lockout waits for an acknowledge; 0 = never
@@ -388,6 +388,10 @@ class Plant:
             error = target - self.leaving_temp
         self.supply_target = target
         integral = self.demand_integral + p.demand_gain * error * dt / p.demand_integral_time
+        if not self.compressor_on and integral > self.demand_integral:
+            # Anti-windup: no wind-up while the compressor is off (its minimum off time, a
+            # lockout) and cannot answer; the integral may still unwind.
+            integral = self.demand_integral
         self.demand_integral = min(max(integral, 0.0), 100.0)
         self.load_demand = min(max(p.demand_gain * error + self.demand_integral, 0.0), 100.0)
 

@@ -33,7 +33,8 @@ from hpdsl.sim.weather import Weather
 
 # Fraction of the unit's capacity each compressor stage gives, by the command's member name.
 STAGE_FRACTIONS = {"Off": 0.0, "LowSpeed": 0.25, "MaxSpeed": 0.5}
-VARIABLE_SPEED = "VariableSpeed"  # follows the load demand between the minimum and half capacity
+# Follows the load demand left over by the other stage, between the minimum and half capacity.
+VARIABLE_SPEED = "VariableSpeed"
 
 
 class BindingError(Exception):
@@ -186,6 +187,12 @@ def _bind(loaded: LoadedPackage, plant_file: config_.PlantFile, package: Any) ->
         line = _command_line(command, point, reading, namespace, loaded, problems)
         if line is not None:
             read_lines.append("    " + line)
+    # A variable-speed stage (-1) takes the share of the load demand the other stage leaves.
+    for command, other in (("stage_1", "stage_2"), ("stage_2", "stage_1")):
+        read_lines.append(
+            f"    if c.{command} < 0.0: "
+            f"c.{command} = min(max(load_demand / 100.0 - max(c.{other}, 0.0), VARIABLE_MIN), 0.5)"
+        )
     # A latched alarm (one that waits for an acknowledge) is a lockout the operator resets.
     latching = [
         f"package.{snake(cls.NAME)}.{alarm.attribute}"
@@ -230,10 +237,7 @@ def _command_line(
             table[member] = -1.0 if name == VARIABLE_SPEED else STAGE_FRACTIONS[name]
         key = f"STAGE_{command}"
         namespace[key] = table
-        return (
-            f"f = {key}.get({reading}, 0.0); "
-            f"c.{command} = min(max(load_demand / 100.0, VARIABLE_MIN), 0.5) if f < 0.0 else f"
-        )
+        return f"c.{command} = {key}.get({reading}, 0.0)"  # -1: variable speed, resolved below
     if command == "cooling_mode":
         if point.kind == "bool":
             return f"c.cooling_mode = {reading} is True"

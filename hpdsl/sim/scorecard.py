@@ -4,7 +4,8 @@ before signing off a plant, each measure with its goal and a verdict.
 The measures read the trend as the KPIs do (each row's values held until the next row):
 
 - compressor starts in any hour and runs shorter than the minimum on time, per stage;
-- supply water within 3 K of its target (Q5) once the heat pump has settled;
+- supply water within 3 K of its target (Q5) once the heat pump has settled, where its capacity
+  allows (not while the supply is below its target with the loop asking for everything);
 - occupied time colder than the heating setpoint less 1 K;
 - electric aux heat above the balance point (Q2), and in unoccupied time while the zone is warmer
   than its setback;
@@ -40,6 +41,7 @@ STAGES = ("CompressorStaging.stage_1_speed", "CompressorStaging.stage_2_speed")
 STAGE_OFF = "Off"
 SUPPLY = "plant.supply_temp"
 SUPPLY_TARGET = "plant.supply_target"
+LOAD_DEMAND = "plant.load_demand"
 OCCUPIED = "Occupancy.occupied"
 HEATING_SETPOINT = "Occupancy.heating_setpoint"
 ABOVE_BALANCE_POINT = "AuxHeat.above_balance_point"
@@ -50,6 +52,7 @@ MIN_RUN_S = 180.0  # 3 min: oil return and the motor's heat need a run of at lea
 SUPPLY_BAND_K = 3.0  # Q5
 SUPPLY_SHARE = 0.95  # of settled heating time
 SETTLE_S = 900.0  # after a compressor start or a defrost the supply water needs 15 min
+SATURATED_DEMAND = 95.0  # % of load demand: the loop asks for all the plant has
 COLD_MARGIN_K = 1.0
 COLD_SHARE = 0.01  # of occupied time
 AUX_KWH = 1.0  # where aux should never run: a rounding error of energy, no more
@@ -169,7 +172,7 @@ def _supply(trend: Trend, held: FloatArray) -> Goal:
         "Supply water within 3 K of its target (Q5)",
         f"≥ {SUPPLY_SHARE:.0%}",
     )
-    missing = _absent(trend, SUPPLY, SUPPLY_TARGET, kpi.COMPRESSOR_ON, kpi.SYSTEM_MODE)
+    missing = _absent(trend, SUPPLY, SUPPLY_TARGET, LOAD_DEMAND, kpi.COMPRESSOR_ON, kpi.SYSTEM_MODE)
     if missing:
         return _missing(key, title, "%", goal, missing)
     modes = kpi.mode_rows(trend)
@@ -185,10 +188,15 @@ def _supply(trend: Trend, held: FloatArray) -> Goal:
         & (_since(on, seconds, rising=True) >= SETTLE_S)
         & (_since(defrost, seconds, rising=False) >= SETTLE_S)
     )
-    weight = held[settled]
+    deviation = trend[SUPPLY].as_float() - trend[SUPPLY_TARGET].as_float()
+    # Below the target with the loop asking for everything: the plant is at its capacity.
+    short = (deviation < -SUPPLY_BAND_K) & (trend[LOAD_DEMAND].as_float() >= SATURATED_DEMAND)
+    judged = settled & ~short
+    weight = held[judged]
+    settled_hours = held[settled].sum() / 3600.0
     if weight.sum() <= 0.0:
-        return Goal(key, title, math.nan, "%", goal, "n/a", "no settled heating in the run")
-    error = np.abs(trend[SUPPLY].as_float() - trend[SUPPLY_TARGET].as_float())[settled]
+        return Goal(key, title, math.nan, "%", goal, "n/a", "no settled heating within capacity in the run")
+    error = np.abs(deviation)[judged]
     share = float(weight[error <= SUPPLY_BAND_K].sum() / weight.sum())
     hours = weight.sum() / 3600.0
     return Goal(
@@ -198,7 +206,7 @@ def _supply(trend: Trend, held: FloatArray) -> Goal:
         "%",
         goal,
         _verdict(share, SUPPLY_SHARE, False),
-        f"of {hours:.0f} h settled heating",
+        f"of {hours:.0f} h settled heating within capacity; {settled_hours - hours:.0f} h at capacity",
     )
 
 

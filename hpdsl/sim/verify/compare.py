@@ -483,7 +483,9 @@ def _funnel_chunk(
         hit = np.flatnonzero(outside)
         if len(result.episodes) < MAX_EPISODES:
             result.episodes.append(low + int(where[lo + hit[0]]))
-        largest = int(np.argmax(np.where(counted, error, -np.inf)))
+        # Ties broken on the error as reported (pyfunnel's 1e-10 offsets differ from window
+        # to window), so that the time of the largest error does not depend on the chunking.
+        largest = int(np.argmax(np.where(counted, np.round(error, 9), -np.inf)))
         if not result.departed:
             result.first_s = float(x[hit[0]])
             result.reference_at_first, result.recorded_at_first = float(ref[hit[0]]), float(test[hit[0]])
