@@ -172,6 +172,29 @@ def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+def deep_ifs(levels: int) -> bytes:
+    """A rule with `levels` `if` statements inside each other."""
+    lines = [
+        "program P",
+        "  input x: real range 0.0 .. 100.0 fallback 0.0",
+        "  output y: real = 0.0",
+        "  rule r",
+    ]
+    lines += ["  " * (2 + k) + f"if x > {k}.0 then" for k in range(levels)]
+    lines += ["  " * (2 + levels) + "y = 1.0"]
+    lines += ["  " * (2 + k) + "end" for k in reversed(range(levels))]
+    lines += ["  end", "end", ""]
+    return "\n".join(lines).encode()
+
+
+def test_the_deepest_ifs_check_allows_compile_to_python(tmp_path: Path) -> None:
+    write(tmp_path / "deep.rules", deep_ifs(64))
+    assert run_cli("check", "deep.rules", cwd=tmp_path).returncode == 0
+    result = run_cli("compile", "deep.rules", "--target", "python", "-o", "out", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    compile((tmp_path / "out" / "deep.py").read_text(encoding="utf-8"), "deep.py", "exec")
+
+
 def write(path: Path, content: bytes) -> Path:
     path.write_bytes(content)
     return path
@@ -188,6 +211,8 @@ def write(path: Path, content: bytes) -> Path:
         ("unterminated", b'program P "the doc\nend\n', "unterminated-string"),
         ("keyword", b"program P\n  input end: C\nend\n", "keyword-as-name"),
         ("unclosed", b"program P\n  rule r\n", "unclosed-block"),
+        ("deep-if", deep_ifs(65), "too-deep"),
+        ("huge-number", b"program P\n  const c: real = 1" + b"0" * 320 + b"\nend\n", "out-of-range"),
     ],
     ids=lambda value: value if isinstance(value, str) else "",
 )
@@ -231,3 +256,53 @@ def test_a_corrupt_parser_cache_is_rebuilt(tmp_path: Path) -> None:
         cache.write_bytes(damage)
         result = check()
         assert (result.returncode, result.stderr) == (0, "")
+
+
+# --- Parameter files: TOML that tomllib or Python cannot take --------------------------------
+
+HOSTILE_TOML = [
+    # Python reads no integer of more than 4300 digits; tomllib raises ValueError.
+    pytest.param(
+        "[Sources]\nground_installed_cost = " + "9" * 4400 + "\n", "site-file", (2, 25), id="4400-digits"
+    ),
+    # tomllib recurses once per level of nesting, until Python's stack ends.
+    pytest.param("[Sources]\nx = " + "[" * 600 + "]" * 600 + "\n", "site-file", (2, 37), id="nested-600"),
+    pytest.param(
+        "[Sources]\nx = " + "{a = " * 600 + "1" + "}" * 600 + "\n", "site-file", (2, 165), id="tables-600"
+    ),
+    # An integer beyond any float: a value out of every range, not an OverflowError.
+    pytest.param(
+        "[Sources]\nground_installed_cost = 1" + "0" * 400 + "\n", "site-value", (2, 25), id="1e400"
+    ),
+]
+
+
+@pytest.mark.parametrize(("content", "code", "where"), HOSTILE_TOML)
+def test_hostile_site_files_are_diagnostics(
+    tmp_path: Path, content: str, code: str, where: tuple[int, int]
+) -> None:
+    rules = Path(__file__).resolve().parent.parent / "rules"
+    site = tmp_path / "site.toml"
+    site.write_text(content, encoding="utf-8")
+    result = run_cli("check", str(rules), "--params", str(site), cwd=tmp_path)
+    assert (result.returncode, "Traceback" in result.stderr, "internal error" in result.stderr) == (
+        1,
+        False,
+        False,
+    )
+    assert f"site.toml:{where[0]}:{where[1]}: error:" in result.stdout and f"[{code}]" in result.stdout
+    # The source line is shown as a window around the place, however long the line.
+    assert max(len(line) for line in result.stdout.splitlines()) < 250
+
+
+def test_a_string_holding_brackets_is_not_nesting(tmp_path: Path) -> None:
+    rules = Path(__file__).resolve().parent.parent / "rules"
+    site = tmp_path / "site.toml"
+    deep_text = "[" * 100
+    site.write_text(
+        f'# {deep_text}\n[Occupancy]\noccupied_heating_setpoint = "21C"  # {deep_text}\n'
+        f"[Sources]\nground_installed_cost = \"24800 USD\"\n# ''' {deep_text}\n",
+        encoding="utf-8",
+    )
+    result = run_cli("check", str(rules), "--params", str(site), cwd=tmp_path)
+    assert result.returncode == 0, result.stdout

@@ -264,6 +264,22 @@ def test_plant_file_values_are_converted_and_checked(tmp_path: Path) -> None:
         ('[heat_pump]\ncapacity_curve = [["5C", "100 %"], ["-5C", "60 %"]]\n', 2, 18, "must rise"),
         ('[points]\noutdoor_tmp = "PlantSignals.outdoor_temp_sensor"\n', 2, 1, "no sensor or command"),
         ("[building\n", 1, 10, "not valid TOML"),
+        ("[building]\nbuilding_ua = " + "9" * 4400 + "\n", 2, 15, "more than 4300 digits"),
+        ("[building]\nbuilding_ua = " + "[" * 600 + "]" * 600 + "\n", 2, 47, "nested more than 32 deep"),
+        ("[building]\nbuilding_ua = 1" + "0" * 400 + "\n", 2, 15, "`1.000000e+400` has no unit"),
+    ],
+    ids=[
+        "table",
+        "key",
+        "section",
+        "range",
+        "member",
+        "curve",
+        "point",
+        "toml",
+        "4400-digits",
+        "nested-600",
+        "1e400",
     ],
 )
 def test_plant_file_mistakes_are_diagnostics(

@@ -451,6 +451,13 @@ def test_parquet_trend(capsys: pytest.CaptureFixture[str], recorded: Trend, tmp_
             "no-time-column.csv", 1, 1, "no time column: the header row names `when`", id="no-time-column"
         ),
         pytest.param("bad-time.csv", 4, 5, "`01/13/2024 25:61` is not a time stamp", id="unparseable-time"),
+        pytest.param(
+            "negative-year.csv",
+            2,
+            1,
+            "`-2024-01-01 00:00:00` is outside the years 1-9999",
+            id="negative-year",
+        ),
         pytest.param("empty.csv", 1, 1, "the trend file is empty", id="empty"),
         pytest.param("header-only.csv", 2, 1, "the trend has no rows after the header", id="no-rows"),
         pytest.param("export.xlsx", 1, 6, "the file is not CSV text", id="not-a-csv"),
@@ -478,6 +485,35 @@ def test_an_unusable_file_is_a_trend_file_diagnostic(
     assert code == 1
     (diagnostic,) = json.loads(out)["diagnostics"]
     assert (diagnostic["code"], diagnostic["line"], diagnostic["column"]) == ("trend-file", line, column)
+
+
+def test_a_parquet_time_beyond_the_calendar_is_a_diagnostic(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "ancient.parquet"
+    times = pa.array([-70_000_000_000_000, -69_999_999_940_000], type=pa.timestamp("ms"))
+    pq.write_table(pa.table({"time": times, "Changeover.system_mode": ["Heating", "Heating"]}), path)
+    code, out, err = verify(capsys, "--trend", str(path))
+    assert (code, out, "Traceback" in err) == (1, "", False)
+    assert "is outside the years 1-9999" in err and "[trend-file]" in err
+
+
+def test_an_infinite_count_is_a_departure_not_a_crash(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "inf.csv"
+    path.write_text(
+        "time,PlantSignals.outdoor_temp_sensor [C],SupervisoryAlarms.defrost_timeouts_today\n"
+        "2024-01-01 00:00:00,4.5,0\n2024-01-01 00:01:00,4.5,inf\n",
+        encoding="utf-8",
+    )
+    code, out, err = verify(capsys, "--trend", str(path))
+    assert (code, "Traceback" in err) == (1, False)
+    assert "DEPARTED SupervisoryAlarms.defrost_timeouts_today" in out
+    assert "the controller infinite, the rules 0" in out
 
 
 def test_a_trend_without_outputs_has_nothing_to_compare(

@@ -111,6 +111,9 @@ CONFLICTING_WRITERS = Message(
     codes.CONFLICTING_WRITERS, "`{name}` is written by {first} and by {second} without distinct priorities"
 )
 OUT_OF_RANGE = Message(codes.OUT_OF_RANGE, "{what} {value} is outside the range {low} .. {high} of `{name}`")
+NUMBER_TOO_LARGE = Message(
+    codes.OUT_OF_RANGE, "the number `{text}` is beyond the largest a PLC or Python can hold (about 1.8e308)"
+)
 EMPTY_RANGE = Message(codes.EMPTY_RANGE, "range {low} .. {high} is empty: its low end is above its high end")
 HYSTERESIS_ORDER = Message(
     codes.HYSTERESIS_ORDER,

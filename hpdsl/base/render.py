@@ -83,6 +83,9 @@ def _note_lines(note: Note, sources: Mapping[str, SourceFile], paint: _Painter) 
     return lines
 
 
+SNIPPET_WIDTH = 160  # characters of a source line shown around a diagnostic's place, at most
+
+
 def _snippet(span: Span, sources: Mapping[str, SourceFile], paint: _Painter, caret_color: str) -> list[str]:
     """The source line of a span and a caret line under it; nothing for whole-file spans."""
     source = sources.get(span.file)
@@ -90,11 +93,19 @@ def _snippet(span: Span, sources: Mapping[str, SourceFile], paint: _Painter, car
     if source is None or span.line <= 0 or span.line > len(source.lines) + 1:
         return []
     text = source.line(span.line)
-    shown, starts = _layout(text)
     start = max(span.column, 1) - 1
     # Span ends are exclusive (lark's end_column); a span over several lines is underlined
     # to the end of its first line.
     end = span.end_column - 1 if span.end_line == span.line else len(text)
+    if len(text) > SNIPPET_WIDTH:
+        # A very long line (a generated file, a number of thousands of digits) is shown as a
+        # window around the place, marked `...` where it is cut.
+        low = max(0, start - SNIPPET_WIDTH // 4)
+        high = min(len(text), low + SNIPPET_WIDTH)
+        lead = "..." if low else ""
+        text = lead + text[low:high] + ("..." if high < len(text) else "")
+        start, end = start - low + len(lead), min(end, high) - low + len(lead)
+    shown, starts = _layout(text)
     first = _display_column(starts, start)
     width = max(1, _display_column(starts, end) - first)
     gutter = str(span.line)

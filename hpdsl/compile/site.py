@@ -23,6 +23,8 @@ describes the format; `hpdsl check --params`, `hpdsl compile --params` and `hpds
 from __future__ import annotations
 
 import dataclasses
+import decimal
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -178,10 +180,27 @@ _KEY = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*")
 TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
 
 
+# Deeper nesting than this is no parameter file; tomllib would recurse until Python's stack ends.
+MAX_TOML_NESTING = 32
+# Python refuses to read an integer of more digits than this (sys.get_int_max_str_digits()).
+_LONG_DIGITS = re.compile(r"[0-9_]{4301,}")
+
+
 def load_toml(
     source: SourceFile, message: messages.Message, hint: str, diagnostics: list[Diagnostic]
 ) -> dict[str, object] | None:
-    """A TOML file's data; None, with a diagnostic at tomllib's position, if it is not valid TOML."""
+    """A TOML file's data; None, with a diagnostic at the position of the problem, if it is not valid TOML."""
+    too_deep = _nesting_beyond(source.text, MAX_TOML_NESTING)
+    if too_deep is not None:
+        line, column = too_deep
+        diagnostics.append(
+            message.at(
+                Span.point(source.name, line, column),
+                problem=f"arrays or tables nested more than {MAX_TOML_NESTING} deep",
+                hint='a parameter file holds values; a curve is a list of pairs: `[["-10C", "40 %"]]`',
+            )
+        )
+        return None
     try:
         return tomllib.loads(source.text)
     except tomllib.TOMLDecodeError as exc:
@@ -195,6 +214,61 @@ def load_toml(
             )
         )
         return None
+    except ValueError:  # an integer longer than Python reads (tomllib's only other error)
+        line, column = _position_of(source.text, _LONG_DIGITS)
+        diagnostics.append(
+            message.at(
+                Span.point(source.name, line, column),
+                problem="a number of more than 4300 digits",
+                hint='write the value with its unit and an exponent: `"2.5e3 kW"`',
+            )
+        )
+        return None
+
+
+def _position_of(text: str, pattern: re.Pattern[str]) -> tuple[int, int]:
+    """Line and column (1-based) of the first match of `pattern`; the start of the file without one."""
+    found = pattern.search(text)
+    if found is None:
+        return 1, 1
+    line = text.count("\n", 0, found.start()) + 1
+    return line, found.start() - (text.rfind("\n", 0, found.start()) + 1) + 1
+
+
+def _nesting_beyond(text: str, limit: int) -> tuple[int, int] | None:
+    """Where brackets and braces outside strings and comments first nest deeper than `limit`."""
+    depth = 0
+    line, column = 1, 0
+    quote = ""  # the open string's delimiter: ", ', \"\"\" or \'\'\'
+    k = 0
+    while k < len(text):
+        char = text[k]
+        column += 1
+        if char == "\n":
+            line, column = line + 1, 0
+        elif quote:
+            if char == "\\" and quote in ('"', '"""'):
+                k += 1  # the escaped character
+                column += 1
+            elif text.startswith(quote, k):
+                k += len(quote) - 1
+                column += len(quote) - 1
+                quote = ""
+        elif char == "#":
+            end = text.find("\n", k)
+            k = len(text) if end < 0 else end - 1
+        elif char in "\"'":
+            quote = char * 3 if text.startswith(char * 3, k) else char
+            k += len(quote) - 1
+            column += len(quote) - 1
+        elif char in "[{":
+            depth += 1
+            if depth > limit:
+                return line, column
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+        k += 1
+    return None
 
 
 def _entries(source: SourceFile, diagnostics: list[Diagnostic]) -> list[_Entry]:
@@ -257,7 +331,13 @@ def toml_value(raw: object, span: Span) -> Value:
     if isinstance(raw, bool):
         return Value("bool", "true" if raw else "false", 1.0 if raw else 0.0, span=span)
     if isinstance(raw, int | float):
-        return Value("number", str(raw), float(raw), span=span)
+        try:
+            number = float(raw)
+        except OverflowError:  # an integer beyond any float: out of every range
+            number = math.inf if raw > 0 else -math.inf
+        # A number of hundreds of digits is shown in scientific notation, as a person writes it.
+        text = str(raw) if len(str(raw)) <= 40 else f"{decimal.Decimal(raw):.6e}"
+        return Value("number", text, number, span=span)
     if isinstance(raw, str):
         return from_text(raw, span)
     return Value("member", str(raw), member=str(raw), span=span)

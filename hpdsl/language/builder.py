@@ -1,14 +1,15 @@
 """Build the AST from lark's parse tree: one method per grammar rule.
 
 A test asserts that every rule and alias of the grammar has a method here. The builder
-reports only what the grammar cannot express (a clause given twice); everything about
-meaning is the checker's job.
+reports only what the grammar cannot express (a clause given twice, nesting beyond the
+limits, a number beyond every float); everything about meaning is the checker's job.
 """
 
 from __future__ import annotations
 
 import ast
 import functools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -23,6 +24,9 @@ from hpdsl.language import nodes as n
 # Deeper than this and the tree walkers would need Python's recursion limit raised; no
 # hand-written rules nest anywhere near it.
 MAX_NESTING = 150
+# `if` statements nested in each other, at most: the compiled Python holds each in a block of
+# its own, and Python stops at 100 levels of indentation.
+MAX_BLOCK_NESTING = 64
 
 # Tokens that carry a value. All others (keywords, punctuation) reach the builder only
 # because the parser keeps every token for exact spans; they are dropped before building.
@@ -87,6 +91,7 @@ class AstBuilder(Transformer[Token, Any]):
         self.file = file
         self.diagnostics = []
         self.too_deep = False
+        self.blocks: dict[int, int] = {}  # id of an `if` -> the `if` statements nested in it, itself included
 
     # ------------------------------------------------------------------ positions
     def _span_of(self, children: list[Any]) -> Span:
@@ -298,9 +303,22 @@ class AstBuilder(Transformer[Token, Any]):
             else:
                 else_body = part
         parts = [p for b in branches for p in (b.condition, *b.body)] + list(else_body or ())
-        return n.If(
+        statement = n.If(
             branches=tuple(branches), else_body=else_body, span=span, depth=self._deeper(span, *parts)
         )
+        inner = [st for b in branches for st in b.body] + list(else_body or ())
+        blocks = 1 + max((self.blocks.get(id(st), 0) for st in inner), default=0)
+        self.blocks[id(statement)] = blocks
+        if blocks > MAX_BLOCK_NESTING and not self.too_deep:
+            self.too_deep = True
+            self.diagnostics.append(
+                messages.TOO_DEEP.at(
+                    Span.point(span.file, span.line, span.column),
+                    limit=MAX_BLOCK_NESTING,
+                    hint="combine conditions with `and`, or move the inner branches into a rule of their own",
+                )
+            )
+        return statement
 
     @_node
     def elif_clause(self, span: Span, children: list[Any]) -> n.Branch:
@@ -598,13 +616,26 @@ class AstBuilder(Transformer[Token, Any]):
     def number(self, span: Span, children: list[Token]) -> n.Number:
         text = str(children[0])
         is_integer = text.isdigit()
-        return n.Number(value=float(text), text=text, is_integer=is_integer, span=span)
+        return n.Number(value=self._finite(text, span), text=text, is_integer=is_integer, span=span)
 
     @_node
     def quantity(self, span: Span, children: list[Token]) -> n.Quantity:
         text = str(children[0])
         number, unit = split_quantity(text)
-        return n.Quantity(value=float(number), unit=unit, text=text, span=span)
+        return n.Quantity(value=self._finite(number, span), unit=unit, text=text, span=span)
+
+    def _finite(self, text: str, span: Span) -> float:
+        """A literal's value; a literal beyond every float is reported (and read as 0)."""
+        value = float(text)
+        if math.isfinite(value):
+            return value
+        shown = text if len(text) <= 24 else f"{text[:12]}...{text[-6:]} ({len(text)} characters)"
+        self.diagnostics.append(
+            messages.NUMBER_TOO_LARGE.at(
+                span, text=shown, hint="write it with an exponent in range, such as `1e30`, or a smaller unit"
+            )
+        )
+        return 0.0
 
     @_node
     def true(self, span: Span, children: list[Any]) -> n.BoolLiteral:

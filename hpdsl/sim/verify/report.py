@@ -384,6 +384,8 @@ def _show(point: PointSpec, value: float | None) -> str:
     """A value of a point as the rules write it: `21.5C`, `true`, `Heating`."""
     if value is None or math.isnan(value):
         return "no value"
+    if math.isinf(value) and point.kind in ("int", "enum"):
+        return "infinite" if value > 0 else "minus infinite"
     if point.kind == "bool":
         return "true" if value else "false"
     if point.kind == "enum":

@@ -51,6 +51,9 @@ _UNIT_SPELLINGS = {"%rh": "%", "rh%": "%", "degk": "K", "deltak": "K", "deltac":
 _MAX_LISTED = 12  # names listed in one warning before "and N more"
 _MAX_TIME_ERRORS = 5  # bad time stamps reported one by one before a note counts the rest
 HINT_TIME = "write time stamps as ISO 8601 local time, `2024-01-01 00:01:00`"
+# The first and last millisecond of the years 1-9999, the calendar Python's datetime holds.
+_FIRST_MS = -62_135_596_800_000
+_LAST_MS = 253_402_300_799_999
 _HINT_FORMAT = "a trend file is CSV text with a header row `time,Program.point [unit],...`, or Parquet"
 
 # Rows per batch: small enough that a batch of every column of a wide log stays a few megabytes.
@@ -408,16 +411,25 @@ class TrendFile:
         parts: list[npt.NDArray[np.int64]] = []
         bad_rows: list[int] = []
         bad_texts: list[str | None] = []
+        bad_outside: list[bool] = []
         bad_count = 0
         offset = 0
         for batch in self.batches([self.time_position]):
             stamps = trimmed(batch[self.time_position])
             parsed = _parse_times(stamps)
-            bad = np.flatnonzero(pc.is_null(parsed).to_numpy(zero_copy_only=False))
+            # A time Python's calendar cannot hold (a negative year, year 10000) is no time stamp.
+            millis = parsed.cast(pa.timestamp("ms")).cast(pa.int64()).to_numpy(zero_copy_only=False)
+            outside = (millis < _FIRST_MS) | (millis > _LAST_MS)
+            bad = np.flatnonzero(pc.is_null(parsed).to_numpy(zero_copy_only=False) | outside)
             bad_count += len(bad)
             for row in bad[: max(0, _MAX_TIME_ERRORS - len(bad_rows))]:
                 bad_rows.append(offset + int(row))
-                bad_texts.append(stamps[int(row)].as_py())
+                try:
+                    cell = stamps[int(row)].as_py()
+                except (OverflowError, ValueError):  # a typed time stamp beyond Python's calendar
+                    cell = f"{int(millis[int(row)])} ms from 1970-01-01"
+                bad_texts.append(None if cell is None else str(cell))
+                bad_outside.append(bool(outside[int(row)]))
             if not len(bad):
                 values = parsed.cast(pa.timestamp("ms")).cast(pa.int64()).to_numpy(zero_copy_only=False)
                 parts.append(np.asarray(values, dtype=np.int64))
@@ -426,7 +438,12 @@ class TrendFile:
             diagnostics = []
             spans = self.locator.rows_spans(bad_rows, self.time_position)
             for index, (text, span) in enumerate(zip(bad_texts, spans, strict=True)):
-                problem = "a row without a time stamp" if text is None else f"`{text}` is not a time stamp"
+                if text is None:
+                    problem = "a row without a time stamp"
+                elif bad_outside[index]:
+                    problem = f"`{text}` is outside the years 1-9999 that a time stamp can have"
+                else:
+                    problem = f"`{text}` is not a time stamp"
                 notes: tuple[Note, ...] = ()
                 if index == len(bad_rows) - 1 and bad_count > len(bad_rows):
                     rest = count_of(bad_count - len(bad_rows), "more row")
