@@ -92,6 +92,27 @@ def test_settings_are_read() -> None:
     assert (scenario.span.line, scenario.span.column) == (1, 10)
 
 
+@pytest.mark.parametrize(
+    ("settings", "line"),
+    [
+        ("    step 0.000001 s\n    until 1e308 s\n", 4),
+        ("    step 1 s\n    until 100 d\n", 4),  # 8.64 million scans
+        ("    step 1 s\n", 3),  # no `until`: the last time a block names; reported at the step
+    ],
+    ids=["1e308-s", "100-days-at-1-s", "a-block-at-1e300-s"],
+)
+def test_a_scenario_runs_a_bounded_number_of_scans(settings: str, line: int) -> None:
+    text = 'scenario s "long"\n    program P\n' + settings + "    at 1e300 s\n        set x = 1\nend\n"
+    if "until" in settings:
+        text = text.replace("    at 1e300 s\n", "    at 0 s\n")
+    found = problems(text)
+    assert len(found) == 1
+    code, at_line, _, message = found[0]
+    assert code == "scenario-structure" and "a scenario is limited to 5,256,000" in message
+    assert at_line == line
+    assert parse_one('scenario s "a year"\n    program P\n    step 1 min\n    until 365 d\nend\n').until_s
+
+
 def test_defaults_when_nothing_is_set() -> None:
     scenario = parse_one(
         """

@@ -27,6 +27,9 @@ from hpdsl.language.values import Value
 SCENARIO_SUFFIX = ".scenario"
 
 # The wall clock of a scenario that gives no `start`: the runtime's own default, a Monday.
+# Scans a scenario may run: ten years at one-minute steps. Beyond it a typo in `step` or
+# `until` (1e-6 s, 1e308 s) would run for hours or never end.
+MAX_SCANS = 5_256_000
 DEFAULT_START = datetime.datetime(2024, 1, 1)
 
 _TIME = units_.Dimension(time=1)  # the dimension of a duration
@@ -357,6 +360,16 @@ class _Reader:
             elif kind == "trace":
                 blocks.extend(self.trace(item))
         if len(self.diagnostics) > errors:
+            return None
+        last_s = until_s if until_s is not None else max((b.last_s for b in blocks), default=0.0)
+        scans = last_s / step_s
+        if not scans <= MAX_SCANS:  # NaN and infinity too
+            where = seen.get("until") or seen.get("step") or self.span(name_token)
+            self.problem(
+                where,
+                f"the scenario would run {scans:.3g} scans; a scenario is limited to {MAX_SCANS:,}",
+                "a longer step, or a shorter scenario: a year at one-minute steps is 525,600 scans",
+            )
             return None
         return Scenario(
             name=str(name_token),
