@@ -501,6 +501,23 @@ def test_a_parquet_time_beyond_the_calendar_is_a_diagnostic(
     assert "is outside the years 1-9999" in err and "[trend-file]" in err
 
 
+def test_a_stray_year_9999_is_refused_before_any_replay(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "stray.csv"
+    rows = [f"2024-01-01 00:{minute:02d}:00,4.5,Heating" for minute in range(11)]
+    path.write_text(
+        "time,PlantSignals.outdoor_temp_sensor [C],Changeover.system_mode\n"
+        + "\n".join([*rows, "9999-01-01 00:00:00,4.5,Heating"])
+        + "\n",
+        encoding="utf-8",
+    )
+    code, out, err = verify(capsys, "--trend", str(path))
+    assert (code, out, "Traceback" in err) == (1, "", False)
+    assert "stray.csv:13:1: error: replaying the trend takes 4,194,444,961 scans" in err
+    assert "verify replays at most 50,000,000 [trend-file]" in err
+
+
 def test_an_infinite_count_is_a_departure_not_a_crash(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

@@ -34,7 +34,7 @@ import numpy.typing as npt
 from hpdsl.base.progress import Progress
 from hpdsl.base.source import display_name
 from hpdsl.sim.loaded import LoadedPackage, PointSpec
-from hpdsl.sim.verify.recording import Recording, gap_warning, match, read, release_memory
+from hpdsl.sim.verify.recording import Recording, gap_warning, match, read, release_memory, span_of_time
 from hpdsl.sim.verify.replay import Replayer
 from hpdsl.sim.verify.results import PointResult, Report, Settings
 from hpdsl.sim.verify.trendfile import TrendFile, TrendFileError, source_of_broken, trend_problem
@@ -65,6 +65,18 @@ class _Tally:
     largest_reference: float = 0.0  # the largest |replay| where both have a value
     rise: float = 0.0  # a total's fastest rise per second
     previous: tuple[float, float] | None = None  # a total's last (time, value) of the chunk before
+
+
+# Scans a replay may take: some 95 years at one-minute steps, or 1.6 years at one-second ones.
+# The replay holds a few numbers per scan, so this bounds its memory to about a gigabyte.
+MAX_SCANS = 50_000_000
+
+
+def planned_scans(seconds: npt.NDArray[np.float64], step_s: float) -> int:
+    """How many scans the replay of rows at these times takes at `step_s` (as `scan_plan` lays them)."""
+    if len(seconds) < 2 or step_s <= 0:
+        return len(seconds)
+    return 1 + int(np.sum(np.maximum(1.0, np.ceil(np.diff(seconds) / step_s - 1e-9))))
 
 
 def verify(
@@ -122,6 +134,18 @@ def verify(
     step_s = settings.step_s if settings.step_s is not None else median
     time_tolerance = settings.time_tolerance_s if settings.time_tolerance_s is not None else median
     report.step_s = step_s
+    scans = planned_scans(seconds, step_s)
+    if scans > MAX_SCANS:
+        report.diagnostics.append(
+            trend_problem(
+                locator.row_span(int(recording.file_rows[-1]), None),
+                f"replaying the trend takes {scans:,} scans at a step of {span_of_time(step_s)}"
+                f" (its rows span {span_of_time(float(seconds[-1]))}); verify replays at most {MAX_SCANS:,}",
+                "give a longer --step, or split the trend into parts; check the last rows' time stamps",
+            )
+        )
+        report.sources[report.trend] = locator.source(report.diagnostics)
+        return report
     gaps = gap_warning(recording, time_tolerance)
     if gaps is not None:
         report.diagnostics.append(gaps)
