@@ -406,3 +406,15 @@ program P
 end
 """
     assert [d.code for d in everything(text) if d.is_error] == ["not-constant"]
+
+
+def test_did_you_mean_is_computed_for_the_first_200_misspellings_only() -> None:
+    # Each hint compares a name with every name in scope: thousands of misspellings in one
+    # file would make the check quadratic, so the rest get the error without a hint.
+    body = "\n        ".join(f"flag = runing_{k}" for k in range(250))
+    source = SourceFile("t.rules", PROGRAM.replace("{body}", body))
+    _, diagnostics = check_package([source])
+    undefined = [d for d in diagnostics if d.code == "undefined-name"]
+    assert len(undefined) == 250
+    assert all(d.hint == "did you mean `running`?" for d in undefined[:200])
+    assert all(d.hint is None for d in undefined[200:])

@@ -299,9 +299,11 @@ class OperatorChecks(CheckerBase):
         return symbol
 
     def _undefined(self, name: str, span: Span, candidates: Iterable[str]) -> None:
-        self._report(
-            messages.UNDEFINED_NAME.at(span, name=name, hint=messages.did_you_mean(name, list(candidates)))
-        )
+        hint = None
+        if self.suggestions_left > 0:
+            self.suggestions_left -= 1
+            hint = messages.did_you_mean(name, candidates)
+        self._report(messages.UNDEFINED_NAME.at(span, name=name, hint=hint))
 
     def _const(self, expr: n.Expr, ctx: Context) -> Const | None:
         """The value of an expression known before the first scan (parameters at their defaults)."""

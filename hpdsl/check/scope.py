@@ -315,6 +315,10 @@ def row_number(table: n.Table, row: n.TableRow) -> int:
     return 0
 
 
+# Misspelt names that get a "did you mean" hint in one check; the rest get the error alone.
+MAX_SUGGESTIONS = 200
+
+
 class CheckerBase:
     """The state of one check, shared by its passes, and the methods each pass may call in another."""
 
@@ -332,6 +336,9 @@ class CheckerBase:
         self.resolved: dict[int, Symbol] = {}
         self.ref_types: dict[int, Type] = {}
         self.pending_consts: dict[int, Context] = {}  # id(declaration) -> where it stands
+        # "Did you mean" hints left to compute: each compares a name with every name in scope,
+        # so a file of thousands of misspellings would make checking quadratic.
+        self.suggestions_left = MAX_SUGGESTIONS
         self.package = CheckedPackage(
             modules,
             self.package_scope,
