@@ -501,16 +501,20 @@ def test_a_parquet_time_beyond_the_calendar_is_a_diagnostic(
     assert "is outside the years 1-9999" in err and "[trend-file]" in err
 
 
+def csv_file(path: Path, output: str, rows: list[str]) -> Path:
+    """A trend of the outdoor temperature and one output, its rows written as given."""
+    path.write_text(
+        f"time,PlantSignals.outdoor_temp_sensor [C],{output}\n" + "\n".join(rows) + "\n", encoding="utf-8"
+    )
+    return path
+
+
 def test_a_stray_year_9999_is_refused_before_any_replay(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    path = tmp_path / "stray.csv"
     rows = [f"2024-01-01 00:{minute:02d}:00,4.5,Heating" for minute in range(11)]
-    path.write_text(
-        "time,PlantSignals.outdoor_temp_sensor [C],Changeover.system_mode\n"
-        + "\n".join([*rows, "9999-01-01 00:00:00,4.5,Heating"])
-        + "\n",
-        encoding="utf-8",
+    path = csv_file(
+        tmp_path / "stray.csv", "Changeover.system_mode", [*rows, "9999-01-01 00:00:00,4.5,Heating"]
     )
     code, out, err = verify(capsys, "--trend", str(path))
     assert (code, out, "Traceback" in err) == (1, "", False)
@@ -521,12 +525,8 @@ def test_a_stray_year_9999_is_refused_before_any_replay(
 def test_an_infinite_count_is_a_departure_not_a_crash(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    path = tmp_path / "inf.csv"
-    path.write_text(
-        "time,PlantSignals.outdoor_temp_sensor [C],SupervisoryAlarms.defrost_timeouts_today\n"
-        "2024-01-01 00:00:00,4.5,0\n2024-01-01 00:01:00,4.5,inf\n",
-        encoding="utf-8",
-    )
+    rows = ["2024-01-01 00:00:00,4.5,0", "2024-01-01 00:01:00,4.5,inf"]
+    path = csv_file(tmp_path / "inf.csv", "SupervisoryAlarms.defrost_timeouts_today", rows)
     code, out, err = verify(capsys, "--trend", str(path))
     assert (code, "Traceback" in err) == (1, False)
     assert "DEPARTED SupervisoryAlarms.defrost_timeouts_today" in out

@@ -104,16 +104,20 @@ class AstBuilder(Transformer[Token, Any]):
     def _deeper(self, span: Span, *parts: Any) -> int:
         """The nesting depth of a new node over its parts; reports once when past the limit."""
         depth = 1 + max((_depth_of(p) for p in parts), default=0)
-        if depth > MAX_NESTING and not self.too_deep:
-            self.too_deep = True
-            self.diagnostics.append(
-                messages.TOO_DEEP.at(
-                    Span.point(span.file, span.line, span.column),
-                    limit=MAX_NESTING,
-                    hint="name intermediate results in a `var` to flatten the expression",
-                )
+        if depth > MAX_NESTING:
+            self._too_deep(
+                span, MAX_NESTING, "name intermediate results in a `var` to flatten the expression"
             )
         return depth
+
+    def _too_deep(self, span: Span, limit: int, hint: str) -> None:
+        """Report nesting past a limit, once a file: the parse stops with this one diagnostic."""
+        if self.too_deep:
+            return
+        self.too_deep = True
+        self.diagnostics.append(
+            messages.TOO_DEEP.at(Span.point(span.file, span.line, span.column), limit=limit, hint=hint)
+        )
 
     def _tok_span(self, tok: Token) -> Span:
         return token_span(self.file, tok)
@@ -309,14 +313,11 @@ class AstBuilder(Transformer[Token, Any]):
         inner = [st for b in branches for st in b.body] + list(else_body or ())
         blocks = 1 + max((self.blocks.get(id(st), 0) for st in inner), default=0)
         self.blocks[id(statement)] = blocks
-        if blocks > MAX_BLOCK_NESTING and not self.too_deep:
-            self.too_deep = True
-            self.diagnostics.append(
-                messages.TOO_DEEP.at(
-                    Span.point(span.file, span.line, span.column),
-                    limit=MAX_BLOCK_NESTING,
-                    hint="combine conditions with `and`, or move the inner branches into a rule of their own",
-                )
+        if blocks > MAX_BLOCK_NESTING:
+            self._too_deep(
+                span,
+                MAX_BLOCK_NESTING,
+                "combine conditions with `and`, or move the inner branches into a rule of their own",
             )
         return statement
 
