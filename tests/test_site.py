@@ -690,6 +690,42 @@ def test_compile_plcopen_bakes_the_values_in_as_initial_values(
     assert initial["enabled"] == "FALSE"
 
 
+@pytest.mark.parametrize(
+    ("arguments", "files"),
+    [
+        (["--target", "python"], ["pkg.py"]),
+        (["--target", "st"], ["pkg.iec.st", "pkg.iec.st.map.json"]),
+        (["--target", "st", "--dialect", "codesys"], ["pkg.codesys.st", "pkg.codesys.st.map.json"]),
+        (["--target", "st", "--dialect", "siemens"], ["pkg.scl", "pkg.scl.map.json"]),
+        (["--target", "plcopen"], ["pkg.xml", "pkg.xml.map.json"]),
+    ],
+    ids=["python", "iec", "codesys", "siemens", "plcopen"],
+)
+def test_compile_with_params_stamps_every_file_with_the_site(
+    in_tmp: Path, capsys: pytest.CaptureFixture[str], arguments: list[str], files: list[str]
+) -> None:
+    import hashlib
+    import json
+
+    (in_tmp / "site.toml").write_bytes(GOOD_SITE.encode("utf-8"))
+    digest = hashlib.sha256(GOOD_SITE.encode("utf-8")).hexdigest()
+    code, _, _ = cli_run(capsys, "compile", "pkg", *arguments, "-o", "out", "--params", "site.toml")
+    assert code == 0
+    assert sorted(p.name for p in (in_tmp / "out").iterdir()) == sorted(files)
+    for name in files:
+        text = (in_tmp / "out" / name).read_text(encoding="utf-8")
+        if name.endswith(".map.json"):
+            assert json.loads(text)["site"] == {"file": "site.toml", "sha256": digest}
+        else:
+            assert f"Site parameters: site.toml (SHA-256 {digest})" in text[:2000]  # the file's header
+    # Without a site file the build says nothing of one.
+    code, _, _ = cli_run(capsys, "compile", "pkg", *arguments, "-o", "plain")
+    assert code == 0
+    for name in files:
+        text = (in_tmp / "plain" / name).read_text(encoding="utf-8")
+        assert "Site parameters" not in text and '"site"' not in text
+
+
 @pytest.mark.parametrize("target", ["python", "st", "plcopen"])
 def test_compile_with_a_bad_site_file_writes_nothing(
     in_tmp: Path, capsys: pytest.CaptureFixture[str], target: str

@@ -7,6 +7,8 @@ the package (`rules/defrost.rules`), never by an absolute path.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import importlib.util
 import itertools
 import os
@@ -117,7 +119,9 @@ def compile_paths(
         result.check.diagnostics.extend(settings.diagnostics)
         if not settings.ok:
             return result
-        result.package = site.apply(result.package, settings)
+        # The build names its site file and the SHA-256 of its bytes (what `sha256sum` prints).
+        stamp = (settings.name, hashlib.sha256(params.read_bytes()).hexdigest())
+        result.package = dataclasses.replace(site.apply(result.package, settings), site=stamp)
     if target == "python":
         from hpdsl.codegen.python import PythonGenerator
 

@@ -111,6 +111,7 @@ class PythonGenerator:
             "python/module.py.j2",
             package=self.package,
             sources=[python_docstring_line(source) for source in self.package.sources],
+            site=None if self.package.site_line is None else python_docstring_line(self.package.site_line),
             version=version,
             enums=[self._enum(e) for e in self.package.enums],
             constants=[self._constant(c) for c in self.package.constants],

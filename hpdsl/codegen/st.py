@@ -68,6 +68,8 @@ class StGenerator(SupportPous):
             "Generated from the rules files below; do not edit, change the rules and compile again.",
         ]
         lines.extend(f"    {source}" for source in self.package.sources)
+        if self.package.site_line is not None:
+            lines.append(self.package.site_line)
         lines.append(
             f"Each program is a function block: call it once per task cycle with cycle_time_s (s);"
             f" `{self.global_name('main')}` calls them all in wiring order."

@@ -417,6 +417,11 @@ class SupportPous(StBase):
             "file": file,
             "dialect": self.dialect,
             "sources": list(self.package.sources),
+            **(
+                {"site": {"file": self.package.site[0], "sha256": self.package.site[1]}}
+                if self.package.site is not None
+                else {}
+            ),
             "columns": ["line", "pou", "source", "source_line", "requirements"],
             "events": [
                 [number, program, name, list(fields)]

@@ -449,6 +449,15 @@ class Package:
     wires: tuple[Wire, ...]
     requirements: tuple[tuple[str, str], ...] = field(default=())
     notes: tuple[str, ...] = ()
+    # The site parameter file the build was made for: (its name as given, SHA-256 of its bytes).
+    site: tuple[str, str] | None = None
+
+    @property
+    def site_line(self) -> str | None:
+        """The line that names the site file in every generated file's header."""
+        if self.site is None:
+            return None
+        return f"Site parameters: {self.site[0]} (SHA-256 {self.site[1]})"
 
     def program(self, name: str) -> Program:
         for program in self.programs:
