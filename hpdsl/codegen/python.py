@@ -23,6 +23,7 @@ from hpdsl.codegen.python_printer import (
     LINE_WIDTH,
     Names,
     Printer,
+    emit_wrapped,
     float_text,
     python_literal,
     python_name,
@@ -304,7 +305,7 @@ class PythonGenerator:
             low = printer.expr(var.low) if var.low is not None else "None"
             high = printer.expr(var.high) if var.high is not None else "None"
             check = f'_parameter("{var.name}", {attr}, {quote(kind or "")}, {low}, {high})'
-            printer._text(init, f"self.{names.slot(var.name)} = {check}")
+            emit_wrapped(init, f"self.{names.slot(var.name)} = {check}")
             properties.append(
                 {
                     "name": attr,
@@ -438,14 +439,7 @@ class PythonGenerator:
                 source_program = self.package.program(wire.source_program)
                 source_attr = self._names(source_program).attributes[wire.source]
                 target_attr = self._names(program).attributes[wire.input]
-                target, source = f"{attr}.{target_attr}", f"{snake(wire.source_program)}.{source_attr}"
-                if len(INDENT) * 2 + len(target) + len(source) + 3 <= LINE_WIDTH:
-                    scan.line(f"{target} = {source}")
-                else:
-                    scan.line(f"{target} = (")
-                    with scan.indented():
-                        scan.line(source)
-                    scan.line(")")
+                emit_wrapped(scan, f"{attr}.{target_attr} = {snake(wire.source_program)}.{source_attr}")
             scan.line(f"{attr}.scan(dt_s)")
         wired = sorted({snake(w.program) for w in self.package.wires})
         wires = []

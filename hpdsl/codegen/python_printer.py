@@ -393,72 +393,75 @@ class Printer:
             assert stmt.last_good is not None
             substitute = f"self.{self.names.attributes[stmt.last_good]}"
         fault_flag = f"self.{self.names.attributes[stmt.fault]}"
+        faulted_call = f"{local} = self._input_faulted({quote(stmt.alarm)}, {local}, {substitute})"
         numeric = kind in ("real", "int")
         if numeric:  # a reading of the wrong type (a string) makes the comparison raise
             out.line("try:")
             out.level += 1
-        self._text(out, f"if {faulted}:")
+        emit_wrapped(out, f"if {faulted}:")
         with out.indented():
-            self._text(out, f"{local} = self._input_faulted({quote(stmt.alarm)}, {local}, {substitute})")
+            emit_wrapped(out, faulted_call)
         if stmt.last_good is not None:
             out.line("else:")
             with out.indented():
-                self._text(out, f"{substitute} = {local}")
+                emit_wrapped(out, f"{substitute} = {local}")
                 out.line(f"if {fault_flag}:")
                 with out.indented():
-                    self._text(out, f"self._input_good({quote(stmt.alarm)}, {local})")
+                    emit_wrapped(out, f"self._input_good({quote(stmt.alarm)}, {local})")
         else:
             out.line(f"elif {fault_flag}:")
             with out.indented():
-                self._text(out, f"self._input_good({quote(stmt.alarm)}, {local})")
+                emit_wrapped(out, f"self._input_good({quote(stmt.alarm)}, {local})")
         if numeric:
             out.level -= 1
             out.line("except TypeError:")
             with out.indented():
-                self._text(out, f"{local} = self._input_faulted({quote(stmt.alarm)}, {local}, {substitute})")
+                emit_wrapped(out, faulted_call)
 
-    def _text(self, out: Emitter, text: str) -> None:
-        """A line of fixed text; if too long, an `if` condition, or the tail after the first `=` or `(`,
-        goes in parentheses."""
-        if len(INDENT * out.level) + len(text) <= LINE_WIDTH:
-            out.line(text)
-            return
-        if text.startswith("if ") and text.endswith(":"):
-            out.line("if (")
-            with out.indented():
-                first_operand, *more = text[3:-1].split(" or ")  # these conditions have no nested `or`
-                out.line(first_operand)
-                for operand in more:
-                    out.line(f"or {operand}")
-            out.line("):")
-            return
-        head, sep, tail = text.partition(" = ")
-        if sep and "(" not in head and tail.endswith(")") and "(" in tail:
-            call, _, args = tail.partition("(")
-            out.line(f"{head} = {call}(")
-            with out.indented():
-                if len(INDENT * out.level) + len(args) - 1 <= LINE_WIDTH:
-                    out.line(args[:-1])
-                else:  # one argument per line (these calls have no nested commas)
-                    for arg in args[:-1].split(", "):
-                        out.line(f"{arg},")
-            out.line(")")
-            return
-        if sep and "(" not in head:
-            out.line(f"{head} = (")
-            with out.indented():
-                out.line(tail)
-            out.line(")")
-            return
-        name, _, rest = text.partition("(")
-        out.line(f"{name}(")
+
+def emit_wrapped(out: Emitter, text: str) -> None:
+    """A line of fixed text; if too long, an `if` condition, or the tail after the first `=` or `(`,
+    goes in parentheses."""
+    if len(INDENT * out.level) + len(text) <= LINE_WIDTH:
+        out.line(text)
+        return
+    if text.startswith("if ") and text.endswith(":"):
+        out.line("if (")
         with out.indented():
-            if len(INDENT * out.level) + len(rest) - 1 <= LINE_WIDTH:
-                out.line(rest[:-1])
-            else:  # one argument per line (these calls have no nested commas)
-                for arg in rest[:-1].split(", "):
-                    out.line(f"{arg},")
+            first_operand, *more = text[3:-1].split(" or ")  # these conditions have no nested `or`
+            out.line(first_operand)
+            for operand in more:
+                out.line(f"or {operand}")
+        out.line("):")
+        return
+    head, sep, tail = text.partition(" = ")
+    if sep and "(" not in head and tail.endswith(")") and "(" in tail:
+        call, _, args = tail.partition("(")
+        out.line(f"{head} = {call}(")
+        _arguments(out, args[:-1])
         out.line(")")
+        return
+    if sep and "(" not in head:
+        out.line(f"{head} = (")
+        with out.indented():
+            out.line(tail)
+        out.line(")")
+        return
+    name, _, rest = text.partition("(")
+    out.line(f"{name}(")
+    _arguments(out, rest[:-1])
+    out.line(")")
+
+
+def _arguments(out: Emitter, args: str) -> None:
+    """A call's arguments, indented: on one line, or one a line when that is too long (these calls
+    have no nested commas)."""
+    with out.indented():
+        if len(INDENT * out.level) + len(args) <= LINE_WIDTH:
+            out.line(args)
+        else:
+            for arg in args.split(", "):
+                out.line(f"{arg},")
 
 
 def collapse_last_branch(stmt: ir.If) -> ir.If:

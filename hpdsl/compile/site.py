@@ -229,30 +229,26 @@ def load_toml(
 def _position_of(text: str, pattern: re.Pattern[str]) -> tuple[int, int]:
     """Line and column (1-based) of the first match of `pattern`; the start of the file without one."""
     found = pattern.search(text)
-    if found is None:
-        return 1, 1
-    line = text.count("\n", 0, found.start()) + 1
-    return line, found.start() - (text.rfind("\n", 0, found.start()) + 1) + 1
+    return (1, 1) if found is None else _line_and_column(text, found.start())
+
+
+def _line_and_column(text: str, offset: int) -> tuple[int, int]:
+    """The 1-based line and column of a character of `text`."""
+    return text.count("\n", 0, offset) + 1, offset - text.rfind("\n", 0, offset)
 
 
 def _nesting_beyond(text: str, limit: int) -> tuple[int, int] | None:
     """Where brackets and braces outside strings and comments first nest deeper than `limit`."""
     depth = 0
-    line, column = 1, 0
     quote = ""  # the open string's delimiter: ", ', \"\"\" or \'\'\'
     k = 0
     while k < len(text):
         char = text[k]
-        column += 1
-        if char == "\n":
-            line, column = line + 1, 0
-        elif quote:
+        if quote:
             if char == "\\" and quote in ('"', '"""'):
                 k += 1  # the escaped character
-                column += 1
             elif text.startswith(quote, k):
                 k += len(quote) - 1
-                column += len(quote) - 1
                 quote = ""
         elif char == "#":
             end = text.find("\n", k)
@@ -260,11 +256,10 @@ def _nesting_beyond(text: str, limit: int) -> tuple[int, int] | None:
         elif char in "\"'":
             quote = char * 3 if text.startswith(char * 3, k) else char
             k += len(quote) - 1
-            column += len(quote) - 1
         elif char in "[{":
             depth += 1
             if depth > limit:
-                return line, column
+                return _line_and_column(text, k)
         elif char in "]}":
             depth = max(depth - 1, 0)
         k += 1

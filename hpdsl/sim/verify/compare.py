@@ -35,7 +35,7 @@ from hpdsl.base.progress import Progress
 from hpdsl.base.source import display_name
 from hpdsl.sim.loaded import LoadedPackage, PointSpec
 from hpdsl.sim.verify.recording import Recording, gap_warning, match, read, release_memory, span_of_time
-from hpdsl.sim.verify.replay import Replayer
+from hpdsl.sim.verify.replay import Replayer, scans_per_gap
 from hpdsl.sim.verify.results import PointResult, Report, Settings
 from hpdsl.sim.verify.trendfile import TrendFile, TrendFileError, source_of_broken, trend_problem
 
@@ -70,13 +70,6 @@ class _Tally:
 # Scans a replay may take: some 95 years at one-minute steps, or 1.6 years at one-second ones.
 # The replay holds a few numbers per scan, so this bounds its memory to about a gigabyte.
 MAX_SCANS = 50_000_000
-
-
-def planned_scans(seconds: npt.NDArray[np.float64], step_s: float) -> int:
-    """How many scans the replay of rows at these times takes at `step_s` (as `scan_plan` lays them)."""
-    if len(seconds) < 2 or step_s <= 0:
-        return len(seconds)
-    return 1 + int(np.sum(np.maximum(1.0, np.ceil(np.diff(seconds) / step_s - 1e-9))))
 
 
 def verify(
@@ -134,7 +127,7 @@ def verify(
     step_s = settings.step_s if settings.step_s is not None else median
     time_tolerance = settings.time_tolerance_s if settings.time_tolerance_s is not None else median
     report.step_s = step_s
-    scans = planned_scans(seconds, step_s)
+    scans = 1 + int(np.sum(scans_per_gap(seconds, step_s), dtype=np.int64))  # as the replay lays them out
     if scans > MAX_SCANS:
         report.diagnostics.append(
             trend_problem(

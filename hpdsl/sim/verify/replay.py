@@ -31,13 +31,19 @@ FloatArray = npt.NDArray[np.float64]
 SNAPSHOT_ROWS = 1024  # rows between two kept copies of the package's state
 
 
+def scans_per_gap(seconds: FloatArray, step_s: float) -> npt.NDArray[np.intp]:
+    """How many scans each gap between rows takes: a gap longer than `step_s` becomes equal scans."""
+    gaps = np.diff(seconds)
+    if step_s <= 0:
+        return np.ones(len(gaps), dtype=np.intp)
+    parts: npt.NDArray[np.intp] = np.maximum(1, np.ceil(gaps / step_s - 1e-9)).astype(np.intp)
+    return parts
+
+
 def scan_plan(seconds: FloatArray, step_s: float) -> tuple[npt.NDArray[np.intp], FloatArray]:
     """(scans per gap, the time of every scan): a gap longer than `step_s` becomes equal scans."""
     gaps = np.diff(seconds)
-    if step_s > 0:
-        parts = np.maximum(1, np.ceil(gaps / step_s - 1e-9)).astype(np.intp)
-    else:
-        parts = np.ones(len(gaps), dtype=np.intp)
+    parts = scans_per_gap(seconds, step_s)
     gap_of_scan = np.repeat(np.arange(len(gaps)), parts)  # the gap each scan after the first ends in
     first_of_gap = np.concatenate(([0], np.cumsum(parts)[:-1]))
     ordinal = np.arange(len(gap_of_scan)) - np.repeat(first_of_gap, parts) + 1

@@ -431,8 +431,7 @@ class TrendFile:
                 bad_texts.append(None if cell is None else str(cell))
                 bad_outside.append(bool(outside[int(row)]))
             if not len(bad):
-                values = parsed.cast(pa.timestamp("ms")).cast(pa.int64()).to_numpy(zero_copy_only=False)
-                parts.append(np.asarray(values, dtype=np.int64))
+                parts.append(np.asarray(millis, dtype=np.int64))
             offset += len(stamps)
         if bad_count:
             diagnostics = []
