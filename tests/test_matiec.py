@@ -267,7 +267,20 @@ class Trace:
 
 
 def _random_parameters(rng: random.Random, cls: type, module: ModuleType) -> dict[str, Any]:
-    """Valid values for about half of a program's parameters, anywhere in their ranges."""
+    """Valid values for about half of a program's parameters, anywhere in their ranges, that
+    keep every `require` of the program (drawn again until the constructor accepts them)."""
+    for _ in range(1000):
+        chosen = _draw_parameters(rng, cls, module)
+        try:
+            cls(**chosen)
+        except ValueError as exc:
+            assert "does not hold" in str(exc), exc
+            continue
+        return chosen
+    raise AssertionError(f"no valid parameters drawn for {cls.__name__}")
+
+
+def _draw_parameters(rng: random.Random, cls: type, module: ModuleType) -> dict[str, Any]:
     chosen = {}
     for point in cls.POINTS:  # type: ignore[attr-defined]
         if point.kind != "parameter" or rng.random() < 0.5:
@@ -375,6 +388,36 @@ def test_a_wrong_plc_value_is_caught(shipped: Pair) -> None:
     changeover.block.set("system_mode", 1.0)
     with pytest.raises(AssertionError, match="system_mode"):
         comparison.check("tampered")
+
+
+def test_a_write_breaking_a_require_is_refused_alike(shipped: Pair) -> None:
+    """A `require` on both targets: the Python constructor raises; a write at run time that breaks
+    it is undone on the PLC and in Python alike (last valid values kept, parameter alarm raised),
+    and a write that keeps it is taken."""
+    with pytest.raises(ValueError, match="require ground_band_order"):
+        shipped.python.Sources(ground_temp_min=18.0, ground_temp_max=8.0)
+    python = shipped.python.Package()
+    plc = shipped.package()
+    comparison = Comparison(shipped, list(python.programs()), list(plc.programs()))
+    ours, theirs = _by_name(python, plc)["Sources"]
+    steps: list[tuple[dict[str, float], tuple[float, float], bool]] = [
+        ({}, (10.0, 15.0), False),
+        ({"ground_temp_min": 18.0}, (10.0, 15.0), True),  # in its range, above the maximum
+        ({"ground_temp_max": 8.0, "ground_temp_min": 2.0}, (2.0, 8.0), False),  # both at once: kept
+        ({"ground_temp_max": 1.0}, (2.0, 8.0), True),
+        ({"ground_temp_max": 22.0}, (2.0, 22.0), False),
+    ]
+    for k, (writes, expected, alarm) in enumerate(steps):
+        for name, value in writes.items():
+            setattr(ours, name, value)
+            setattr(theirs, name, value)
+        python.scan(60.0)
+        plc.scan(60.0)
+        comparison.check(f"step {k}")
+        assert (ours.ground_temp_min, ours.ground_temp_max) == expected, k
+        assert ours.parameter_fault is alarm, k
+    raised = [(r.alarm, r.raised) for r in theirs.alarm_changes]
+    assert raised == [("parameter_fault", False)]  # the last step cleared the alarm of the one before
 
 
 def test_a_power_cycle_keeps_exactly_the_retained_values(shipped: Pair) -> None:

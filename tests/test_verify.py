@@ -189,7 +189,7 @@ def test_a_mode_switched_2K_early_is_found_where_it_happened(
     assert out.splitlines()[-1].split(",")[1].strip().startswith("1 departed in 1 group")
     # 17C lies beyond the declared range of heating_below (5C .. 16C): no value in it explains
     # the departure, and the report says which comes closest, at the end of the range.
-    assert "system_mode is written at rules/changeover.rules:57, rules/changeover.rules:58" in out
+    assert "system_mode is written at rules/changeover.rules:62, rules/changeover.rules:63" in out
     assert re.search(
         r"closest: Changeover\.heating_below \(rules/changeover\.rules:25\) = 15\.\d+C leaves \d+ of \d+"
         r" samples outside .* \(near an end of its declared range",

@@ -145,6 +145,12 @@ CURVE_DISCONTINUOUS = _code(
 CURVE_NOT_MONOTONIC = _code(
     "curve-not-monotonic", E, "semantics", "A curve declared increasing or decreasing that is not."
 )
+CONSTRAINT = _code(
+    "constraint",
+    E,
+    "semantics",
+    "A `require` between parameters that their values break: the defaults, or a site file's values.",
+)
 INITIAL_STATE = _code("initial-state", E, "semantics", "A state machine without exactly one initial state.")
 UNREACHABLE_STATE = _code(
     "unreachable-state", E, "semantics", "A state no transition path reaches from the initial state."

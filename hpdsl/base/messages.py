@@ -105,6 +105,10 @@ NOT_ASSIGNABLE = Message(codes.NOT_ASSIGNABLE, "cannot assign to {kind} `{name}`
 NOT_CONSTANT = Message(
     codes.NOT_CONSTANT, "{context} must be known before the first scan, but it reads {kind} `{name}`"
 )
+NOT_FIXED = Message(
+    codes.NOT_CONSTANT,
+    "{context} is fixed when the rules are compiled, but it reads parameter `{name}`, which a site may set",
+)
 CIRCULAR_CONSTANT = Message(codes.CIRCULAR_CONSTANT, "const `{name}` is defined through itself")
 DIVISION_BY_ZERO = Message(codes.DIVISION_BY_ZERO, "division by zero")
 INVALID_CLAUSE = Message(codes.INVALID_CLAUSE, "{problem}")
@@ -135,6 +139,7 @@ CURVE_NOT_MONOTONIC = Message(
     codes.CURVE_NOT_MONOTONIC,
     "curve `{name}` is declared {direction} but goes from {y1} to {y2} between {x1} and {x2}",
 )
+CONSTRAINT = Message(codes.CONSTRAINT, "`require {name}` does not hold: {values}")
 NO_INITIAL_STATE = Message(codes.INITIAL_STATE, "state machine `{name}` has no initial state")
 SEVERAL_INITIAL_STATES = Message(
     codes.INITIAL_STATE, "state machine `{name}` has more than one initial state"

@@ -27,6 +27,8 @@ from hpdsl.check.scope import TIME_IN_STATE as TIME_IN_STATE
 from hpdsl.check.scope import CheckedPackage as CheckedPackage
 from hpdsl.check.scope import Context, functions_first
 from hpdsl.check.scope import Scope as Scope
+from hpdsl.check.scope import SiteValue as SiteValue
+from hpdsl.check.scope import SiteValues as SiteValues
 from hpdsl.check.scope import Symbol as Symbol
 from hpdsl.check.scope import Writer as Writer
 from hpdsl.check.scope import evaluate_in_scope as evaluate_in_scope
@@ -78,6 +80,7 @@ class Checker(DeclarationChecks, ConstructChecks, TableChecks, ExpressionChecks,
         package_context = Context(self.package_scope, None)
         # Tables and curves first: a call anywhere needs the table's row type.
         for item in sorted(items, key=functions_first):
+            self.site_reads.clear()
             self._cite(item.meta)
             if isinstance(item, n.Declaration):
                 self._check_declaration(item, package_context)
@@ -127,6 +130,26 @@ PASSES: tuple[tuple[str, Callable[[Checker, list[n.Item]], None]], ...] = (
     ("names declared and never used", Checker._check_usage),
     ("requirements implemented and cited", Checker._check_requirements),
 )
+
+
+def check_site(modules: list[n.Module], site: SiteValues) -> list[Diagnostic]:
+    """The problems a site file's values cause in a package that checks clean with its defaults.
+
+    Every check of values (hysteresis order, ranges, division by zero, `require`) runs again
+    with the site's values in place of the defaults; table rows and curve points read no
+    parameter, so their checks come out as before. What the site's values break and the
+    defaults do not is reported at the site file's line.
+    """
+    defaults = Checker(modules)
+    defaults.run()
+    found = {(d.code, d.message, d.span) for d in defaults.diagnostics}
+    with_site = Checker(modules, site)
+    with_site.run()
+    return [
+        relocated
+        for original, relocated in with_site.relocated
+        if (original.code, original.message, original.span) not in found
+    ]
 
 
 def check_sources(sources: list[SourceFile]) -> list[Diagnostic]:

@@ -281,11 +281,14 @@ class DeclarationChecks(CheckerBase):
             kind, type_ = "table", ERROR
         elif isinstance(item, n.Rule):
             kind, type_ = "rule", ERROR
+        elif isinstance(item, n.Require):
+            kind, type_ = "require", ERROR
         else:
             return  # a hysteresis drives a name declared elsewhere; it declares none
         self._declare(scope, Symbol(kind, item.name.text, item.name.span, type_, item, name))
 
     def _check_program_item(self, item: n.Item, ctx: Context, writers: dict[str, list[Writer]]) -> None:
+        self.site_reads.clear()
         if isinstance(item, n.Declaration):
             self._check_declaration(item, ctx)
         elif isinstance(item, n.Rule):
@@ -308,6 +311,8 @@ class DeclarationChecks(CheckerBase):
             self._check_curve(item, ctx)
         elif isinstance(item, n.Table):
             self._check_table(item, ctx)
+        elif isinstance(item, n.Require):
+            self._check_require(item, ctx)
 
     # ================================================================== declarations
     def _check_declaration(self, decl: n.Declaration, ctx: Context) -> None:

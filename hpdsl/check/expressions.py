@@ -139,6 +139,16 @@ class ExpressionChecks(CheckerBase):
                 ctx, expr.span, name, kind=symbol.kind
             ):
                 return ERROR  # reported once: no type error on top of it
+            if symbol.kind == "parameter" and ctx.fixed:
+                self._report(
+                    messages.NOT_FIXED.at(
+                        expr.span,
+                        context=ctx.constant,
+                        name=name,
+                        hint="use a literal or a `const`, or compare with the parameter in a rule",
+                    )
+                )
+                return ERROR
             return symbol.type
         member_of = self._enum_for_member(name, expr.span, expected, ctx.scope)
         if member_of is not None:

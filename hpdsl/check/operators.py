@@ -307,4 +307,10 @@ class OperatorChecks(CheckerBase):
 
     def _const(self, expr: n.Expr, ctx: Context) -> Const | None:
         """The value of an expression known before the first scan (parameters at their defaults)."""
-        return evaluate_in_scope(expr, ctx.scope, self.enum_members.__contains__, ("const", "parameter"))
+        return evaluate_in_scope(
+            expr,
+            ctx.scope,
+            self.enum_members.__contains__,
+            ("const", "parameter"),
+            self._site_value if self.site is not None else None,
+        )

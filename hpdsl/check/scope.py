@@ -7,7 +7,8 @@ May import: hpdsl.base, hpdsl.language.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+import dataclasses
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -123,19 +124,38 @@ class Context:
     program: n.Program | None
     machine: n.Machine | None = None
     constant: str | None = None  # when set, the expression must be constant; the text names it
+    fixed: bool = False  # with `constant`: fixed when the rules are compiled, so no parameter either
 
     def requiring_constant(self, what: str) -> Context:
         """The same place, for an expression that must be known before the first scan."""
         return Context(self.scope, self.program, constant=what)
 
 
+@dataclass(frozen=True)
+class SiteValue:
+    """A site file's value of a parameter, for checking the rules with it: the value and where it is set."""
+
+    value: Const
+    span: Span
+    name: str  # `Program.parameter`, as the site file's table and key name it
+
+
+# (program, parameter) -> the site's value
+SiteValues = Mapping[tuple[str, str], SiteValue]
+
+
 def evaluate_in_scope(
-    expr: n.Expr, scope: Scope, is_member: Callable[[str], bool], kinds: tuple[str, ...]
+    expr: n.Expr,
+    scope: Scope,
+    is_member: Callable[[str], bool],
+    kinds: tuple[str, ...],
+    site: Callable[[Symbol], Const | None] | None = None,
 ) -> Const | None:
     """A constant expression's value, reading the declarations of `kinds` (const, parameter) in scope.
 
     A name no declaration has is an enumeration member when `is_member` says so; a constant
-    defined through itself has no value.
+    defined through itself has no value. `site` gives a parameter's value where a site file
+    sets it (None: the default).
     """
     stack: list[n.Expr] = []
 
@@ -149,6 +169,10 @@ def evaluate_in_scope(
         symbol = scope.lookup(name)
         if symbol is None:
             return Const(name) if is_member(name) else None
+        if site is not None and symbol.kind == "parameter" and symbol.kind in kinds:
+            value = site(symbol)
+            if value is not None:
+                return value
         decl = symbol.node
         if symbol.kind in kinds and isinstance(decl, n.Declaration) and decl.initial is not None:
             if any(decl.initial is e for e in stack):
@@ -165,6 +189,33 @@ def evaluate_in_scope(
 
 # ---------------------------------------------------------------------------- module helpers
 EPS = 1e-9
+
+# The checks of values: what a site file's values can break.
+VALUE_CODES = frozenset(
+    {
+        "out-of-range",
+        "empty-range",
+        "hysteresis-order",
+        "table-gap",
+        "table-overlap",
+        "curve-order",
+        "curve-discontinuous",
+        "curve-not-monotonic",
+        "division-by-zero",
+        "constraint",
+    }
+)
+
+
+def _at_site(diagnostic: Diagnostic, reads: list[SiteValue]) -> Diagnostic:
+    """A problem the site's values cause, reported at the first value's line in the site file."""
+    first, *others = reads
+    notes = (
+        Note(f"with the site's `{first.name}` = {first.value.show()}, in the rules here", diagnostic.span),
+        *(Note(f"the site sets `{read.name}` = {read.value.show()} here", read.span) for read in others),
+        *diagnostic.notes,
+    )
+    return dataclasses.replace(diagnostic, span=first.span, notes=notes)
 
 
 class PendingType(ErrorType):
@@ -322,8 +373,13 @@ MAX_SUGGESTIONS = 200
 class CheckerBase:
     """The state of one check, shared by its passes, and the methods each pass may call in another."""
 
-    def __init__(self, modules: list[n.Module]) -> None:
+    def __init__(self, modules: list[n.Module], site: SiteValues | None = None) -> None:
         self.modules = modules
+        # With a site file: its values stand for the parameters' defaults in every check of
+        # values, and a problem they cause is reported at the site file's line (`relocated`).
+        self.site = site
+        self.site_reads: list[SiteValue] = []  # the site values the current item's checks read
+        self.relocated: list[tuple[Diagnostic, Diagnostic]] = []  # (as found, as reported)
         self.diagnostics: list[Diagnostic] = []
         self.package_scope = Scope()
         self.program_scopes: dict[str, Scope] = {}
@@ -351,7 +407,21 @@ class CheckerBase:
         )
 
     def _report(self, diagnostic: Diagnostic) -> None:
+        if self.site_reads and diagnostic.code in VALUE_CODES:
+            relocated = _at_site(diagnostic, self.site_reads)
+            self.relocated.append((diagnostic, relocated))
+            diagnostic = relocated
         self.diagnostics.append(diagnostic)
+
+    def _site_value(self, symbol: Symbol) -> Const | None:
+        """The site's value of a parameter, noted as read by the item being checked."""
+        assert self.site is not None
+        found = self.site.get((symbol.program or "", symbol.name))
+        if found is None:
+            return None
+        if found not in self.site_reads:
+            self.site_reads.append(found)
+        return found.value
 
     def _declare_requirement(self, item: n.Requirement) -> None:
         raise NotImplementedError  # defined in a mixin
@@ -421,6 +491,9 @@ class CheckerBase:
         raise NotImplementedError  # defined in a mixin
 
     def _check_table(self, item: n.Table, ctx: Context) -> None:
+        raise NotImplementedError  # defined in a mixin
+
+    def _check_require(self, item: n.Require, ctx: Context) -> None:
         raise NotImplementedError  # defined in a mixin
 
     # ================================================================== writers and usage

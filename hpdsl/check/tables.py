@@ -45,7 +45,8 @@ class TableChecks(CheckerBase):
         key_type = self._resolve_type(key.type, ctx.scope)
         scope = Scope(parent=ctx.scope)
         scope.symbols[key.name.text] = Symbol("key", key.name.text, key.name.span, key_type, key)
-        inner = Context(scope, ctx.program, constant=f"a row of {owner}")
+        # Rows and points are fixed when the rules are compiled: a site file cannot move them.
+        inner = Context(scope, ctx.program, constant=f"a row of {owner}", fixed=True)
         low = high = None
         if key.range is not None:
             low, high = self._check_range(key.range, key_type, ctx, key.name.text)

@@ -1,4 +1,9 @@
-"""`hpdsl check PATH...`: the diagnostics of a rules package (and of a site file with --params)."""
+"""`hpdsl check PATH...`: the diagnostics of a rules package and of its site files.
+
+A folder given is checked with the site parameter files in its `sites/` folder
+(`rules/sites/*.toml`), each against the rules' semantics as `--params` checks one; `--params`
+checks the file it names instead.
+"""
 
 from __future__ import annotations
 
@@ -29,17 +34,19 @@ def run(args: argparse.Namespace) -> int:
     from hpdsl.base import diagnostics
     from hpdsl.check.package import check_paths
 
-    if args.params is not None:
+    sites = [args.params] if args.params is not None else site_files(args.paths)
+    if sites:
         from hpdsl.codegen.compiler import lower_paths
         from hpdsl.compile.site import read
 
         lowered = lower_paths(args.paths)
         result = lowered.check
         if lowered.package is not None:
-            settings = read(args.params, lowered.package)
-            if settings.source is not None:
-                result.sources[settings.name] = settings.source
-            result.diagnostics.extend(settings.diagnostics)
+            for path in sites:
+                settings = read(path, lowered.package, lowered.modules)
+                if settings.source is not None:
+                    result.sources[settings.name] = settings.source
+                result.diagnostics.extend(settings.diagnostics)
             result.diagnostics.sort(key=diagnostics.Diagnostic.sort_key)
     else:
         result = check_paths(args.paths)
@@ -48,3 +55,8 @@ def run(args: argparse.Namespace) -> int:
         found = diagnostics.promote_warnings(found)
     write(sys.stdout, render_as(found, result.sources, args.format, use_color(args.color, sys.stdout)))
     return EXIT_ERRORS if any(d.is_error for d in found) else EXIT_OK
+
+
+def site_files(paths: list[Path]) -> list[Path]:
+    """The site parameter files of the folders given: `<folder>/sites/*.toml`, in name order."""
+    return [site for path in paths if path.is_dir() for site in sorted((path / "sites").glob("*.toml"))]

@@ -23,6 +23,7 @@ from hpdsl.base.diagnostics import Diagnostic
 from hpdsl.base.source import SourceFile, discover
 from hpdsl.check.package import CheckResult, load_paths
 from hpdsl.compile import ir
+from hpdsl.language import nodes as n
 
 
 @dataclass
@@ -35,6 +36,7 @@ class CompileResult:
     site_sources: dict[str, SourceFile | None] = field(
         default_factory=dict
     )  # a site file read, for diagnostics
+    modules: list[n.Module] = field(default_factory=list)  # the checked modules, for a site file's checks
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
@@ -82,6 +84,7 @@ def lower_paths(paths: list[Path], name: str | None = None) -> CompileResult:
     check.diagnostics.sort(key=Diagnostic.sort_key)
     if checked is None or any(d.is_error for d in check.diagnostics):
         return result
+    result.modules = checked.modules
     try:
         result.package = lower_package(checked, name or package_name(paths), source_names(paths))
     except LoweringError as exc:
@@ -114,7 +117,7 @@ def compile_paths(
     if params is not None:
         from hpdsl.compile import site
 
-        settings = site.read(params, result.package)
+        settings = site.read(params, result.package, result.modules)
         result.site_sources[settings.name] = settings.source
         result.check.diagnostics.extend(settings.diagnostics)
         if not settings.ok:

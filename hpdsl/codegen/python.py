@@ -314,6 +314,12 @@ class PythonGenerator:
                     "doc": "A parameter: a value written is checked at the next scan, as on a PLC.",
                 }
             )
+        for constraint in program.constraints:
+            first = _first_sentence(constraint.doc)
+            message = f"{program.name}: `require {constraint.name}` does not hold" + (
+                f": {first}" if first else ""
+            )
+            printer.constraint_check(init, constraint, message)
         if names.storage:
             init.line(
                 "self._parameters_written = True  # checked against the last valid values at the first scan"

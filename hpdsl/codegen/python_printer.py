@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 import keyword
+import textwrap
 from dataclasses import dataclass
 
 from hpdsl.codegen.emitter import Emitter
@@ -255,6 +256,25 @@ class Printer:
             return ""
         return f"  # line {origin.line}"
 
+    def constraint_check(self, out: Emitter, constraint: ir.Constraint, message: str) -> None:
+        """The constructor's test of a `require`: ValueError, naming the values, when it does not hold."""
+        self._line(out, "if ", ir.Unary(ir.BOOL, "not", constraint.condition), ":", constraint.origin)
+        with out.indented():
+            shown = [
+                f'f"{", " if k else " ("}{self.names.attributes[p]}={{self.{self.names.slot(p)}!r}}"'
+                for k, p in enumerate(constraint.parameters)
+            ]
+            out.line("raise ValueError(")
+            with out.indented():
+                width = LINE_WIDTH - len(INDENT * out.level) - 2
+                for piece in textwrap.wrap(message, width, drop_whitespace=False) or [""]:
+                    out.line(quote(piece))
+                for piece in shown:
+                    out.line(piece)
+                if shown:
+                    out.line('")"')
+            out.line(")")
+
     def _line(self, out: Emitter, head: str, expr: ir.Expr, tail: str, origin: ir.Origin | None) -> None:
         """`head expr tail`, the expression wrapped over several lines when it is too long."""
         where = self._where(origin)
@@ -304,6 +324,18 @@ class Printer:
                     lines.extend(INDENT + line for line in inner)
                     lines.append(")")
             return lines
+        if (
+            isinstance(expr, ir.Unary)
+            and expr.op == "not"
+            and ir.negated_comparison(expr) is None
+            and (split_chain(expr.operand) is not None or isinstance(expr.operand, ir.Compare))
+        ):
+            inner = self._format(expr.operand, width - len(INDENT))
+            return ["not (", *(INDENT + line for line in inner), ")"]
+        if isinstance(expr, ir.Compare):
+            left_lines = self._format(expr.left, width)
+            right_lines = self._format(expr.right, width - len(expr.op) - 1)
+            return [*left_lines, f"{expr.op} {right_lines[0]}", *right_lines[1:]]
         if isinstance(expr, ir.Call) and expr.function != "to_real":
             name = {"clamp": "_clamp", "floor": "math.floor"}.get(expr.function, expr.function)
             lines = [f"{name}("]

@@ -515,6 +515,7 @@ class ProgramLoweringBase:
         self.uses_calendar = False
         self.counters: dict[str, int] = {}
         self.min_times: dict[str, MinTime] = {}
+        self.constraints: list[ir.Constraint] = []
         self.construct_name = ""
 
     def _state(

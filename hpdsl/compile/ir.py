@@ -366,6 +366,18 @@ class Alarm:
 
 
 @dataclass(frozen=True)
+class Constraint:
+    """A `require`: a relation the program's parameters keep, at construction and when written."""
+
+    name: str
+    condition: Expr
+    parameters: tuple[str, ...]  # the parameters it reads, in the order they are written
+    doc: str = ""
+    cites: tuple[str, ...] = ()
+    origin: Origin | None = None
+
+
+@dataclass(frozen=True)
 class EventField:
     name: str
     type: ValueType
@@ -401,6 +413,7 @@ class Program:
     scan: tuple[Stmt, ...]
     uses_calendar: bool = False
     notes: tuple[str, ...] = ()
+    constraints: tuple[Constraint, ...] = ()
 
     def variable(self, name: str) -> Variable:
         for variable in self.variables:

@@ -71,6 +71,8 @@ class _ProgramLowering(StatementLowering, RuntimeLowering, ExpressionLowering):
                 self.package.lower_function(item, self.name, self.scope)
             elif isinstance(item, n.EventDecl):
                 self.events.append(self._event(item))
+            elif isinstance(item, n.Require):
+                self.constraints.append(self._constraint(item))
         constructs: list[Construct] = []
         for item in program.items:
             construct = self._construct(item)
@@ -105,6 +107,25 @@ class _ProgramLowering(StatementLowering, RuntimeLowering, ExpressionLowering):
             curves=self.package.curves_of(self.name),
             scan=tuple(scan),
             uses_calendar=self.uses_calendar,
+            constraints=tuple(self.constraints),
+        )
+
+    def _constraint(self, item: n.Require) -> ir.Constraint:
+        read = sorted(n.names_read(item.condition), key=lambda r: (r.span.line, r.span.column))
+        parameters = tuple(
+            dict.fromkeys(
+                r.name
+                for r in read
+                if (symbol := self.scope.symbols.get(r.name)) is not None and symbol.kind == "parameter"
+            )
+        )
+        return ir.Constraint(
+            name=item.name.text,
+            condition=self.expr(item.condition),
+            parameters=parameters,
+            doc=item.meta.doc or "",
+            cites=tuple(c.text for c in item.meta.cites),
+            origin=self.package.origin(item.span, item.meta),
         )
 
     def _variable_order(self) -> list[ir.Variable]:

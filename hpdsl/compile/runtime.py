@@ -40,46 +40,64 @@ class RuntimeLowering(ProgramLoweringBase):
         """Parameters written at run time are checked as the constructor checks them.
 
         A value outside the declared range, or not a number, is not used: the parameter takes
-        back its last valid value and the program raises PARAMETER_ALARM for that scan. Each
-        parameter is compared with its last valid value only where one may have been written
-        (ir.ParametersWritten): a PLC every call, the Python target after a write.
+        back its last valid value and the program raises PARAMETER_ALARM for that scan. Then
+        each `require` is tested on the values now in force; where one fails, every parameter
+        it links (through any chain of `require`s) takes back its last valid value, which kept
+        them all. Each parameter is compared with its last valid value only where one may have
+        been written (ir.ParametersWritten): a PLC every call, the Python target after a write.
         """
+        linked = _linked_parameters(self.constraints)
         checked = [
             v
             for v in self.variables.values()
-            if v.role == "parameter" and (v.low is not None or v.high is not None)
+            if v.role == "parameter" and (v.low is not None or v.high is not None or v.name in linked)
         ]
         if not checked:
             return None
         rejected = self._state(
             "parameter_rejected", ir.BOOL, literal_of(False, ir.BOOL), "a parameter was rejected this scan"
         )
-        checks: list[ir.Stmt] = []
+        last: dict[str, str] = {}
         for var in checked:
             assert var.initial is not None
-            last = self._state(f"{var.name}_last_valid", var.type, var.initial, f"last valid `{var.name}`")
-            value, kept = ref(var.name, var.type), ref(last, var.type)
+            last[var.name] = self._state(
+                f"{var.name}_last_valid", var.type, var.initial, f"last valid `{var.name}`"
+            )
+        checks: list[ir.Stmt] = []
+        for var in checked:
             tests: list[ir.Expr] = []
+            value = ref(var.name, var.type)
             if var.low is not None:
                 tests.append(ir.Compare(ir.BOOL, ">=", value, var.low))
             if var.high is not None:
                 tests.append(ir.Compare(ir.BOOL, "<=", value, var.high))
-            inside = all_of(*tests)
+            if tests:
+                checks.append(
+                    if_(
+                        negated(all_of(*tests)),
+                        [
+                            assign_stmt(var.name, ref(last[var.name], var.type)),
+                            assign_stmt(rejected, true_literal()),
+                        ],
+                    )
+                )
+        for group in _groups(self.constraints):
+            restore: list[ir.Stmt] = [
+                assign_stmt(name, ref(last[name], self.variables[name].type))
+                for name in dict.fromkeys(p for c in group for p in c.parameters)
+            ]
+            holds = all_of(*(c.condition for c in group))
             checks.append(
-                if_(
-                    ir.Compare(ir.BOOL, "!=", value, kept),
-                    [
-                        if_(
-                            inside,
-                            [assign_stmt(last, value)],
-                            [assign_stmt(var.name, kept), assign_stmt(rejected, true_literal())],
-                        )
-                    ],
+                ir.If(
+                    group[0].origin,
+                    (ir.Branch(negated(holds), (*restore, assign_stmt(rejected, true_literal()))),),
+                    (),
                 )
             )
+        checks.extend(assign_stmt(last[var.name], ref(var.name, var.type)) for var in checked)
         doc = (
-            "A parameter was written with a value outside its range or not a number; it keeps its last"
-            " valid value."
+            "A parameter was written with a value outside its range, not a number, or breaking a"
+            " `require`; it keeps its last valid value."
         )
         alarm = self._builtin_alarm(ir.PARAMETER_ALARM, doc, ref(rejected, ir.BOOL))
         body = (
@@ -233,3 +251,30 @@ class RuntimeLowering(ProgramLoweringBase):
         count = self.counters.get(self.construct_name + what, 0) + 1
         self.counters[self.construct_name + what] = count
         return f"{self.construct_name}_{what}" if count == 1 else f"{self.construct_name}_{what}_{count}"
+
+
+def _linked_parameters(constraints: list[ir.Constraint]) -> set[str]:
+    return {name for constraint in constraints for name in constraint.parameters}
+
+
+def _groups(constraints: list[ir.Constraint]) -> list[list[ir.Constraint]]:
+    """The `require`s in groups that share no parameter, each in the order written.
+
+    Restoring one group's parameters cannot break another group's `require`, and the last
+    valid values of a group kept every `require` of it.
+    """
+    groups: list[tuple[set[str], list[ir.Constraint]]] = []
+    for constraint in constraints:
+        names = set(constraint.parameters)
+        joined = [g for g in groups if g[0] & names]
+        merged: tuple[set[str], list[ir.Constraint]] = (names, [])
+        for group in joined:
+            merged[0].update(group[0])
+            merged[1].extend(group[1])
+            groups.remove(group)
+        merged[1].append(constraint)
+        groups.append(merged)
+    order = {id(c): k for k, c in enumerate(constraints)}
+    return sorted(
+        (sorted(members, key=lambda c: order[id(c)]) for _, members in groups), key=lambda g: order[id(g[0])]
+    )

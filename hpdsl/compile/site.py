@@ -27,6 +27,7 @@ import decimal
 import math
 import re
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,7 +35,11 @@ from hpdsl.base import messages
 from hpdsl.base.diagnostics import Diagnostic
 from hpdsl.base.files import UsageError, read_source
 from hpdsl.base.source import SourceFile, Span, display_name
+from hpdsl.check.scope import SiteValue, SiteValues
 from hpdsl.compile import ir
+from hpdsl.language import nodes as n
+from hpdsl.language import units
+from hpdsl.language.consteval import Const
 from hpdsl.language.values import Target, Value, ValueProblem, convert, from_text, range_problem
 
 SettingValue = bool | int | float | str
@@ -77,8 +82,12 @@ class _Entry:
     value_span: Span
 
 
-def read(path: Path, package: ir.Package) -> SiteParameters:
-    """Read a site file and check it against the package; problems become diagnostics."""
+def read(path: Path, package: ir.Package, modules: Sequence[n.Module] = ()) -> SiteParameters:
+    """Read a site file and check it against the package; problems become diagnostics.
+
+    With the package's checked `modules`, every check of values runs again with the site's
+    values (see `check`).
+    """
     if not path.is_file():
         raise UsageError(f"no such site parameter file: `{path}`")
     source, problem = read_source(path)
@@ -87,11 +96,17 @@ def read(path: Path, package: ir.Package) -> SiteParameters:
         if problem is not None:
             result.diagnostics.append(problem)
         return result
-    return check(source, package)
+    return check(source, package, modules)
 
 
-def check(source: SourceFile, package: ir.Package) -> SiteParameters:
-    """The settings of a site file's text, checked against the package."""
+def check(source: SourceFile, package: ir.Package, modules: Sequence[n.Module] = ()) -> SiteParameters:
+    """The settings of a site file's text, checked against the package.
+
+    Each value is checked on its own (type, unit, range); with the package's checked
+    `modules`, the rules' checks of values (hysteresis order, ranges, division by zero,
+    `require`) then run with the site's values, and what they break is reported at the
+    value's line in the site file.
+    """
     result = SiteParameters(source.name, source=source)
     entries = _entries(source, result.diagnostics)
     programs = {program.name: program for program in package.programs}
@@ -143,7 +158,30 @@ def check(source: SourceFile, package: ir.Package) -> SiteParameters:
         result.settings.setdefault(entry.program, {})[entry.parameter] = Setting(
             entry.program, entry.parameter, value, entry.value_span
         )
+    if modules and result.ok and result.settings:
+        from hpdsl.check.checker import check_site
+
+        result.diagnostics.extend(check_site(list(modules), check_values(result, package)))
     return result
+
+
+def check_values(site: SiteParameters, package: ir.Package) -> SiteValues:
+    """The site's values as the checker computes with them: numbers in SI units."""
+    variables = {
+        (program.name, v.name): v for program in package.programs for v in program.of_role("parameter")
+    }
+    found: dict[tuple[str, str], SiteValue] = {}
+    for program, settings in site.settings.items():
+        for name, setting in settings.items():
+            value = setting.value
+            const: Const
+            if isinstance(value, bool | str):
+                const = Const(value)
+            else:
+                unit = units.lookup(variables[(program, name)].type.unit or "") or units.NUMBER
+                const = Const(unit.to_si(float(value)), unit)
+            found[(program, name)] = SiteValue(const, setting.span, f"{program}.{name}")
+    return found
 
 
 def target_of(type_: ir.ValueType, enums: dict[str, tuple[str, ...]]) -> Target:

@@ -368,6 +368,12 @@ class AstBuilder(Transformer[Token, Any]):
         return n.Threshold(side=str(side), level=level, value=value, span=span)
 
     @_node
+    def require(self, span: Span, children: list[Any]) -> n.Require:
+        name, condition, *rest = children
+        info, _ = self._split_meta(f"require `{name}`", rest)
+        return n.Require(name=self._ident(name), condition=condition, meta=info, span=span)
+
+    @_node
     def totalizer(self, span: Span, children: list[Any]) -> n.Totalizer:
         name, type_ref, source, *rest = children
         period = rest.pop(0) if rest and isinstance(rest[0], n.Ident) else None

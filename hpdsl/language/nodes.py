@@ -237,6 +237,13 @@ class Hysteresis(Item):
 
 
 @dataclass(frozen=True, kw_only=True)
+class Require(Item):
+    """A relation the program's parameters must keep: `require name: low < high`."""
+
+    condition: Expr
+
+
+@dataclass(frozen=True, kw_only=True)
 class Totalizer(Item):
     """Integrates a quantity, or the time a condition is true, optionally reset each period."""
 
@@ -414,6 +421,7 @@ _KEYWORDS: dict[type[Node], str] = {
     EnumDecl: "enum",
     Rule: "rule",
     Hysteresis: "hysteresis",
+    Require: "require",
     Totalizer: "totalizer",
     Counter: "counter",
     Schedule: "schedule",

@@ -37,7 +37,7 @@ INDENT = 4
 _LINE_ITEMS = frozenset(
     {
         "enum_decl", "requirement_decl", "declaration", "program", "curve_decl", "table_decl",
-        "rule", "hysteresis", "totalizer", "counter", "schedule", "machine", "alarm", "event_decl",
+        "rule", "hysteresis", "totalizer", "counter", "schedule", "machine", "alarm", "event_decl", "require",
         "assign", "if_stmt", "log_stmt", "elif_clause", "else_clause", "threshold",
         "schedule_period", "state", "entry_action", "during_action", "exit_action",
         "guarded_transition", "timeout_transition", "alarm_condition", "alarm_severity",

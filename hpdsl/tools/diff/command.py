@@ -43,6 +43,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="text (default, for a terminal), markdown (for a pull-request comment) or json (for tools)",
     )
     parser.add_argument(
+        "--params",
+        metavar="SITE",
+        type=Path,
+        help="a site parameter file for both sides: the values in force are compared too",
+    )
+    parser.add_argument(
+        "--old-params", metavar="SITE", type=Path, help="the site parameter file of OLD (overrides --params)"
+    )
+    parser.add_argument(
+        "--new-params", metavar="SITE", type=Path, help="the site parameter file of NEW (overrides --params)"
+    )
+    parser.add_argument(
         "--exit-code",
         action="store_true",
         help="exit with 1 when there are differences (as `git diff --exit-code`), 0 when there are none",
@@ -53,8 +65,11 @@ def run(args: argparse.Namespace) -> int:
     """Run `hpdsl diff`: compare, print the report, return the exit code."""
     from hpdsl.base.render import use_color, write
 
-    old, old_problems = load(args.old)
-    new, new_problems = load(args.new)
+    old_site = args.old_params or args.params
+    new_site = args.new_params or args.params
+    with_sites = old_site is not None or new_site is not None
+    old, old_problems = load(args.old, old_site, with_sites)
+    new, new_problems = load(args.new, new_site, with_sites)
     if old is None or new is None:
         from hpdsl.base import render
 
@@ -68,7 +83,13 @@ def run(args: argparse.Namespace) -> int:
             " compared; fix them first (`hpdsl check` shows the same diagnostics)\n",
         )
         return EXIT_ERRORS
-    report = Report(compare(old, new))
+    groups = compare(old, new)
+    if with_sites:
+        from hpdsl.tools.diff.site import site_changes
+
+        assert old.in_force is not None and new.in_force is not None
+        groups += site_changes(old.in_force, new.in_force)
+    report = Report(groups)
     renderers = {"text": render_text, "markdown": render_markdown, "json": render_json}
     write(sys.stdout, renderers[args.format](report))
     return EXIT_ERRORS if args.exit_code and report.changes else EXIT_OK
@@ -82,21 +103,35 @@ class Problems:
     diagnostics: list[Diagnostic]
 
 
-def load(path: Path) -> tuple[Side | None, Problems]:
+def load(path: Path, site: Path | None = None, values: bool = False) -> tuple[Side | None, Problems]:
     """Read and check one side; None (and its errors) when it does not check.
 
+    With `values`, the side also gets the parameters' values in force (`Side.in_force`): its
+    site file's where `site` sets them, checked like `hpdsl check --params` checks them.
     A path that does not exist is a usage error (exit 2), raised by `load_paths`.
     """
-    from hpdsl.check.checker import check_package
-    from hpdsl.check.package import load_paths
+    from hpdsl.codegen.compiler import lower_paths
 
-    loaded = load_paths([path])
-    checked, found = check_package(list(loaded.sources.values()))
-    errors = [d for d in [*loaded.diagnostics, *found] if d.is_error]
-    problems = Problems(dict(loaded.sources), errors)
-    if errors or checked is None:
+    lowered = lower_paths([path])
+    loaded = lowered.check
+    problems = Problems(dict(loaded.sources), [d for d in loaded.diagnostics if d.is_error])
+    if problems.diagnostics or lowered.package is None:
         return None, problems
-    return Side(loaded.sources, checked.modules), problems
+    side = Side(loaded.sources, lowered.modules)
+    if values:
+        from hpdsl.compile import site as site_
+        from hpdsl.tools.diff.site import in_force
+
+        settings = None
+        if site is not None:
+            settings = site_.read(site, lowered.package, lowered.modules)
+            if settings.source is not None:
+                problems.sources[settings.name] = settings.source
+            problems.diagnostics.extend(d for d in settings.diagnostics if d.is_error)
+            if problems.diagnostics:
+                return None, problems
+        side.in_force = in_force(lowered.package, settings)
+    return side, problems
 
 
 # --------------------------------------------------------------------------- the report
@@ -152,7 +187,7 @@ def render_markdown(report: Report) -> str:
     """A pull-request comment: a heading per construct, bullets, a table of changed table rows."""
     lines = ["## Rules changes", "", report.summary()[0].upper() + report.summary()[1:] + ".", ""]
     for group in report.groups:
-        kind, _, name = group.title.partition(" ")
+        kind, _, name = group.title.rpartition(" ")  # "program Changeover", "site values of program Loop"
         lines.extend([f"### {kind} `{name}`", ""])
         for change in group.changes:
             text = f"{change.subject}: {change.description}" if change.subject else change.description

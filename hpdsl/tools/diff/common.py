@@ -81,6 +81,8 @@ class Side:
 
     def __init__(self, sources: dict[str, SourceFile], modules: Sequence[n.Module]) -> None:
         self.sources = sources
+        # The parameters' values in force, when a site file is compared (hpdsl.tools.diff.site).
+        self.in_force: dict[tuple[str, str], Any] | None = None
         # Documentation is compared with its line breaks collapsed; shown as written.
         self.written: dict[str, str] = {}
         self.modules = [canonical(module, self.written) for module in modules]

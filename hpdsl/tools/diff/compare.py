@@ -124,6 +124,8 @@ class Differ(BehaviourDiff, DataDiff):
             parts.append(", ".join(f"`{m.text}`" for m in item.members))
         elif isinstance(item, n.Requirement):
             parts.append(f'"{clip(item.summary, 80)}"')
+        elif isinstance(item, n.Require):
+            parts.append(f"`{clip(side.raw(item.condition), 80)}`")
         return f" ({', '.join(parts)})" if parts else ""
 
     def _item(self, old: n.Item, new: n.Item) -> None:

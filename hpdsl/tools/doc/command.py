@@ -98,7 +98,7 @@ def build(paths: list[Path], name: str | None = None, params: Path | None = None
     if params is not None:
         from hpdsl.compile import site
 
-        settings = site.read(params, package)
+        settings = site.read(params, package, checked.modules)
         if settings.source is not None:
             result.sources[settings.name] = settings.source
         result.diagnostics.extend(settings.diagnostics)

@@ -141,6 +141,22 @@ class ProgramSections(BuilderBase):
             self.table(
                 ("kind", "name", "type", "range", "value", "description", "implements", "source"), rows
             )
+        requires = [i for i in program.items if isinstance(i, n.Require)]
+        if requires:
+            self.heading(4, "Relations the settings keep", slug("requires", name))
+            self.table(
+                ("require", "condition", "description", "implements", "source"),
+                [
+                    (
+                        code(item.name.text),
+                        code(self.source_text(item.condition)),
+                        text(one_line(item.meta.doc)),
+                        self.cites(item.meta),
+                        code(self.where(item.span)),
+                    )
+                    for item in requires
+                ],
+            )
 
     def rule(self, program: str, item: n.Item) -> None:
         assert isinstance(item, n.Rule)

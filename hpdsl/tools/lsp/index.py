@@ -251,6 +251,8 @@ class _Indexer:
             self._expr(item.source, where)
         elif isinstance(item, n.Counter):
             self._expr(item.source, where)
+        elif isinstance(item, n.Require):
+            self._expr(item.condition, where)
         elif isinstance(item, n.Machine):
             self._machine(item, where)
         elif isinstance(item, n.Alarm):
@@ -476,6 +478,8 @@ class _Indexer:
             head += f": `{item.type.text}`"
             facts.append(f"{self._describe_ref(item.type)} of `{self._text(item.source)}`")
             facts.append(f"reset every {item.period.text}" if item.period else "never reset")
+        elif isinstance(item, n.Require):
+            facts.append(f"the parameters keep `{self._text(item.condition)}`")
         elif isinstance(item, n.Counter):
             facts.append(f"an integer: how often `{self._text(item.source)}` became true")
             facts.append(f"reset every {item.period.text}" if item.period else "never reset")

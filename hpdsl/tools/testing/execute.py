@@ -8,6 +8,7 @@ May import: hpdsl.base, hpdsl.language, hpdsl.compile, hpdsl.codegen, hpdsl.tool
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import math
 import time
@@ -23,7 +24,10 @@ from hpdsl.base.source import Span
 from hpdsl.codegen.naming import snake
 from hpdsl.compile import site as site_
 from hpdsl.language.values import Target, Value, ValueProblem, convert, convert_tolerance, range_problem
+from hpdsl.tools.testing import premises
 from hpdsl.tools.testing import scenario as sc
+from hpdsl.tools.testing.premises import Point
+from hpdsl.tools.testing.premises import article as _article
 from hpdsl.tools.testing.results import Failure, Outcome, TestReport
 
 _EPSILON_S = 1e-6  # times closer than this are the same scan time
@@ -41,6 +45,7 @@ class CompiledPackage:
     ir_package: Any  # hpdsl.compile.ir.Package
     classes: dict[str, Any]  # program name -> class
     wired: set[tuple[str, str]]  # (program, input) fed by another program
+    modules: list[Any]  # the checked modules (hpdsl.language.nodes.Module), for a site file's checks
 
 
 def compile_package(rules: list[Path], report: TestReport, *, plc: bool = False) -> CompiledPackage | None:
@@ -62,7 +67,7 @@ def compile_package(rules: list[Path], report: TestReport, *, plc: bool = False)
         module = _on_plc(module, result.package)
     classes = {cls.NAME: cls for cls in module.Package.PROGRAMS}
     wired = {(program, input_) for program, input_, _, _ in module.Package.WIRES}
-    return CompiledPackage(rules, module, result.package, classes, wired)
+    return CompiledPackage(rules, module, result.package, classes, wired, result.modules)
 
 
 def _on_plc(module: ModuleType, package: Any) -> ModuleType:
@@ -82,23 +87,6 @@ def _on_plc(module: ModuleType, package: Any) -> ModuleType:
 # --- Resolving a scenario against the compiled program ------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Point:
-    """A point of one program instance, with how to read and write it."""
-
-    program: str
-    name: str
-    kind: str  # input, output, parameter, totalizer, counter, alarm, machine
-    attribute: str
-    target: Target
-    low: float | None = None  # the declared range, for parameters set by a scenario
-    high: float | None = None
-
-    @property
-    def title(self) -> str:
-        return f"{self.program}.{self.name}"
-
-
 class _Resolver:
     """Names and values of one scenario, resolved against the compiled package."""
 
@@ -109,7 +97,7 @@ class _Resolver:
         self.scenario = scenario
         self.diagnostics = diagnostics
         self.programs = [scenario.program] if scenario.program is not None else list(compiled.classes)
-        self.points: dict[str, dict[str, _Point]] = {}
+        self.points: dict[str, dict[str, Point]] = {}
         self.alarms: dict[str, dict[str, Any]] = {}
         self.events: dict[str, dict[str, Any]] = {}
         for program in self.programs:
@@ -120,13 +108,18 @@ class _Resolver:
             self.alarms[program] = {a.name: a for a in cls.ALARMS}
             self.events[program] = {e.name: e for e in cls.EVENTS}
 
-    def _point(self, program: str, point: Any) -> _Point:
+    def _point(self, program: str, point: Any) -> Point:
         if point.type in ("bool", "int", "real"):
             target = Target(point.type, point.unit)
         else:
             members = tuple(m.name for m in getattr(self.compiled.module, point.type))
             target = Target("enum", members=members, enum=point.type)
-        return _Point(program, point.name, point.kind, point.attribute, target, point.low, point.high)
+        return Point(program, point.name, point.kind, point.attribute, target, point.low, point.high)
+
+    @property
+    def classes(self) -> dict[str, Any]:
+        """Program name -> its compiled class."""
+        return self.compiled.classes
 
     def name_problem(self, span: Span, problem: str, hint: str | None = None) -> None:
         self.diagnostics.append(messages.SCENARIO_NAME.at(span, problem=problem, hint=hint))
@@ -134,7 +127,10 @@ class _Resolver:
     def value_problem(self, span: Span, problem: str, hint: str | None = None) -> None:
         self.diagnostics.append(messages.SCENARIO_VALUE.at(span, problem=problem, hint=hint))
 
-    def _owner(
+    def structure_problem(self, span: Span, problem: str, hint: str | None = None) -> None:
+        self.diagnostics.append(messages.SCENARIO_STRUCTURE.at(span, problem=problem, hint=hint))
+
+    def owner(
         self, path: sc.PointPath, table: dict[str, dict[str, Any]], what: str
     ) -> tuple[str, Any] | None:
         """The program and entry a path names in one of the tables (points, alarms, events)."""
@@ -203,16 +199,16 @@ class _Resolver:
 
     def _wired_copy(self, program: str, entry: Any) -> bool:
         """True for an input wired from another program, or that input's sensor-fault alarm."""
-        if isinstance(entry, _Point):
+        if isinstance(entry, Point):
             return entry.kind == "input" and (program, entry.name) in self.compiled.wired
         sensor = getattr(entry, "sensor", None)
         return sensor is not None and (program, sensor) in self.compiled.wired
 
-    def point(self, path: sc.PointPath) -> _Point | None:
-        found = self._owner(path, self.points, "point")
+    def point(self, path: sc.PointPath) -> Point | None:
+        found = self.owner(path, self.points, "point")
         return found[1] if found else None
 
-    def input(self, path: sc.PointPath) -> _Point | None:
+    def input(self, path: sc.PointPath) -> Point | None:
         point = self.point(path)
         if point is None:
             return None
@@ -236,10 +232,10 @@ class _Resolver:
         return point
 
     def alarm(self, path: sc.PointPath) -> tuple[str, Any] | None:
-        return self._owner(path, self.alarms, "alarm")
+        return self.owner(path, self.alarms, "alarm")
 
     def event(self, path: sc.PointPath) -> tuple[str, Any] | None:
-        return self._owner(path, self.events, "event")
+        return self.owner(path, self.events, "event")
 
     def value(self, value: Value, target: Target, what: str) -> Any:
         try:
@@ -256,10 +252,6 @@ class _Resolver:
         except ValueProblem as exc:
             self.value_problem(value.span, f"{what}: {exc.problem}", exc.hint)
             return 0.0
-
-
-def _article(kind: str) -> str:
-    return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
 
 
 # --- Checks ---------------------------------------------------------------------------------
@@ -332,7 +324,7 @@ class _Run:
 
     # --- reading
 
-    def read(self, point: _Point) -> Any:
+    def read(self, point: Point) -> Any:
         return getattr(self.instances[point.program], point.attribute)
 
     def scan(self, dt: float) -> None:
@@ -409,19 +401,92 @@ def run_scenario(
         return None
     run = _Run(compiled, scenario, resolver)
     parameters = _parameters(resolver, scenario, site_parameters, report, base)
+    premise = premises.check(resolver, scenario, site_parameters, parameters)
     plan = _plan(run, resolver)
     if diagnostics:
         report.diagnostics.extend(diagnostics)
         return None
     outcome = Outcome(scenario)
+    if premise is not None:
+        kind, text = premise
+        if kind == "skip":
+            outcome.skipped = text
+        else:
+            outcome.failures.append(Failure(scenario.span, 0.0, text))
+        return outcome
     began = time.perf_counter()
+    _attempt(run, plan, parameters, outcome)
+    if outcome.error is not None and _BROKEN_REQUIRE in outcome.error and site_parameters is not None:
+        # The site's values and the scenario's own are each valid and together break a `require`:
+        # the controller would refuse them, so there is nothing to run.
+        outcome.skipped = f"the site file's values and the scenario's own break a `require`: {outcome.error}"
+        outcome.error = None
+    if outcome.failures and site_parameters is not None and site_parameters.settings:
+        outcome.site_note = _site_dependence(compiled, scenario, site_parameters, report, base)
+    outcome.seconds = time.perf_counter() - began
+    return outcome
+
+
+# How the Python target's constructor words a `require` its parameters break.
+_BROKEN_REQUIRE = "` does not hold"
+
+
+def _attempt(run: _Run, plan: _Plan, parameters: dict[str, dict[str, Any]], outcome: Outcome) -> None:
     try:
         run.build(parameters)
         _execute(run, plan, outcome)
     except Exception as exc:  # a bug in the generated code, not in the scenario
         outcome.error = f"{type(exc).__name__}: {exc}"
-    outcome.seconds = time.perf_counter() - began
-    return outcome
+
+
+def _passes(
+    compiled: CompiledPackage,
+    scenario: sc.Scenario,
+    site_parameters: site_.SiteParameters | None,
+    report: TestReport,
+    base: Path,
+) -> bool:
+    """Whether the scenario passes with these site values (its own lines and files on top)."""
+    resolver = _Resolver(compiled, scenario, [])
+    run = _Run(compiled, scenario, resolver)
+    parameters = _parameters(resolver, scenario, site_parameters, TestReport(), base)
+    plan = _plan(run, resolver)
+    outcome = Outcome(scenario)
+    _attempt(run, plan, parameters, outcome)
+    return outcome.passed
+
+
+def _site_dependence(
+    compiled: CompiledPackage,
+    scenario: sc.Scenario,
+    site_parameters: site_.SiteParameters,
+    report: TestReport,
+    base: Path,
+) -> str | None:
+    """Why a scenario that fails with the site file passes without it: the site's values it
+    depends on and does not state with `assumes` (each one alone, put back to its default,
+    makes it pass). None when it fails with the rules' defaults too: a fault of the rules."""
+    if not _passes(compiled, scenario, None, report, base):
+        return None
+    settings = [s for program in site_parameters.settings.values() for s in program.values()]
+    culprits = []
+    for setting in settings:
+        without = dataclasses.replace(
+            site_parameters,
+            settings={
+                program: {k: s for k, s in values.items() if s is not setting}
+                for program, values in site_parameters.settings.items()
+            },
+        )
+        if _passes(compiled, scenario, without, report, base):
+            culprits.append(setting)
+    named = ", ".join(f"`{s.program}.{s.parameter}` ({s.span.file}:{s.span.line})" for s in culprits)
+    if not named:
+        named = "several of them together"
+    return (
+        "it passes with the rules' defaults: it depends on what the site file sets, "
+        f"{named}; if the scenario is written for the default, state it with `assumes`"
+    )
 
 
 def _parameters(
@@ -439,7 +504,7 @@ def _parameters(
         if not path.is_file():
             resolver.value_problem(span, f"no site parameter file `{name}` beside the scenario")
             continue
-        loaded = site_.read(path, resolver.compiled.ir_package)
+        loaded = site_.read(path, resolver.compiled.ir_package, resolver.compiled.modules)
         if loaded.diagnostics:
             if loaded.source is not None:
                 report.sources[loaded.name] = loaded.source
@@ -450,7 +515,7 @@ def _parameters(
             if program in resolver.points:
                 result.setdefault(program, {}).update({k: s.value for k, s in settings.items()})
     for setting in scenario.parameters:
-        found = resolver._owner(setting.path, resolver.points, "parameter")
+        found = resolver.owner(setting.path, resolver.points, "parameter")
         if found is None:
             continue
         program, point = found
@@ -613,7 +678,7 @@ def _check(
         )
         shown = action.value.text + (f" ± {action.tolerance.text}" if action.tolerance is not None else "")
 
-        def test_value(point: _Point = point) -> tuple[bool, str]:
+        def test_value(point: Point = point) -> tuple[bool, str]:
             actual = run.read(point)
             return _compare(action.op, actual, expected, tolerance), _show(actual)
 
@@ -633,7 +698,7 @@ def _check(
             return None
         reference: list[Any] = []
 
-        def test_unchanged(point: _Point = point) -> tuple[bool, str]:
+        def test_unchanged(point: Point = point) -> tuple[bool, str]:
             actual = run.read(point)
             if not reference:
                 reference.append(actual)
@@ -649,7 +714,7 @@ def _check(
         history: list[Any] = []
         changes = [0]
 
-        def test_changes(point: _Point = point) -> tuple[bool, str]:
+        def test_changes(point: Point = point) -> tuple[bool, str]:
             actual = run.read(point)
             if history and actual != history[-1]:
                 changes[0] += 1

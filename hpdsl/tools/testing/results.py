@@ -34,10 +34,16 @@ class Outcome:
     scans: int = 0
     seconds: float = 0.0
     error: str | None = None  # the run itself broke (a bug in the generated code)
+    skipped: str | None = None  # why it did not run: the site file sets what it `assumes`
+    site_note: str | None = None  # a failure that the site file's values alone cause
 
     @property
     def passed(self) -> bool:
-        return not self.failures and self.error is None
+        return not self.failures and self.error is None and self.skipped is None
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.failures) or self.error is not None
 
 
 @dataclass
@@ -51,7 +57,7 @@ class TestReport:
 
     @property
     def ok(self) -> bool:
-        return not any(d.is_error for d in self.diagnostics) and all(o.passed for o in self.outcomes)
+        return not any(d.is_error for d in self.diagnostics) and not any(o.failed for o in self.outcomes)
 
 
 # --- Reports --------------------------------------------------------------------------------
@@ -66,20 +72,28 @@ def render_outcomes(report: TestReport, verbose: bool) -> Iterator[str]:
                 scans = f"{outcome.scans} scans, {outcome.seconds:.2f} s"
                 yield f"PASS {scenario.file}::{scenario.name} ({scans})"
             continue
+        if outcome.skipped is not None:
+            yield f"SKIP {scenario.file}::{scenario.name}: {outcome.skipped}"
+            continue
         yield f"FAIL {scenario.file}::{scenario.name}" + (f" - {scenario.title}" if scenario.title else "")
         if outcome.error is not None:
             yield f"  {scenario.span}: the run stopped: {outcome.error}"
         for failure in outcome.failures:
             yield f"  {failure.span}: {failure.message}"
+        if outcome.site_note is not None:
+            yield f"  {scenario.span}: with the site file only: {outcome.site_note}"
 
 
 def summary(report: TestReport) -> str:
     passed = sum(1 for o in report.outcomes if o.passed)
-    failed = len(report.outcomes) - passed
+    failed = sum(1 for o in report.outcomes if o.failed)
+    skipped = len(report.outcomes) - passed - failed
     errors = sum(1 for d in report.diagnostics if d.is_error)
     parts = [f"{passed} passed"]
     if failed:
         parts.append(f"{failed} failed")
+    if skipped:
+        parts.append(f"{skipped} skipped")
     if errors:
         parts.append(f"{errors} error(s) in the files")
     count = len(report.outcomes)
@@ -106,6 +120,7 @@ def junit_xml(report: TestReport) -> str:
             tests=str(len(outcomes) + (1 if errors else 0)),
             failures=str(sum(1 for o in outcomes if o.failures)),
             errors=str(sum(1 for o in outcomes if o.error) + (1 if errors else 0)),
+            skipped=str(sum(1 for o in outcomes if o.skipped is not None)),
             time=f"{sum(o.seconds for o in outcomes):.3f}",
         )
         classname = Path(file).with_suffix("").as_posix().strip("/").replace("/", ".")
@@ -117,6 +132,8 @@ def junit_xml(report: TestReport) -> str:
                 name=outcome.scenario.name,
                 time=f"{outcome.seconds:.3f}",
             )
+            if outcome.skipped is not None:
+                ElementTree.SubElement(case, "skipped", message=outcome.skipped)
             if outcome.error is not None:
                 element = ElementTree.SubElement(case, "error", message=outcome.error)
                 element.text = f"{outcome.scenario.span}: {outcome.error}"

@@ -107,7 +107,7 @@ def run_paths(
         groups.setdefault(key, []).append(file)
     names: dict[str, Span] = {}
     for rule_paths, scenario_files in groups.items():
-        parsed = [_parse(file, report) for file in scenario_files]
+        parsed = [parse_file(file, report) for file in scenario_files]
         what = "compiling the rules and building the PLC code with MATIEC" if plc else "compiling the rules"
         with progress.phase(what):
             compiled = compile_package(list(rule_paths), report, plc=plc)
@@ -115,7 +115,7 @@ def run_paths(
             continue
         site_parameters = None
         if params is not None:
-            site_parameters = site_.read(params, compiled.ir_package)
+            site_parameters = site_.read(params, compiled.ir_package, compiled.modules)
             if site_parameters.diagnostics:
                 if site_parameters.source is not None:
                     report.sources[site_parameters.name] = site_parameters.source
@@ -203,7 +203,7 @@ def editor_diagnostics(report: TestReport, name: str) -> list[Diagnostic]:
     return sorted(found, key=Diagnostic.sort_key)
 
 
-def _parse(path: Path, report: TestReport) -> list[sc.Scenario]:
+def parse_file(path: Path, report: TestReport) -> list[sc.Scenario]:
     source, problem = read_source(path)
     if problem is not None:
         report.diagnostics.append(problem)

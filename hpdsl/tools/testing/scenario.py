@@ -22,7 +22,7 @@ from hpdsl.base.resources import resource_path
 from hpdsl.base.source import SourceFile, Span, span_field
 from hpdsl.language import units as units_
 from hpdsl.language.builder import split_quantity, token_span
-from hpdsl.language.values import Value
+from hpdsl.language.values import Value, from_text
 
 SCENARIO_SUFFIX = ".scenario"
 
@@ -147,6 +147,15 @@ class ParameterSetting:
 
 
 @dataclass(frozen=True)
+class Assumption:
+    """`assumes path == value`: a parameter value the scenario's expectations are written for."""
+
+    path: PointPath
+    value: Value
+    span: Span = span_field()
+
+
+@dataclass(frozen=True)
 class Scenario:
     """One scenario: what runs, how, and the timed blocks, in the order written."""
 
@@ -161,6 +170,7 @@ class Scenario:
     parameters: tuple[ParameterSetting, ...]
     parameter_files: tuple[tuple[str, Span], ...]
     blocks: tuple[Block, ...]
+    assumptions: tuple[Assumption, ...] = ()
     span: Span = span_field()
 
     @property
@@ -311,6 +321,7 @@ class _Reader:
         until_s: float | None = None
         parameters: list[ParameterSetting] = []
         files: list[tuple[str, Span]] = []
+        assumptions: list[Assumption] = []
         blocks: list[Block] = []
         seen: dict[str, Span] = {}
         errors = len(self.diagnostics)
@@ -353,6 +364,19 @@ class _Reader:
                 )
             elif kind == "parameter_file":
                 files.append((_string(item.children[0]), span))
+            elif kind == "assumes":
+                for assumption in item.children:
+                    path_node, operator, value_node = assumption.children
+                    if str(operator) != "==":
+                        self.problem(
+                            self.span(operator),
+                            f"`assumes` states the value a parameter has: `==`, not `{operator}`",
+                            "write `assumes name == value`",
+                        )
+                        continue
+                    assumptions.append(
+                        Assumption(self.path(path_node), self.value(value_node), self.span(assumption))
+                    )
             elif kind == "at_block":
                 blocks.append(self.at_block(item))
             elif kind == "during_block":
@@ -383,6 +407,7 @@ class _Reader:
             parameters=tuple(parameters),
             parameter_files=tuple(files),
             blocks=tuple(blocks),
+            assumptions=tuple(assumptions),
             span=self.span(name_token),
         )
 
@@ -447,6 +472,8 @@ class _Reader:
             return Value("number", ("-" if sign < 0 else "") + text, sign * float(text), span=span)
         if kind in ("true", "false"):
             return Value("bool", kind, 1.0 if kind == "true" else 0.0, span=span)
+        if kind == "text":  # a value as a site file writes it
+            return from_text(_string(node.children[0]), span)
         return Value("member", text, member=text, span=span)
 
     def tolerance(self, node: _Node | None) -> Value | None:

@@ -394,8 +394,8 @@ class Changeover(Program):
             None,
             False,
             (
-                "A parameter was written with a value outside its range or not a number; it keeps its last "
-                "valid value."
+                "A parameter was written with a value outside its range, not a number, or breaking a "
+                "`require`; it keeps its last valid value."
             ),
             (),
             "",
@@ -451,8 +451,8 @@ class Changeover(Program):
             "high",
             False,
             (
-                "A parameter was written with a value outside its range or not a number; it keeps its last "
-                "valid value."
+                "A parameter was written with a value outside its range, not a number, or breaking a "
+                "`require`; it keeps its last valid value."
             ),
             (),
             "",
@@ -517,6 +517,13 @@ class Changeover(Program):
         super().__init__(start)
         self._heating_below_value = _parameter("heating_below", heating_below, "real", 5.0, 20.0)
         self._cooling_above_value = _parameter("cooling_above", cooling_above, "real", 18.0, 30.0)
+        if not self._cooling_above_value - self._heating_below_value >= 2.0:
+            raise ValueError(
+                "Changeover: `require dead_band` does not hold: Cooling starts at least 2 K above heating."
+                f" (cooling_above={self._cooling_above_value!r}"
+                f", heating_below={self._heating_below_value!r}"
+                ")"
+            )
         self._parameters_written = True  # checked against the last valid values at the first scan
         self.outdoor_temp = None
         self.compressor_running = None
@@ -559,18 +566,18 @@ class Changeover(Program):
         self._parameter_rejected = False
         if self._parameters_written:  # a parameter was set since the last check
             self._parameters_written = False
-            if self._heating_below_value != self._heating_below_last_valid:
-                if self._heating_below_value >= 5.0 and self._heating_below_value <= 20.0:
-                    self._heating_below_last_valid = self._heating_below_value
-                else:
-                    self._heating_below_value = self._heating_below_last_valid
-                    self._parameter_rejected = True
-            if self._cooling_above_value != self._cooling_above_last_valid:
-                if self._cooling_above_value >= 18.0 and self._cooling_above_value <= 30.0:
-                    self._cooling_above_last_valid = self._cooling_above_value
-                else:
-                    self._cooling_above_value = self._cooling_above_last_valid
-                    self._parameter_rejected = True
+            if not (self._heating_below_value >= 5.0 and self._heating_below_value <= 20.0):
+                self._heating_below_value = self._heating_below_last_valid
+                self._parameter_rejected = True
+            if not (self._cooling_above_value >= 18.0 and self._cooling_above_value <= 30.0):
+                self._cooling_above_value = self._cooling_above_last_valid
+                self._parameter_rejected = True
+            if not self._cooling_above_value - self._heating_below_value >= 2.0:
+                self._cooling_above_value = self._cooling_above_last_valid
+                self._heating_below_value = self._heating_below_last_valid
+                self._parameter_rejected = True
+            self._heating_below_last_valid = self._heating_below_value
+            self._cooling_above_last_valid = self._cooling_above_value
         if self._parameter_rejected:
             if not self.parameter_fault:
                 self.parameter_fault = True
