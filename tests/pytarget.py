@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import itertools
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -49,3 +50,15 @@ def run(program: Any, seconds: float, dt: float = 1.0, **inputs: Any) -> None:
     steps = round(seconds / dt)
     for _ in range(steps):
         program.scan(dt)
+
+
+def assert_mypy_strict_and_ruff_pass(path: Path, repo_root: Path) -> None:
+    for tool in (
+        ["mypy", "--strict", "--no-incremental", str(path)],
+        ["ruff", "check", "--no-cache", str(path)],
+    ):
+        # From the repository root, so that both read the project's settings (pyproject.toml).
+        completed = subprocess.run(
+            [sys.executable, "-m", *tool], cwd=repo_root, capture_output=True, text=True, check=False
+        )
+        assert completed.returncode == 0, completed.stdout + completed.stderr

@@ -169,7 +169,9 @@ def test_an_error_typed_in_is_reported_at_its_range_and_cleared_when_fixed(
     assert "C2X" in found.message and "hint:" in found.message
     # A note that points elsewhere becomes related information.
     duplicated = original.replace(
-        "    var outdoor_air_too_warm", "    var heating_below: bool = false\n    var outdoor_air_too_warm", 1
+        "    var too_warm_to_economize",
+        "    var heating_below: bool = false\n    var too_warm_to_economize",
+        1,
     )
     diagnostics = _change(session, path, duplicated)
     duplicate = next(d for d in diagnostics if d.code == "duplicate-name")

@@ -22,7 +22,6 @@ from typing import Any
 import pytest
 
 from hpdsl.codegen.compiler import compile_paths, import_generated
-from hpdsl.codegen.naming import snake
 from hpdsl.tools.testing import matiec
 
 REPO = Path(__file__).resolve().parent.parent
@@ -330,11 +329,11 @@ def _run_package(pair: Pair, seed: int, scans: int, *, vary_parameters: bool) ->
         arguments[cls.NAME] = _random_parameters(rng, cls, pair.python) if vary_parameters else {}
     programs = pair.python.Package.PROGRAMS
     python = pair.python.Package(
-        start=start, **{snake(cls.NAME): cls(start=start, **arguments[cls.NAME]) for cls in programs}
+        start=start, **{cls.INSTANCE: cls(start=start, **arguments[cls.NAME]) for cls in programs}
     )
     plc = pair.package(
         start=start,
-        **{snake(cls.NAME): pair.classes[cls.NAME](start=start, **arguments[cls.NAME]) for cls in programs},
+        **{cls.INSTANCE: pair.classes[cls.NAME](start=start, **arguments[cls.NAME]) for cls in programs},
     )
     trace = Trace(rng, _field_points(python), pair.python)
     by_name = _by_name(python, plc)
@@ -433,7 +432,7 @@ def test_a_power_cycle_keeps_exactly_the_retained_values(shipped: Pair) -> None:
             assert plc_program.block.retained(type(plc_program).SLOTS[attribute].name), attribute
     when = pythons[0].now
     programs = shipped.python.Package.PROGRAMS
-    fresh = {snake(cls.NAME): cls(start=when) for cls in programs}
+    fresh = {cls.INSTANCE: cls(start=when) for cls in programs}
     for program in fresh.values():
         program.restore(retained[program.NAME])
     python_package = shipped.python.Package(start=when, **fresh)

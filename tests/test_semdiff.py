@@ -136,7 +136,7 @@ def pull_request(repo_root: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     )
     edit(
         new / "changeover.rules",
-        "economizer_enable = system_mode == Cooling and not outdoor_air_too_warm_to_economize",
+        "economizer_enable = system_mode == Cooling and not too_warm_to_economize",
         "",
     )
     edit(
@@ -233,7 +233,7 @@ def test_a_removed_output_is_located_in_old(pull_request: PullRequest) -> None:
     assert f"  output `economizer_enable`: removed  [was {where}; cited Q1, R1]" in lines
     assert (
         "  rule `select_cooling_source`: statement"
-        " `economizer_enable = system_mode == Cooling and not outdoor_air_too_warm_to_economize` removed"
+        " `economizer_enable = system_mode == Cooling and not too_warm_to_economize` removed"
         f"  [was {line_of(old, 'economizer_enable =')}; cited Q1, R1]"
     ) in lines
 

@@ -66,6 +66,7 @@ COMPARISON_OPERATOR = _code(
     "comparison-operator", E, "syntax", "`=` used to compare (write `==`), or comparisons chained."
 )
 TOO_DEEP = _code("too-deep", E, "syntax", "Expressions or blocks nested deeper than the limit.")
+NAME_TOO_LONG = _code("name-too-long", E, "syntax", "A declared name longer than 40 characters.")
 
 # --- Names ---------------------------------------------------------------------------
 UNDEFINED_NAME = _code("undefined-name", E, "names", "A name that is not declared anywhere in the package.")

@@ -78,6 +78,7 @@ UPPERCASE_KEYWORD = Message(codes.SYNTAX, "unexpected `{word}`; keywords are low
 COMPARE_WITH_EQUALS = Message(codes.COMPARISON_OPERATOR, "`=` assigns; to compare, write `==`")
 CHAINED_COMPARISON = Message(codes.COMPARISON_OPERATOR, "comparisons cannot be chained")
 TOO_DEEP = Message(codes.TOO_DEEP, "nesting is deeper than {limit} levels")
+NAME_TOO_LONG = Message(codes.NAME_TOO_LONG, "a name of {length} characters; names are at most {limit}")
 
 # --- Names ---------------------------------------------------------------------------
 UNDEFINED_NAME = Message(codes.UNDEFINED_NAME, "`{name}` is not defined")

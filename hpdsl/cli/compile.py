@@ -41,6 +41,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the PLC type of real numbers for st and plcopen (default: LREAL, as Python computes)",
     )
     parser.add_argument(
+        "--max-identifier",
+        metavar="N",
+        type=int,
+        help="the longest identifier of st and plcopen (default: 31 for iec and plcopen, 128 for siemens,"
+        " none for codesys; 0: no limit); a longer name is shortened and listed in the .map.json",
+    )
+    parser.add_argument(
         "-o",
         "--output",
         metavar="OUTDIR",
@@ -75,6 +82,13 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--name `{name}` is not a valid module name (letters, digits and _)")
     if args.dialect is not None and args.target != "st":
         raise UsageError("--dialect applies to --target st only")
+    if args.max_identifier is not None:
+        if args.target == "python":
+            raise UsageError("--max-identifier applies to --target st and plcopen only")
+        if args.max_identifier != 0 and args.max_identifier < 16:
+            raise UsageError(
+                f"--max-identifier {args.max_identifier} leaves no room for a name: give 16 or more"
+            )
     result = compile_paths(
         args.paths,
         args.target,
@@ -83,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
         dialect=args.dialect,
         real=args.real,
         params=args.params,
+        identifier_limit=args.max_identifier,
     )
     found = result.diagnostics
     if args.strict:

@@ -102,12 +102,14 @@ def compile_paths(
     dialect: str | None = None,
     real: str = "LREAL",
     params: Path | None = None,
+    identifier_limit: int | None = None,
 ) -> CompileResult:
     """Compile a package to a target; the generated files are in `files` (name -> text).
 
     `dialect` chooses the Structured Text flavour of the `st` target; `real` is the ST type
     of real numbers (REAL or LREAL) for `st` and `plcopen`; `params` is a site parameter
-    file whose values become the parameters' defaults in the generated code.
+    file whose values become the parameters' defaults in the generated code;
+    `identifier_limit` overrides the dialect's longest identifier (0: none) for `st` and `plcopen`.
     """
     import hpdsl
 
@@ -134,13 +136,10 @@ def compile_paths(
         from hpdsl.codegen.plcopen import PlcopenGenerator
         from hpdsl.codegen.st import GENERATORS, StGenerator
 
-        generator: StGenerator
-        if target == "plcopen":
-            generator = PlcopenGenerator(result.package, real=real, source_comments=source_comments)
-        else:
-            generator = GENERATORS[dialect or "iec"](
-                result.package, real=real, source_comments=source_comments
-            )
+        kind: type[StGenerator] = PlcopenGenerator if target == "plcopen" else GENERATORS[dialect or "iec"]
+        generator = kind(
+            result.package, real=real, source_comments=source_comments, identifier_limit=identifier_limit
+        )
         output = generator.generate(hpdsl.__version__)
         result.check.diagnostics.extend(_displayed(output.diagnostics, paths))
         result.check.diagnostics.sort(key=Diagnostic.sort_key)

@@ -28,6 +28,7 @@ from hpdsl.codegen.python_printer import (
     python_literal,
     python_name,
     quote,
+    unique_name,
 )
 from hpdsl.compile import ir
 
@@ -72,6 +73,9 @@ _PROGRAM_ATTRIBUTES = frozenset(
         "RETAINED",
         "retained",
         "restore",
+        # the constructor's own arguments: a parameter is a keyword argument beside them
+        "self",
+        "start",
     }
 )
 
@@ -96,7 +100,12 @@ class PythonGenerator:
         self.curves = {c.name: c for owner in owners for c in owner.curves}
         module_taken = set(_MODULE_NAMES)
         module_taken.update(self.enums)
-        module_taken.update(p.name for p in package.programs)
+        # A program's class: its name, unless Python or the module reserves it (`class_`, `Package_`).
+        self.classes = {p.name: unique_name(p.name, module_taken) for p in package.programs}
+        # A program's instance in `Package`: a keyword argument and attribute beside `start` and
+        # the methods, never the name of a class (`program plant` is class `plant`, instance `plant_`).
+        instance_taken = {"self", "start", "programs", "scan", "PROGRAMS", "WIRES", *module_taken}
+        self.instances = {p.name: unique_name(snake(p.name), instance_taken) for p in package.programs}
         self.globals = {c.name: python_name(c.name, frozenset(module_taken)) for c in package.constants}
         self.functions = {
             name: python_name(name, frozenset(module_taken)) for name in [*self.tables, *self.curves]
@@ -265,11 +274,15 @@ class PythonGenerator:
             | set(self.functions.values())
             | {p.name for p in self.package.programs}
         )
-        locals_ = {v.name: python_name(v.name, taken) for v in program.variables if v.role == "input"}
+        local_names = set(taken)
+        locals_ = {v.name: unique_name(v.name, local_names) for v in program.variables if v.role == "input"}
+        # Public names first, in declaration order, so that a compiler-made name never takes a
+        # name the rules wrote.
+        used = set(_PROGRAM_ATTRIBUTES)
         attributes = {
-            v.name: python_name(v.name, _PROGRAM_ATTRIBUTES, shadow_builtins=True) for v in program.variables
+            v.name: unique_name(v.name, used, private=not v.public and v.name.startswith("_"))
+            for v in sorted(program.variables, key=lambda v: not v.public)
         }
-        used = set(attributes.values())
         storage = {}
         for var in program.of_role("parameter"):
             slot = f"_{attributes[var.name]}_value"
@@ -358,6 +371,8 @@ class PythonGenerator:
         retained = program.retained()
         return {
             "name": program.name,
+            "class_name": self.classes[program.name],
+            "instance": self.instances[program.name],
             "doc": self._docstring(program.doc, 1, self._source(program.origin, program.cites)),
             "slots": slots,
             "annotations": annotations,
@@ -432,22 +447,23 @@ class PythonGenerator:
         return [quote(event.name), fields, _field(_first_sentence(event.doc)), cites, source]
 
     def _package_class(self) -> dict[str, object]:
-        programs = [(snake(p.name), p.name) for p in self.package.programs]
+        programs = [(self.instances[p.name], self.classes[p.name]) for p in self.package.programs]
         scan = Emitter(INDENT, 2)
         wires_by_program: dict[str, list[ir.Wire]] = {}
         for wire in self.package.wires:
             wires_by_program.setdefault(wire.program, []).append(wire)
         for attr, _ in programs:
             scan.line(f"{attr} = self.{attr}")
-        for attr, name in programs:
-            program = self.package.program(name)
+        for program in self.package.programs:
+            attr, name = self.instances[program.name], program.name
             for wire in wires_by_program.get(name, ()):
                 source_program = self.package.program(wire.source_program)
                 source_attr = self._names(source_program).attributes[wire.source]
                 target_attr = self._names(program).attributes[wire.input]
-                emit_wrapped(scan, f"{attr}.{target_attr} = {snake(wire.source_program)}.{source_attr}")
+                source = self.instances[wire.source_program]
+                emit_wrapped(scan, f"{attr}.{target_attr} = {source}.{source_attr}")
             scan.line(f"{attr}.scan(dt_s)")
-        wired = sorted({snake(w.program) for w in self.package.wires})
+        wired = sorted({self.instances[w.program] for w in self.package.wires})
         wires = []
         for wire in self.package.wires:
             names = (wire.program, wire.input, wire.source_program, wire.source)

@@ -47,6 +47,25 @@ def python_name(name: str, taken: frozenset[str] = frozenset(), *, shadow_builti
     return name
 
 
+def unique_name(name: str, taken: set[str], *, private: bool = False) -> str:
+    """A rules or IR name as a Python identifier no other name in `taken` has, added to `taken`.
+
+    A name Python treats specially is changed the same way every time: a keyword gets `_`
+    appended (`class_`); leading underscores move to the end (`_t` -> `t_`, `__init__` ->
+    `init____`), so nothing a rules file names is private or name-mangled inside a class. A
+    `private` name (one the compiler made, `_t_faulted`) keeps one leading underscore. Two names
+    that come out the same are told apart with more `_`, in the order they are given.
+    """
+    bare = name.lstrip("_")
+    text = f"_{bare}" if private else bare + "_" * (len(name) - len(bare))
+    if keyword.iskeyword(text) or keyword.issoftkeyword(text) or not text.isidentifier():
+        text += "_"
+    while text in taken:
+        text += "_"
+    taken.add(text)
+    return text
+
+
 def float_text(value: float) -> str:
     """A float literal that reads back exactly (`0.1`, `1e-09`, `86400.0`)."""
     text = repr(float(value))
@@ -353,6 +372,10 @@ class Printer:
         if isinstance(expr, ir.Interpolate):
             inner = self._format(expr.key, width - len(INDENT))
             return [f"{self.names.functions[expr.curve]}(", *(INDENT + line for line in inner), ")"]
+        if isinstance(expr, ir.Lookup):
+            inner = self._format(expr.key, width - len(INDENT))
+            function = self.names.functions[expr.table]
+            return [f"{function}(", *(INDENT + line for line in inner), f").{python_name(expr.column)}"]
         return [text]
 
     def _block(self, out: Emitter, block: ir.Block) -> None:

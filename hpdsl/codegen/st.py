@@ -127,6 +127,7 @@ class CodesysGenerator(StGenerator):
     title = "Structured Text for CODESYS V3 and Beckhoff TwinCAT 3"
     template = "st/codesys.st.j2"
     extension = ".codesys.st"
+    max_identifier = None  # CODESYS and TwinCAT take names of any length
 
     def member_wanted(self, enum: str, member: str) -> str:
         return member
@@ -153,7 +154,7 @@ class SiemensGenerator(StGenerator):
     title = "SCL source for Siemens TIA Portal (S7-1200 / S7-1500)"
     template = "st/siemens.scl.j2"
     extension = ".scl"
-    max_identifier = 128
+    max_identifier = 128  # TIA Portal's limit
     local_prefix = "#"
     formal_calls = True
     enum_constants = True

@@ -9,6 +9,7 @@ hpdsl.codegen.templates.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 import struct
@@ -313,7 +314,7 @@ class Namer:
         if base[0].isdigit():
             base = f"n_{base}"
         limit = self.generator.max_identifier
-        candidate = base[:limit] if limit else base
+        candidate = shortened(base, limit) if limit and len(base) > limit else base
         first_holder = self._holder(candidate.upper())
         counter = 0
         while self._holder(candidate.upper()) is not None:
@@ -470,6 +471,17 @@ OPERATORS = {"and": "AND", "or": "OR", "mod": "MOD", "+": "+", "-": "-", "*": "*
 COMPARISONS = {"==": "=", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 
 
+def shortened(name: str, limit: int) -> str:
+    """A name cut to `limit` characters, readably and the same way in every build: its start, then
+    `_` and four hex digits of a hash of the whole name (`outdoor_air_too_warm_to_ec_0db9`).
+
+    The hash keeps two long names that start alike apart without numbering them in the order
+    they happen to be met, so a name does not change when another is added.
+    """
+    digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:4]
+    return f"{name[: limit - 5].rstrip('_')}_{digest}"
+
+
 class StBase:
     """The state of one generation of Structured Text, shared by its parts."""
 
@@ -478,7 +490,9 @@ class StBase:
     template: ClassVar[str] = "st/iec.st.j2"
     extension: ClassVar[str] = ".iec.st"  # the file name says the dialect: two dialects write .st
     reserved: ClassVar[frozenset[str]] = IEC_RESERVED
-    max_identifier: ClassVar[int | None] = None
+    # Longest identifier the dialect's tools take: strict IEC tools count 31 significant
+    # characters. `identifier_limit` overrides it per build (0: no limit).
+    max_identifier: int | None = 31
     local_prefix: ClassVar[str] = ""
     comment_open: ClassVar[str] = "(*"
     comment_close: ClassVar[str] = "*)"
@@ -486,9 +500,23 @@ class StBase:
     enum_constants: ClassVar[bool] = False  # enumerations as integer constants (no enum types)
     main_kind: ClassVar[str] = "PROGRAM"  # what runs every block once per cycle
 
-    def __init__(self, package: ir.Package, *, real: str = "LREAL", source_comments: bool = True) -> None:
+    def __init__(
+        self,
+        package: ir.Package,
+        *,
+        real: str = "LREAL",
+        source_comments: bool = True,
+        identifier_limit: int | None = None,
+    ) -> None:
         if real not in ("REAL", "LREAL"):
             raise ValueError(f"real type must be REAL or LREAL, not {real}")
+        if identifier_limit is not None:
+            if identifier_limit != 0 and identifier_limit < 16:
+                raise ValueError(
+                    f"an identifier limit below 16 leaves no room for a name: {identifier_limit}"
+                )
+            self.max_identifier = identifier_limit or None
+        self.renames: list[tuple[str, str, ir.Origin | None]] = []  # (rules name, name used, where)
         self.package = package
         self.real = real
         self.source_comments = source_comments
@@ -688,6 +716,7 @@ class StBase:
         if (wanted, used) in self._reported:
             return
         self._reported.add((wanted, used))
+        self.renames.append((wanted, used, origin))
         self.diagnostics.append(
             messages.TARGET_RENAME.at(
                 span_of(origin),

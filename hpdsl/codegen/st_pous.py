@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from typing import Any
 
 from hpdsl.codegen.emitter import Emitter
 from hpdsl.codegen.naming import snake
@@ -412,6 +413,10 @@ class SupportPous(StBase):
             for k, origin in enumerate(pou.origins):
                 if origin is not None:
                     mappings.append([first + k + 1, pou.name, origin.file, origin.line, list(origin.cites)])
+        renamed = [
+            [wanted, used, *((origin.file, origin.line) if origin is not None else (None, None))]
+            for wanted, used, origin in self.renames
+        ]
         document = {
             "generator": f"Heat-pump control rules `{self.package.name}`, compiled by hpdsl {version}",
             "file": file,
@@ -422,6 +427,9 @@ class SupportPous(StBase):
                 if self.package.site is not None
                 else {}
             ),
+            "identifier_limit": self.max_identifier,
+            # every rules name the output writes otherwise: [rules name, name used, source, line]
+            "renamed": renamed,
             "columns": ["line", "pou", "source", "source_line", "requirements"],
             "events": [
                 [number, program, name, list(fields)]
@@ -431,8 +439,12 @@ class SupportPous(StBase):
         }
         # One row a line: the file stays small and reads in a diff. `events` numbers the log
         # records ([number, program, event or alarm, [field names]]), for an HMI's text list.
-        head = json.dumps({k: v for k, v in document.items() if k not in ("events", "mappings")}, indent=1)
-        tables = {"events": document["events"], "mappings": mappings}
+        tables: dict[str, list[Any]] = {
+            "renamed": renamed,
+            "events": document["events"],  # type: ignore[dict-item]
+            "mappings": mappings,
+        }
+        head = json.dumps({k: v for k, v in document.items() if k not in tables}, indent=1)
         lists = ",\n".join(
             f' "{key}": [\n' + ",\n".join(f"  {json.dumps(row)}" for row in rows) + "\n ]"
             for key, rows in tables.items()

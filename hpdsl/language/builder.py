@@ -27,6 +27,9 @@ MAX_NESTING = 150
 # `if` statements nested in each other, at most: the compiled Python holds each in a block of
 # its own, and Python stops at 100 levels of indentation.
 MAX_BLOCK_NESTING = 64
+# Longest name a declaration may have. Every target takes it: the Python target's lines stay
+# within 110 characters, and a PLC dialect with a shorter limit shortens it (see st_common.Namer).
+MAX_NAME_LENGTH = 40
 
 # Tokens that carry a value. All others (keywords, punctuation) reach the builder only
 # because the parser keeps every token for exact spans; they are dropped before building.
@@ -123,7 +126,17 @@ class AstBuilder(Transformer[Token, Any]):
         return token_span(self.file, tok)
 
     def _ident(self, tok: Token) -> n.Ident:
-        return n.Ident(text=str(tok), span=self._tok_span(tok))
+        ident = n.Ident(text=str(tok), span=self._tok_span(tok))
+        if len(ident.text) > MAX_NAME_LENGTH:
+            self.diagnostics.append(
+                messages.NAME_TOO_LONG.at(
+                    ident.span,
+                    length=len(ident.text),
+                    limit=MAX_NAME_LENGTH,
+                    hint="shorten it; the documentation string is the place for the whole description",
+                )
+            )
+        return ident
 
     # ------------------------------------------------------------------ clauses
     def _split_clauses(

@@ -22,7 +22,6 @@ from typing import Any
 
 from hpdsl.base import progress as progress_
 from hpdsl.base.files import UsageError
-from hpdsl.codegen.naming import snake
 from hpdsl.sim.arguments import require_extras
 
 EXIT_OK = 0
@@ -197,7 +196,7 @@ def _parameter_rows(package: Any, instance: Any) -> list[tuple[str, str, str]]:
     """Every parameter of the rules with the value the run used."""
     rows: list[tuple[str, str, str]] = []
     for cls in package.module.Package.PROGRAMS:
-        program = getattr(instance, snake(cls.NAME))
+        program = getattr(instance, cls.INSTANCE)
         for point in cls.POINTS:
             if point.kind != "parameter":
                 continue

@@ -22,7 +22,6 @@ import numpy as np
 import numpy.typing as npt
 
 from hpdsl.codegen.compiler import CompileResult
-from hpdsl.codegen.naming import snake
 from hpdsl.sim.trend import Column, ColumnKind, ColumnRole, Trend
 
 # How a runtime point's kind shows in a trend.
@@ -110,7 +109,7 @@ def _points(module: ModuleType) -> list[PointSpec]:
     wired = {(program, input_) for program, input_, _, _ in module.Package.WIRES}
     points: list[PointSpec] = []
     for cls in module.Package.PROGRAMS:
-        instance = snake(cls.NAME)
+        instance = cls.INSTANCE
         seen: set[str] = set()
         for point in cls.POINTS:
             role = _ROLE_OF_KIND.get(point.kind)

@@ -24,7 +24,6 @@ from typing import Any
 
 import numpy as np
 
-from hpdsl.codegen.naming import snake
 from hpdsl.sim import config as config_
 from hpdsl.sim.loaded import LoadedPackage, PointSpec, Recorder
 from hpdsl.sim.plant import PLANT_COLUMNS, SENSOR_ATTRIBUTES, Commands, Plant, snapshot_function
@@ -142,7 +141,8 @@ def source_type_of(loaded: LoadedPackage, plant_file: config_.PlantFile) -> str:
 
 def _installed_source(package: Any) -> str:
     program, parameter = config_.SOURCE_PARAMETER
-    instance = getattr(package, snake(program), None)
+    classes = {cls.NAME: cls for cls in type(package).PROGRAMS}
+    instance = getattr(package, classes[program].INSTANCE, None) if program in classes else None
     value = getattr(instance, parameter, None) if instance is not None else None
     name = getattr(value, "name", None)
     return name if name in config_.SOURCE_TYPES else "Air"
@@ -195,7 +195,7 @@ def _bind(loaded: LoadedPackage, plant_file: config_.PlantFile, package: Any) ->
         )
     # A latched alarm (one that waits for an acknowledge) is a lockout the operator resets.
     latching = [
-        f"package.{snake(cls.NAME)}.{alarm.attribute}"
+        f"package.{cls.INSTANCE}.{alarm.attribute}"
         for cls in loaded.module.Package.PROGRAMS
         for alarm in cls.ALARMS
         if alarm.latching

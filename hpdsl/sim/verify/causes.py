@@ -465,13 +465,12 @@ def _recorded(
 
 def _parameter_info(loaded: LoadedPackage) -> dict[tuple[str, str], tuple[str, str, Any]]:
     """(program, parameter) -> (the package's attribute, the program's attribute, the runtime Point)."""
-    from hpdsl.codegen.naming import snake
 
     info: dict[tuple[str, str], tuple[str, str, Any]] = {}
     for cls in loaded.module.Package.PROGRAMS:
         for point in cls.POINTS:
             if point.kind == "parameter":
-                info[(cls.NAME, point.name)] = (snake(cls.NAME), point.attribute, point)
+                info[(cls.NAME, point.name)] = (cls.INSTANCE, point.attribute, point)
     return info
 
 

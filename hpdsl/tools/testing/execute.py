@@ -21,7 +21,6 @@ from typing import Any
 from hpdsl.base import messages
 from hpdsl.base.diagnostics import Diagnostic
 from hpdsl.base.source import Span
-from hpdsl.codegen.naming import snake
 from hpdsl.compile import site as site_
 from hpdsl.language.values import Target, Value, ValueProblem, convert, convert_tolerance, range_problem
 from hpdsl.tools.testing import premises
@@ -302,7 +301,7 @@ class _Run:
             return
         # The Package takes each program under the attribute name the generator gives it.
         arguments = {
-            snake(cls.NAME): cls(start=start, **self._arguments(cls, parameters))
+            cls.INSTANCE: cls(start=start, **self._arguments(cls, parameters))
             for cls in module.Package.PROGRAMS
             if parameters.get(cls.NAME)
         }

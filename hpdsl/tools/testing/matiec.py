@@ -34,7 +34,6 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from hpdsl.codegen.naming import snake
 from hpdsl.codegen.st import ALARM_CLEARED, ALARM_RAISED, LOG_SIZE, StGenerator, event_key
 from hpdsl.compile import ir
 
@@ -571,6 +570,7 @@ def _program_class(bench: Bench, module: ModuleType, python: Any) -> Any:
 
     class PlcProgram:
         NAME = python.NAME
+        INSTANCE = python.INSTANCE
         POINTS = python.POINTS
         ALARMS = python.ALARMS
         EVENTS = python.EVENTS
@@ -677,7 +677,7 @@ def _program_class(bench: Bench, module: ModuleType, python: Any) -> Any:
 def _package_class(bench: Bench, module: ModuleType, classes: dict[str, Any]) -> Any:
     main = bench.blocks[-1]
     python = module.Package
-    attributes = {cls.NAME: snake(cls.NAME) for cls in python.PROGRAMS}
+    attributes = {cls.NAME: cls.INSTANCE for cls in python.PROGRAMS}
 
     class PlcPackage:
         PROGRAMS = tuple(classes[cls.NAME] for cls in python.PROGRAMS)

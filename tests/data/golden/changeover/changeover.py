@@ -249,6 +249,8 @@ class Changeover(Program):
     )
 
     NAME: ClassVar[str] = "Changeover"
+    # its attribute and keyword argument in Package
+    INSTANCE: ClassVar[str] = "changeover"
     SOURCE: ClassVar[str] = ""
     POINTS: ClassVar[tuple[Point, ...]] = (
         Point(
