@@ -249,7 +249,7 @@ def test_target_unsupported(tmp_path: Path) -> None:
         program Scale "a number single precision cannot hold"
             input x: real fallback 0 "reading"
             output y: real = 0 "scaled"
-            rule scale
+            rule scale_reading
                 y = x * 1.0e39
             end
         end
@@ -561,7 +561,7 @@ def test_machine_compares_with_a_bare_state_name(tmp_path: Path) -> None:
     path = write_rules(
         tmp_path,
         """
-        program Defrost
+        program DefrostControl
             input coil_temp: C
             output defrost_active: bool
             machine defrost

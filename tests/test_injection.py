@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -154,3 +155,42 @@ def test_a_hostile_file_name_or_doc_stays_in_the_comments_of_st_and_xml(file_nam
     for dialect in ("iec", "codesys", "siemens"):
         assert st_code(hostile[dialect]) == st_code(PLAIN_PLC[dialect]), dialect
     assert xml_shape(hostile["plcopen"]) == xml_shape(PLAIN_PLC["plcopen"])
+
+
+# --- What a person reads: the terminal and Markdown --------------------------------------------
+
+HOSTILE_TEXT = [
+    "\x1b]0;pwned\x07\x1b[2J",  # a terminal title and a clear screen
+    "a\u202eb",  # right-to-left override
+    "zero\u200bwidth",
+    "`` ` ``<img src=x onerror=alert(1)>",
+    "| cell | break |",
+    "\ud800 lone surrogate",
+    "line\nbreak",
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE_TEXT, ids=range(len(HOSTILE_TEXT)))
+def test_the_terminal_never_receives_a_control_sequence(text: str) -> None:
+    from hpdsl.base.escape import terminal, unsafe
+
+    shown = terminal(text)
+    assert not any(unsafe(char) for char in shown)
+    assert "\x1b" not in shown and "\u202e" not in shown
+    assert terminal(shown) == shown  # showing is stable
+
+
+@pytest.mark.parametrize("text", HOSTILE_TEXT, ids=range(len(HOSTILE_TEXT)))
+def test_markdown_never_reads_user_text_as_markup(text: str) -> None:
+    import markdown_it
+
+    from hpdsl.base.escape import markdown_code, markdown_text
+
+    renderer = markdown_it.MarkdownIt("commonmark", {"html": True}).enable("table")
+    for rendered in (markdown_text(text), markdown_code(text)):
+        html = renderer.render(f"| a |\n|---|\n| {rendered} |\n")
+        body = html.split("<tbody>", 1)[1]
+        # one row of one cell, and no element but the table's and a code span
+        assert body.count("<td>") == 1 and body.count("<tr>") == 1, (text, html)
+        tags = set(re.findall(r"</?([a-z0-9]+)", body))
+        assert tags <= {"tr", "td", "code", "tbody", "table"}, (text, tags)

@@ -289,13 +289,13 @@ def test_markdown_is_a_table_with_a_row_per_requirement(
     rows = [line for line in lines[2:] if line.startswith("| ")]
     assert [row.split(" | ")[0] for row in rows] == ["| C1", "| C2", "| C3"]
     assert rows[0] == (
-        "| C1 | OutdoorTemp > 21C selects Cooling"
+        "| C1 | OutdoorTemp \\> 21C selects Cooling"  # Markdown would read `<`, `>` and `_` as markup
         " | program Changeover (`pkg/plant.rules:3`)"
-        "<br>hysteresis system_mode in Changeover (`pkg/plant.rules:7`)"
+        "<br>hysteresis system\\_mode in Changeover (`pkg/plant.rules:7`)"
         " | scenario cools (`pkg/a.scenario:1`) |"
     )
     # A `|` in a summary is escaped, so each row keeps four cells.
-    assert rows[1].startswith("| C2 | OutdoorTemp < 15C selects Heating \\| dead band | ")
+    assert rows[1].startswith("| C2 | OutdoorTemp \\< 15C selects Heating \\| dead band | ")
     assert rows[1].endswith(" | **none** |")
     assert rows[2] == "| C3 | Nobody implements this | **none** | **none** |"
     for row in rows:

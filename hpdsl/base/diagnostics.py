@@ -66,6 +66,12 @@ COMPARISON_OPERATOR = _code(
     "comparison-operator", E, "syntax", "`=` used to compare (write `==`), or comparisons chained."
 )
 TOO_DEEP = _code("too-deep", E, "syntax", "Expressions or blocks nested deeper than the limit.")
+UNSAFE_CHARACTER = _code(
+    "unsafe-character",
+    E,
+    "syntax",
+    "A control, invisible or reordering character (such as U+202E) in a string or documentation.",
+)
 NAME_TOO_LONG = _code("name-too-long", E, "syntax", "A declared name longer than 40 characters.")
 
 # --- Names ---------------------------------------------------------------------------
@@ -75,6 +81,12 @@ AMBIGUOUS_NAME = _code(
     "ambiguous-name", E, "names", "A bare enumeration member that belongs to several enumerations."
 )
 UNUSED = _code("unused", W, "names", "A declaration that nothing reads.")
+CONFUSABLE_NAME = _code(
+    "confusable-name",
+    W,
+    "names",
+    "Two names that differ only in case, `0`/`O` or `1`/`l`/`I`: easy to mistake for each other.",
+)
 OUTPUT_NOT_WRITTEN = _code(
     "output-not-written", W, "names", "An output that no rule, state or alarm ever sets."
 )

@@ -78,6 +78,7 @@ UPPERCASE_KEYWORD = Message(codes.SYNTAX, "unexpected `{word}`; keywords are low
 COMPARE_WITH_EQUALS = Message(codes.COMPARISON_OPERATOR, "`=` assigns; to compare, write `==`")
 CHAINED_COMPARISON = Message(codes.COMPARISON_OPERATOR, "comparisons cannot be chained")
 TOO_DEEP = Message(codes.TOO_DEEP, "nesting is deeper than {limit} levels")
+UNSAFE_CHARACTER = Message(codes.UNSAFE_CHARACTER, "the string holds {what}")
 NAME_TOO_LONG = Message(codes.NAME_TOO_LONG, "a name of {length} characters; names are at most {limit}")
 
 # --- Names ---------------------------------------------------------------------------
@@ -86,6 +87,7 @@ UNDEFINED_MEMBER = Message(codes.UNDEFINED_NAME, "`{owner}` has no {what} `{name
 UNDEFINED_STATE = Message(codes.UNDEFINED_NAME, "state machine `{machine}` has no state `{name}`")
 DUPLICATE_NAME = Message(codes.DUPLICATE_NAME, "`{name}` is already defined")
 AMBIGUOUS_MEMBER = Message(codes.AMBIGUOUS_NAME, "`{name}` is a member of several enumerations: {owners}")
+CONFUSABLE_NAME = Message(codes.CONFUSABLE_NAME, "`{name}` looks like `{other}`")
 UNUSED = Message(codes.UNUSED, "{kind} `{name}` is never used")
 OUTPUT_NOT_WRITTEN = Message(codes.OUTPUT_NOT_WRITTEN, "output `{name}` is never set")
 UNKNOWN_UNIT = Message(codes.UNKNOWN_UNIT, "unknown unit `{unit}`")

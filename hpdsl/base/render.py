@@ -16,6 +16,7 @@ from typing import Any, TextIO
 from urllib.parse import quote
 
 from hpdsl.base.diagnostics import CODES, NO_RULES, Diagnostic, Note, Severity
+from hpdsl.base.escape import terminal, unsafe
 from hpdsl.base.source import SourceFile, Span
 
 # Display columns per tab stop when a source line is echoed. Any value works as long as the
@@ -131,9 +132,10 @@ def _layout(text: str) -> tuple[str, list[int]]:
         if char == "\t":
             width = TAB_WIDTH - column % TAB_WIDTH
             shown.append(" " * width)
-        elif unicodedata.category(char) == "Cc":
-            shown.append(_control_picture(char))
-            width = 1
+        elif unsafe(char):
+            picture = terminal(char)  # a control picture (␛), or <U+202E> for what hides or reorders
+            shown.append(picture)
+            width = len(picture)
         else:
             shown.append(char)
             width = _char_width(char)
@@ -155,21 +157,9 @@ def _char_width(char: str) -> int:
     return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
 
 
-def _control_picture(char: str) -> str:
-    code = ord(char)
-    if code < 0x20:
-        return chr(0x2400 + code)
-    if code == 0x7F:
-        return "\u2421"
-    return "\ufffd"
-
-
 def _printable(text: str) -> str:
-    """Message text with control characters (other than newlines) made visible."""
-    return "".join(
-        _control_picture(char) if char != "\n" and unicodedata.category(char) == "Cc" else char
-        for char in text
-    )
+    """Message text with control, invisible and reordering characters (not newlines) made visible."""
+    return terminal(text)
 
 
 def _indented(text: str) -> str:

@@ -20,6 +20,7 @@ from hpdsl.check.scope import (
     Scope,
     Symbol,
     Writer,
+    confusable_skeleton,
     const_numbers,
     functions_first,
     is_integer_literal,
@@ -63,6 +64,21 @@ class DeclarationChecks(CheckerBase):
             )
             return
         scope.symbols[symbol.name] = symbol
+        skeleton = confusable_skeleton(symbol.name)
+        other = scope.look_alike(skeleton)
+        if other is not None and other.name != symbol.name:
+            self._report(
+                messages.CONFUSABLE_NAME.at(
+                    symbol.span,
+                    name=symbol.name,
+                    other=other.name,
+                    hint="rename one so that they differ in more than case, `0`/`O` or `1`/`l`/`I`;"
+                    " a PLC, which ignores case, would rename one",
+                    notes=(Note(f"`{other.name}` is defined here ({other.kind})", other.span),),
+                )
+            )
+        else:
+            scope.skeletons.setdefault(skeleton, symbol)
 
     def _declare_requirement(self, item: n.Requirement) -> None:
         first = self.requirements.get(item.name.text)

@@ -66,6 +66,7 @@ class Symbol:
 class Scope:
     symbols: dict[str, Symbol] = field(default_factory=dict)
     parent: Scope | None = None
+    skeletons: dict[str, Symbol] = field(default_factory=dict)  # confusable_skeleton -> the first name
     # state name -> the state enumerations of this scope's machines that have that state
     machine_states: dict[str, list[EnumType]] = field(default_factory=dict)
 
@@ -76,6 +77,15 @@ class Scope:
             found.extend(scope.machine_states.get(name, ()))
             scope = scope.parent
         return found
+
+    def look_alike(self, skeleton: str) -> Symbol | None:
+        """A name of this scope or an enclosing one that looks like `skeleton`."""
+        scope: Scope | None = self
+        while scope is not None:
+            if skeleton in scope.skeletons:
+                return scope.skeletons[skeleton]
+            scope = scope.parent
+        return None
 
     def lookup(self, name: str) -> Symbol | None:
         scope: Scope | None = self
@@ -189,6 +199,17 @@ def evaluate_in_scope(
 
 # ---------------------------------------------------------------------------- module helpers
 EPS = 1e-9
+
+_LOOK_ALIKE = str.maketrans({"0": "o", "O": "o", "1": "l", "I": "l"})
+
+
+def confusable_skeleton(name: str) -> str:
+    """What a name looks like to a reader, or to a PLC that ignores case: `Stage_1` ~ `stage_l`.
+
+    `_` is kept: `system_mode` and `SystemMode` (a value named after its type) are told apart
+    by every target, and by a reader."""
+    return name.translate(_LOOK_ALIKE).casefold()
+
 
 # The checks of values: what a site file's values can break.
 VALUE_CODES = frozenset(

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from hpdsl.base.escape import terminal
 from hpdsl.base.files import UsageError
 from hpdsl.base.render import render_as, use_color, write
 from hpdsl.cli.common import EXIT_ERRORS, EXIT_OK, FORMATS, params_argument
@@ -79,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
         color = use_color("auto", sys.stdout)
         write(sys.stdout, render_as(report.diagnostics, report.sources, args.format, color))
     lines = [*testing.render_outcomes(report, args.verbose), testing.summary(report)]
-    write(report_stream, "\n".join(lines) + "\n")
+    write(report_stream, terminal("\n".join(lines) + "\n"))  # scenario titles never reach it raw
     if junit is not None:
         junit.parent.mkdir(parents=True, exist_ok=True)
         junit.write_text(testing.junit_xml(report), encoding="utf-8")

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from hpdsl.base.escape import terminal
 from hpdsl.base.render import report, write
 from hpdsl.cli.common import EXIT_ERRORS, EXIT_OK
 
@@ -29,5 +30,7 @@ def run(args: argparse.Namespace) -> int:
     if result.diagnostics:
         report(result.diagnostics, result.sources, sys.stderr)
     render = {"text": trace.render_text, "markdown": trace.render_markdown, "json": trace.render_json}
-    write(sys.stdout, render[args.format](result))
+    text = render[args.format](result)
+    # What the rules say (requirement text, names) never reaches the terminal as control sequences.
+    write(sys.stdout, text if args.format == "json" else terminal(text))
     return EXIT_OK if result.ok else EXIT_ERRORS

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import functools
 import math
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -18,6 +19,7 @@ from lark import Token, Transformer
 
 from hpdsl.base import messages
 from hpdsl.base.diagnostics import Diagnostic
+from hpdsl.base.escape import unsafe
 from hpdsl.base.source import Span
 from hpdsl.language import nodes as n
 
@@ -122,6 +124,21 @@ class AstBuilder(Transformer[Token, Any]):
             messages.TOO_DEEP.at(Span.point(span.file, span.line, span.column), limit=limit, hint=hint)
         )
 
+    def _string(self, tok: Token) -> str:
+        """A string's value; a control, invisible or reordering character in it is reported."""
+        value = _string_value(tok)
+        problem = unsafe_character(value)
+        if problem is not None:
+            self.diagnostics.append(
+                messages.UNSAFE_CHARACTER.at(
+                    self._tok_span(tok),
+                    what=problem,
+                    hint="remove it: documentation is plain text, and this character would reach"
+                    " generated code, documents and terminals hidden or reordered",
+                )
+            )
+        return value
+
     def _tok_span(self, tok: Token) -> Span:
         return token_span(self.file, tok)
 
@@ -196,11 +213,11 @@ class AstBuilder(Transformer[Token, Any]):
     @_node
     def requirement_decl(self, span: Span, children: list[Token]) -> n.Requirement:
         name, text = children
-        return n.Requirement(name=self._ident(name), summary=_string_value(text), span=span)
+        return n.Requirement(name=self._ident(name), summary=self._string(text), span=span)
 
     @_node
     def doc(self, span: Span, children: list[Token]) -> _Clause:
-        return _Clause("doc", _string_value(children[0]), span)
+        return _Clause("doc", self._string(children[0]), span)
 
     @_node
     def cites(self, span: Span, children: list[Token]) -> _Clause:
@@ -727,6 +744,17 @@ class AstBuilder(Transformer[Token, Any]):
         return n.HeldFor(
             condition=condition, duration=duration, span=span, depth=self._deeper(span, condition, duration)
         )
+
+
+def unsafe_character(text: str) -> str | None:
+    """What the first control, invisible or reordering character of `text` is; None if it has none."""
+    for char in text:
+        if unsafe(char):
+            name = unicodedata.name(char, "") or (
+                "half of a surrogate pair" if 0xD800 <= ord(char) <= 0xDFFF else "a control character"
+            )
+            return f"U+{ord(char):04X} ({name.lower()})"
+    return None
 
 
 def _string_value(tok: Token) -> str:

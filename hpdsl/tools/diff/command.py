@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from hpdsl.base.diagnostics import Diagnostic
+from hpdsl.base.escape import terminal
 from hpdsl.base.source import SourceFile
 from hpdsl.tools.diff.compare import Change, Group, Side, compare
 
@@ -91,7 +92,9 @@ def run(args: argparse.Namespace) -> int:
         groups += site_changes(old.in_force, new.in_force)
     report = Report(groups)
     renderers = {"text": render_text, "markdown": render_markdown, "json": render_json}
-    write(sys.stdout, renderers[args.format](report))
+    text = renderers[args.format](report)
+    # Documentation and names from the rules never reach the terminal as control sequences.
+    write(sys.stdout, text if args.format == "json" else terminal(text))
     return EXIT_ERRORS if args.exit_code and report.changes else EXIT_OK
 
 

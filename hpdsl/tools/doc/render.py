@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import re
 
+from hpdsl.base import escape
 from hpdsl.codegen.templates import render
 from hpdsl.tools.doc import svg as doc_svg
 from hpdsl.tools.doc.model import (
@@ -37,17 +38,8 @@ MARKER = "Sequence of operations written by hpdsl doc"
 
 # --- Markdown ----------------------------------------------------------------------------
 
-_MARKDOWN_SPECIAL = "\\`*_[]<>|"
-
-
-def markdown_text(value: str) -> str:
-    """Words with the characters Markdown would read as markup escaped."""
-    return "".join("\\" + c if c in _MARKDOWN_SPECIAL else c for c in value)
-
-
-def markdown_code(value: str) -> str:
-    """A code span; a `|` is escaped so that it does not end a table cell."""
-    return "`" + value.replace("|", "\\|") + "`"
+markdown_text = escape.markdown_text
+markdown_code = escape.markdown_code
 
 
 def markdown_inline(cell: Cell, in_table: bool) -> str:

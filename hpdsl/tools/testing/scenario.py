@@ -21,7 +21,7 @@ from hpdsl.base.diagnostics import Diagnostic
 from hpdsl.base.resources import resource_path
 from hpdsl.base.source import SourceFile, Span, span_field
 from hpdsl.language import units as units_
-from hpdsl.language.builder import split_quantity, token_span
+from hpdsl.language.builder import split_quantity, token_span, unsafe_character
 from hpdsl.language.values import Value, from_text
 
 SCENARIO_SUFFIX = ".scenario"
@@ -308,6 +308,18 @@ class _Reader:
         meta = node.meta
         return Span(self.file, meta.line, meta.column, meta.end_line, meta.end_column)
 
+    def string(self, tok: Token) -> str:
+        """A string's text; a control, invisible or reordering character in it is reported."""
+        text = _string(tok)
+        problem = unsafe_character(text)
+        if problem is not None:
+            self.diagnostics.append(
+                messages.UNSAFE_CHARACTER.at(
+                    self.span(tok), what=problem, hint="remove it: a title is plain text, shown in reports"
+                )
+            )
+        return text
+
     def problem(self, span: Span, text: str, hint: str | None = None) -> None:
         self.diagnostics.append(messages.SCENARIO_STRUCTURE.at(span, problem=text, hint=hint))
 
@@ -327,7 +339,7 @@ class _Reader:
         errors = len(self.diagnostics)
         for item in items:
             if isinstance(item, Token):  # the title
-                title = _string(item)
+                title = self.string(item)
                 continue
             kind = item.data
             span = self.span(item)
@@ -363,7 +375,7 @@ class _Reader:
                     ParameterSetting(self.path(item.children[0]), self.value(item.children[1]), span)
                 )
             elif kind == "parameter_file":
-                files.append((_string(item.children[0]), span))
+                files.append((self.string(item.children[0]), span))
             elif kind == "assumes":
                 for assumption in item.children:
                     path_node, operator, value_node = assumption.children

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hpdsl.base.diagnostics import Diagnostic
+from hpdsl.base.escape import markdown_code, markdown_text
 from hpdsl.base.files import read_source
 from hpdsl.base.source import SourceFile, Span
 from hpdsl.language import nodes as n
@@ -243,15 +244,17 @@ def summary(trace: Trace) -> str:
 def render_markdown(trace: Trace) -> str:
     lines = ["| ID | requirement | implemented by | tested by |", "|---|---|---|---|"]
     for requirement in trace.requirements:
-        implemented = (
-            "<br>".join(f"{c.what} (`{_where(c.span)}`)" for c in requirement.implemented_by) or "**none**"
-        )
-        tested = "<br>".join(f"{c.what} (`{_where(c.span)}`)" for c in requirement.tested_by) or "**none**"
-        summary_text = requirement.summary.replace("|", "\\|")
-        lines.append(f"| {requirement.name} | {summary_text} | {implemented} | {tested} |")
+        implemented = "<br>".join(_markdown_citation(c) for c in requirement.implemented_by) or "**none**"
+        tested = "<br>".join(_markdown_citation(c) for c in requirement.tested_by) or "**none**"
+        summary_text = markdown_text(requirement.summary)
+        lines.append(f"| {markdown_text(requirement.name)} | {summary_text} | {implemented} | {tested} |")
     lines.append("")
     lines.append(summary(trace))
     return "\n".join(lines) + "\n"
+
+
+def _markdown_citation(citation: Citation) -> str:
+    return f"{markdown_text(citation.what)} ({markdown_code(_where(citation.span))})"
 
 
 def render_json(trace: Trace) -> str:
