@@ -60,6 +60,8 @@ def printable(text: str) -> str:
 
 def python_string(text: str) -> str:
     """A Python string literal in double quotes holding `text` (see `readable` for surrogates)."""
+    if text.isprintable() and '"' not in text and "\\" not in text:
+        return f'"{text}"'  # the common case, at the speed of a copy
     return '"' + "".join('\\"' if char == '"' else _in_literal(char) for char in text) + '"'
 
 

@@ -111,6 +111,14 @@ class PythonGenerator:
             name: python_name(name, frozenset(module_taken)) for name in [*self.tables, *self.curves]
         }
         self.row_classes = {name: f"{_camel(name)}Row" for name in self.tables}
+        self._scan_taken = frozenset(
+            _SCAN_LOCALS
+            | _MODULE_NAMES
+            | set(self.enums)
+            | set(self.globals.values())
+            | set(self.functions.values())
+        )
+        self._names_of: dict[str, Names] = {}
 
     # ------------------------------------------------------------------ the module
     def generate(self, version: str) -> str:
@@ -266,15 +274,16 @@ class PythonGenerator:
 
     # ------------------------------------------------------------------ programs
     def _names(self, program: ir.Program) -> Names:
-        taken = frozenset(
-            _SCAN_LOCALS
-            | _MODULE_NAMES
-            | set(self.enums)
-            | set(self.globals.values())
-            | set(self.functions.values())
-            | {p.name for p in self.package.programs}
-        )
-        local_names = set(taken)
+        """How the program's names print; worked out once a program (a package may have thousands)."""
+        found = self._names_of.get(program.name)
+        if found is None:
+            found = self._names_of[program.name] = self._new_names(program)
+        return found
+
+    def _new_names(self, program: ir.Program) -> Names:
+        # An input's local must not hide a module-level name the scan reads (program classes
+        # are not read inside a scan, so their number does not enter here).
+        local_names = set(self._scan_taken)
         locals_ = {v.name: unique_name(v.name, local_names) for v in program.variables if v.role == "input"}
         # Public names first, in declaration order, so that a compiler-made name never takes a
         # name the rules wrote.

@@ -341,22 +341,30 @@ def order_constructs(constructs: list[Construct]) -> tuple[list[Construct], dict
             for i in writers.get(name, ()):
                 if i != j:
                     data_edges[i].add(j)
+    # A higher priority writes later, so that it wins. Each priority level points at the next
+    # one only: its transitive reduction orders the same, with edges linear in the writers
+    # (10,000 prioritised writers of one output would otherwise make 50 million).
     for ws in writers.values():
-        for a in ws:
-            for b in ws:
-                if constructs[a].priority < constructs[b].priority:
-                    priority_edges[a].add(b)
+        levels: dict[int, list[int]] = {}
+        for i in ws:
+            levels.setdefault(constructs[i].priority, []).append(i)
+        ordered = [levels[p] for p in sorted(levels)]
+        for lower, higher in itertools.pairwise(ordered):
+            for a in lower:
+                priority_edges[a].update(higher)
     edges = {i: data_edges[i] | priority_edges[i] for i in data_edges}
     position = [c.position for c in constructs]
     order = topological(list(range(len(constructs))), edges, priority_edges, position)
     placed = {i: k for k, i in enumerate(order)}
+    # For each name, its two last writers in the order: a reader is late when a writer other
+    # than itself comes after it, which one of these two answers.
+    last_two = {name: heapq.nlargest(2, (placed[i] for i in ws)) for name, ws in writers.items()}
     notes: dict[int, tuple[str, ...]] = {}
     for j in order:
         reader = constructs[j]
+        here = placed[j]
         late = sorted(
-            name
-            for name in reader.reads
-            if any(placed[i] > placed[j] for i in writers.get(name, ()) if i != j)
+            name for name in reader.reads if any(k > here for k in last_two.get(name, ()) if k != here)
         )
         if late:
             shown = ", ".join(f"`{name}`" for name in late)
