@@ -298,3 +298,44 @@ def test_golden_python(case: str) -> None:
     result = compile_paths([folder], "python", case, source_comments=False)
     assert result.ok, [str(d) for d in result.diagnostics]
     assert result.files[f"{case}.py"] == (folder / f"{case}.py").read_text(encoding="utf-8")
+
+
+EMPTY_THEN = ["if x > 5 then", "else", "    y = 1", "end"]
+EMPTY_THEN_BEFORE_ELIF = ["if x > 5 then", "else if x > 2 then", "    y = 2", "end"]
+EMPTY_ELIF = ["if x > 5 then", "    y = 3", "else if x > 2 then", "else", "    y = 1", "end"]
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (EMPTY_THEN, [1.0, 0.0]),
+        (EMPTY_THEN_BEFORE_ELIF, [2.0, 0.0]),
+        (EMPTY_ELIF, [0.0, 3.0]),
+        (["if x > 5 then", "end"], [0.0, 0.0]),
+    ],
+    ids=["empty-then", "empty-then-before-elif", "empty-elif", "all-empty"],
+)
+def test_an_empty_branch_compiles_on_every_target_and_keeps_its_meaning(
+    tmp_path: Path, body: list[str], expected: list[float]
+) -> None:
+    """An empty branch stops the later ones; no target prints an empty branch (found by tests/fuzz.py).
+    `expected`: the output with the input at 3, then at 7."""
+    rule = "\n".join(f"        {line}" for line in body)
+    text = (
+        'program P "p"\n    input x: real fallback 0 "x"\n    output y: real = 0 "y"\n'
+        f"    rule r\n{rule}\n    end\nend\n"
+    )
+    path = tmp_path / "empty.rules"
+    path.write_text(text, encoding="utf-8")
+    for target, dialect in (("st", "iec"), ("st", "codesys"), ("st", "siemens"), ("plcopen", None)):
+        assert compile_paths([path], target, dialect=dialect).ok
+    module = import_module(
+        tmp_path, compile_paths([path], "python", "empty").files["empty.py"], "empty_branch"
+    )
+    seen = []
+    for reading in (3.0, 7.0):
+        program = module.P()
+        program.x = reading
+        program.scan(1.0)
+        seen.append(program.y)
+    assert seen == expected

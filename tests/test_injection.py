@@ -14,6 +14,7 @@ import ast
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -194,3 +195,111 @@ def test_markdown_never_reads_user_text_as_markup(text: str) -> None:
         assert body.count("<td>") == 1 and body.count("<tr>") == 1, (text, html)
         tags = set(re.findall(r"</?([a-z0-9]+)", body))
         assert tags <= {"tr", "td", "code", "tbody", "table"}, (text, tags)
+
+
+# --- Properties over any text: every target, the document --------------------------------------
+
+
+def _rules_string(text: str) -> str:
+    """`text` as the body of a rules string literal."""
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _doc_text() -> st.SearchStrategy[str]:
+    """Any one-line text the checker accepts in a string: no control, invisible or reordering
+    character (those are `unsafe-character` errors, tests/data/diagnostics), and not blank (a
+    blank documentation string is left out, which is a different document, not an injected one)."""
+    from hpdsl.language.builder import unsafe_character
+
+    return st.text(min_size=1, max_size=30).filter(
+        lambda t: t.strip() != "" and "\n" not in t and unsafe_character(t) is None
+    )
+
+
+_SCHEMA: list[Any] = []
+
+
+def _schema_errors(text: str) -> list[str]:
+    import xmlschema
+
+    if not _SCHEMA:
+        _SCHEMA.append(
+            xmlschema.XMLSchema(str(Path(__file__).parent / "data" / "plcopen" / "tc6_xml_v201.xsd"))
+        )
+    return [f"{e.path}: {e.reason}" for e in _SCHEMA[0].iter_errors(text)]
+
+
+@given(file_name=st.text(min_size=1, max_size=30), doc=_doc_text())
+@settings(max_examples=60, deadline=None)
+def test_any_file_name_and_doc_leave_the_st_and_the_xml_as_they_were(file_name: str, doc: str) -> None:
+    """The same statements in every dialect, the same elements in the PLCopen project, and the
+    project still valid against the TC6 schema, whatever the file name and the documentation."""
+    texts = generate_plc(file_name, _rules_string(doc))
+    for dialect in ("iec", "codesys", "siemens"):
+        assert st_code(texts[dialect]) == st_code(PLAIN_PLC[dialect]), dialect
+    assert xml_shape(texts["plcopen"]) == xml_shape(PLAIN_PLC["plcopen"])
+    assert not _schema_errors(texts["plcopen"])
+
+
+@given(file_name=st.text(min_size=1, max_size=20), doc=_doc_text())
+@settings(max_examples=3, deadline=None)
+def test_any_text_compiles_with_matiec_and_parses_with_blark(
+    file_name: str, doc: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A few draws through the real tools (each takes a second or two): MATIEC compiles the `iec`
+    text, blark parses the `codesys` text."""
+    from stinterp import parse
+
+    from hpdsl.tools.testing import matiec
+
+    texts = generate_plc(file_name, _rules_string(doc))
+    parse(texts["codesys"])  # raises naming the line blark stopped at
+    try:
+        toolchain = matiec.find_toolchain()
+    except matiec.ToolchainError as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI must have MATIEC (.ci/run builds it): {exc}")
+        return
+    matiec.accept(toolchain, texts["iec"], tmp_path_factory.mktemp("any"))
+
+
+def _elements(html_text: str) -> list[str]:
+    from html.parser import HTMLParser
+
+    found: list[str] = []
+
+    class Collector(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            found.append(tag)
+
+    Collector().feed(html_text)
+    return found
+
+
+@given(doc=_doc_text(), summary=_doc_text())
+@settings(max_examples=40, deadline=None)
+def test_any_doc_text_adds_no_element_to_the_document(
+    doc: str, summary: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The sequence of operations as HTML, and its Markdown as a CommonMark reader renders it, has
+    the same elements whatever the rules' documentation and requirement text say."""
+    import markdown_it
+
+    from hpdsl.tools.doc.command import build
+
+    renderer = markdown_it.MarkdownIt("commonmark", {"html": True}).enable("table")
+
+    def shape(doc_text: str, summary_text: str) -> tuple[list[str], list[str]]:
+        folder = tmp_path_factory.mktemp("doc")
+        text = RULES.replace('"Mode changeover"', f'"{_rules_string(doc_text)}"')
+        text = f'requirement Z9 "{_rules_string(summary_text)}"\n' + text.replace(
+            "cites C1", "cites C1, Z9", 1
+        )
+        (folder / "plant.rules").write_text(text, encoding="utf-8")
+        result = build([folder], "plant")
+        assert not any(d.is_error for d in result.diagnostics), result.diagnostics
+        html_text = next(t for name, t in result.files.items() if name.endswith(".html"))
+        markdown_text = next(t for name, t in result.files.items() if name.endswith(".md"))
+        return _elements(html_text), _elements(renderer.render(markdown_text))
+
+    assert shape(doc, summary) == shape("plain words", "plain words")

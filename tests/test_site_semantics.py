@@ -456,3 +456,18 @@ def test_random_site_files_never_fail_the_shipped_scenarios() -> None:
         for file, scenario in scenarios:
             outcome = run_scenario(compiled, scenario, site_, Report(), file.parent)
             assert outcome is not None and not outcome.failed, (text, scenario.name, outcome)
+
+
+def test_an_infinite_whole_number_is_a_site_value_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by tests/fuzz.py: `inf` for an int parameter raised OverflowError."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    site_file = tmp_path / "site.toml"
+    site_file.write_text("[SupervisoryAlarms]\ndefrost_timeout_escalation = inf\n", encoding="utf-8")
+    code, out, err = run(capsys, "check", str(REPO / "rules"), "--params", str(site_file))
+    assert (code, err) == (1, "")
+    assert headlines(out) == [
+        f"{site_file}:2:30: error: `SupervisoryAlarms.defrost_timeout_escalation`:"
+        " `inf` is not a whole number [site-value]"
+    ]

@@ -104,7 +104,7 @@ class StatementLowering(ProgramLoweringBase):
         if isinstance(stmt, n.If):
             branches = tuple(ir.Branch(self.expr(b.condition), self._nested(b.body)) for b in stmt.branches)
             else_body = self._nested(stmt.else_body) if stmt.else_body is not None else ()
-            return [ir.If(self.package.origin(stmt.span), branches, else_body)]
+            return without_empty_branches(self.package.origin(stmt.span), branches, else_body)
         if isinstance(stmt, n.Log):
             return [self._log(stmt)]
         raise AssertionError(f"unhandled statement {type(stmt).__name__}")
@@ -413,3 +413,23 @@ class StatementLowering(ProgramLoweringBase):
             origin=self.package.origin(item.span, item.meta),
             point=point,
         )
+
+
+def without_empty_branches(
+    origin: ir.Origin | None, branches: tuple[ir.Branch, ...], else_body: tuple[ir.Stmt, ...]
+) -> list[ir.Stmt]:
+    """An `if` written with an empty branch, as one without: no target prints an empty branch.
+
+    `if a then (nothing) elif b then B else C` means `if not a then (if b then B else C)`;
+    a branch left empty only stops the later ones. An `if` that does nothing at all is dropped.
+    """
+    for k, branch in enumerate(branches):
+        if branch.body:
+            continue
+        rest = without_empty_branches(origin, branches[k + 1 :], else_body)
+        if not rest:
+            return without_empty_branches(origin, branches[:k], ())
+        return [ir.If(origin, (*branches[:k], ir.Branch(negated(branch.condition), tuple(rest))), ())]
+    if not branches:
+        return list(else_body)
+    return [ir.If(origin, branches, else_body)]

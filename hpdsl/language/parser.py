@@ -11,6 +11,7 @@ import functools
 import os
 import tempfile
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import cast
 
@@ -144,19 +145,42 @@ def keywords() -> frozenset[str]:
 _PARSE_LOCK = threading.Lock()  # one builder instance serves every parse
 
 
+# Recent parses, by file name and text. A language server, a test run and a mutation run read
+# the same files again and again; the tree is immutable, so one parse serves every check.
+# Only files up to _CACHED_TEXT characters are kept, so the cache stays a few megabytes.
+_CACHE: OrderedDict[tuple[str, str], ParseResult] = OrderedDict()
+_CACHE_ENTRIES = 64
+_CACHED_TEXT = 200_000
+
+
 def parse_source(source: SourceFile) -> ParseResult:
     """Parse one file into a Module, or explain why it is not valid rules text."""
-    parser, builder = _front_end()
+    key = (source.name, source.text)
     with _PARSE_LOCK:
-        builder.begin(source.name)
-        try:
-            # With the builder inside the parser, parse() returns what `start` built.
-            module = cast(Module, parser.parse(source.text))
-        except UnexpectedInput as exc:
-            return ParseResult(None, [_explain(source, exc)])
-        if builder.too_deep:
-            return ParseResult(None, [d for d in builder.diagnostics if d.code == "too-deep"])
-        return ParseResult(module, builder.diagnostics)
+        found = _CACHE.get(key)
+        if found is None:
+            found = _parse(source)
+            if len(source.text) <= _CACHED_TEXT:
+                _CACHE[key] = found
+                if len(_CACHE) > _CACHE_ENTRIES:
+                    _CACHE.popitem(last=False)
+        else:
+            _CACHE.move_to_end(key)
+    return ParseResult(found.module, list(found.diagnostics))  # the caller's own list
+
+
+def _parse(source: SourceFile) -> ParseResult:
+    """Parse one file (the caller holds _PARSE_LOCK: one builder serves every parse)."""
+    parser, builder = _front_end()
+    builder.begin(source.name)
+    try:
+        # With the builder inside the parser, parse() returns what `start` built.
+        module = cast(Module, parser.parse(source.text))
+    except UnexpectedInput as exc:
+        return ParseResult(None, [_explain(source, exc)])
+    if builder.too_deep:
+        return ParseResult(None, [d for d in builder.diagnostics if d.code == "too-deep"])
+    return ParseResult(module, list(builder.diagnostics))
 
 
 # ----------------------------------------------------------------------------- explaining

@@ -7,6 +7,7 @@ that one conversion for both, with the reasons a value does not fit in the engin
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -97,7 +98,7 @@ def convert(value: Value, target: Target) -> bool | int | float | str:
     if value.kind in ("bool", "member"):
         raise ValueProblem(f"`{value.text}` is not a number; expected {target.describe()}")
     if target.kind == "int":
-        if value.kind != "number" or value.number != int(value.number):
+        if value.kind != "number" or not math.isfinite(value.number) or value.number != int(value.number):
             raise ValueProblem(f"`{value.text}` is not a whole number", "write it without a unit: `2`")
         return int(value.number)
     return _in_unit(value, target.unit, difference=False)
