@@ -6,6 +6,8 @@
    same input (the shape of a large generated package).
 2. **Prioritised writers**: one program with N rules that all write one output, each with a
    `priority` of its own (the shape that made lowering quadratic: N x N ordering edges).
+3. **A long documentation string**: one program whose documentation is 7 MB of text (a file
+   just under the 8 MiB limit), the shape that made the lexer's regular expression use 4 GB.
 
 For each shape, `hpdsl check` and `hpdsl compile` to every target run in a fresh process,
 and the process reports its own time and peak memory (resident set). The budget is 10 s and
@@ -80,6 +82,14 @@ def prioritised(count: int) -> str:
     return "\n".join([*lines, "end", ""])
 
 
+def long_doc(count: int) -> str:
+    del count  # one size: just under the 8 MiB file limit
+    doc = "word " * 1_400_000
+    return f'program Large "{doc}"\n    input x: real fallback 0 "x"\n    output y: real = 0 "y"\n' + (
+        "    rule r\n        y = x\n    end\nend\n"
+    )
+
+
 def measure(argv: list[str]) -> dict[str, float]:
     code = _CHILD.format(repo=str(REPO), argv=argv)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
@@ -101,7 +111,8 @@ def main() -> int:
     print(f"| {args.rules:,} rules | command | time | x reference | peak memory |")
     print("|---|---|---|---|---|")
     with tempfile.TemporaryDirectory(prefix="hpdsl-bench-") as folder:
-        for shape, make in (("independent", independent), ("prioritised writers", prioritised)):
+        shapes = (("independent", independent), ("prioritised writers", prioritised), ("7 MB doc", long_doc))
+        for shape, make in shapes:
             path = Path(folder) / f"{shape.split()[0]}.rules"
             path.write_text(make(args.rules), encoding="utf-8")
             runs = [("check", ["check", str(path)])]

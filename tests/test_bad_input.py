@@ -306,3 +306,26 @@ def test_a_string_holding_brackets_is_not_nesting(tmp_path: Path) -> None:
     )
     result = run_cli("check", str(rules), "--params", str(site), cwd=tmp_path)
     assert result.returncode == 0, result.stdout
+
+
+def test_an_else_if_chain_longer_than_the_compiled_code_can_nest_is_refused(tmp_path: Path) -> None:
+    """Found by hand: 3,000 `else if` checked clean and the Python failed at import (RecursionError)."""
+    from hpdsl.codegen.compiler import compile_paths
+
+    def chain(count: int) -> str:
+        body = ["        if x < 0 then", "            y = 0"]
+        for k in range(1, count):
+            body += [f"        else if x < {k} then", f"            y = {k}"]
+        rule = "\n".join([*body, "        end"])
+        head = 'program P "p"\n    input x: real fallback 0 "x"\n    output y: real = 0 "y"\n'
+        return f"{head}    rule r\n{rule}\n    end\nend\n"
+
+    path = tmp_path / "chain.rules"
+    path.write_text(chain(3000), encoding="utf-8")
+    refused = compile_paths([path], "python")
+    assert [d.code for d in refused.diagnostics] == ["too-deep"]
+    path.write_text(chain(256), encoding="utf-8")
+    accepted = compile_paths([path], "python", "chain")
+    assert accepted.ok
+    namespace: dict[str, object] = {}
+    exec(compile(accepted.files["chain.py"], "chain.py", "exec"), namespace)  # compiles: no RecursionError

@@ -303,3 +303,16 @@ def test_any_doc_text_adds_no_element_to_the_document(
         return _elements(html_text), _elements(renderer.render(markdown_text))
 
     assert shape(doc, summary) == shape("plain words", "plain words")
+
+
+def test_hostile_file_names_leave_the_python_type_checked_and_lint_clean(
+    tmp_path: Path, repo_root: Path
+) -> None:
+    """mypy --strict and ruff pass on the module made with each hostile file name (one run of each)."""
+    from pytarget import assert_mypy_strict_and_ruff_pass
+
+    for k, file_name in enumerate(HOSTILE):
+        (tmp_path / f"hostile_{k}.py").write_text(
+            generate(file_name), encoding="utf-8", errors="surrogatepass"
+        )
+    assert_mypy_strict_and_ruff_pass(tmp_path, repo_root)

@@ -29,6 +29,9 @@ MAX_NESTING = 150
 # `if` statements nested in each other, at most: the compiled Python holds each in a block of
 # its own, and Python stops at 100 levels of indentation.
 MAX_BLOCK_NESTING = 64
+# `if` statements and `else if` branches in each other, each branch one level: Python compiles
+# an `elif` as an `if` inside the `else`, and its compiler stops near a thousand levels.
+MAX_BRANCH_CHAIN = 256
 # Longest name a declaration may have. Every target takes it: the Python target's lines stay
 # within 110 characters, and a PLC dialect with a shorter limit shortens it (see st_common.Namer).
 MAX_NAME_LENGTH = 40
@@ -97,6 +100,7 @@ class AstBuilder(Transformer[Token, Any]):
         self.diagnostics = []
         self.too_deep = False
         self.blocks: dict[int, int] = {}  # id of an `if` -> the `if` statements nested in it, itself included
+        self.chains: dict[int, int] = {}  # id of an `if` -> its depth with each `else if` one level
 
     # ------------------------------------------------------------------ positions
     def _span_of(self, children: list[Any]) -> Span:
@@ -343,11 +347,28 @@ class AstBuilder(Transformer[Token, Any]):
         inner = [st for b in branches for st in b.body] + list(else_body or ())
         blocks = 1 + max((self.blocks.get(id(st), 0) for st in inner), default=0)
         self.blocks[id(statement)] = blocks
+        # Branch k of an `else if` chain lies k deep in the compiled code's tree (Python's
+        # `elif` is an `if` inside the `else`), however flat it is written.
+        chain = max(
+            (k + 1 + max((self.chains.get(id(st), 0) for st in branch.body), default=0))
+            for k, branch in enumerate(branches)
+        )
+        if else_body:
+            chain = max(
+                chain, len(branches) + max((self.chains.get(id(st), 0) for st in else_body), default=0)
+            )
+        self.chains[id(statement)] = chain
         if blocks > MAX_BLOCK_NESTING:
             self._too_deep(
                 span,
                 MAX_BLOCK_NESTING,
                 "combine conditions with `and`, or move the inner branches into a rule of their own",
+            )
+        elif chain > MAX_BRANCH_CHAIN:
+            self._too_deep(
+                span,
+                MAX_BRANCH_CHAIN,
+                "an `if` of hundreds of `else if` branches is a table: `table name(key: unit)`, a row each",
             )
         return statement
 
