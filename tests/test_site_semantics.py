@@ -380,7 +380,7 @@ def test_an_assumption_the_rules_no_longer_meet_fails(
         ("    assumes band_high < 15C\n", "`assumes` states the value a parameter has: `==`, not `<`"),
         (
             "    assumes loop_temp == 15C\n",
-            "`Loop.loop_temp` is an input; `assumes` states a parameter's value",
+            "`Loop.loop_temp` is an input, not a parameter",
         ),
         ("    assumes band_high == 15 kW\n", "`assumes Loop.band_high`"),
         (

@@ -201,6 +201,11 @@ def magnitude(old: n.Expr, new: n.Expr) -> str:
     delta = after - before
     if abs(delta) <= 1e-9 * max(abs(before), abs(after), 1.0):
         return " (the same value)"
+    return moved_by(delta, unit)
+
+
+def moved_by(delta: float, unit: units.Unit) -> str:
+    """A change of a value in words: " (raised by 1 K)", " (shorter by 30 s)"."""
     size = units.format_quantity(abs(delta), units.difference_unit(unit))
     if unit.dimension == TIME:
         word = "longer" if delta > 0 else "shorter"

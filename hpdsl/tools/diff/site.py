@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from hpdsl.compile import ir
 from hpdsl.compile.site import SiteParameters
 from hpdsl.language import units
-from hpdsl.tools.diff.common import TIME, Change, Group
+from hpdsl.tools.diff.common import Change, Group, moved_by
 
 
 @dataclass(frozen=True)
@@ -136,11 +136,4 @@ def _moved(before: InForce, after: InForce) -> str:
     old = _in_unit(before, after.unit)
     if old is None:
         return ""
-    delta = float(after.value) - old
-    unit = units.lookup(after.unit) or units.NUMBER
-    size = units.format_quantity(abs(delta), units.difference_unit(unit))
-    if unit.dimension == TIME:
-        word = "longer" if delta > 0 else "shorter"
-    else:
-        word = "raised" if delta > 0 else "lowered"
-    return f" ({word} by {size})"
+    return moved_by(float(after.value) - old, units.lookup(after.unit) or units.NUMBER)

@@ -129,6 +129,22 @@ class _Resolver:
     def structure_problem(self, span: Span, problem: str, hint: str | None = None) -> None:
         self.diagnostics.append(messages.SCENARIO_STRUCTURE.at(span, problem=problem, hint=hint))
 
+    def parameter(self, path: sc.PointPath, setting: str) -> tuple[str, Point] | None:
+        """The program and parameter a `parameter` or `assumes` line names; reported when it names
+        something else (`setting` says which line, for the hint)."""
+        found = self.owner(path, self.points, "parameter")
+        if found is None:
+            return None
+        program, point = found
+        if point.kind != "parameter":
+            self.name_problem(
+                path.span,
+                f"`{point.title}` is {_article(point.kind)}, not a parameter",
+                f"{setting} names a parameter of the rules",
+            )
+            return None
+        return program, point
+
     def owner(
         self, path: sc.PointPath, table: dict[str, dict[str, Any]], what: str
     ) -> tuple[str, Any] | None:
@@ -514,15 +530,10 @@ def _parameters(
             if program in resolver.points:
                 result.setdefault(program, {}).update({k: s.value for k, s in settings.items()})
     for setting in scenario.parameters:
-        found = resolver.owner(setting.path, resolver.points, "parameter")
+        found = resolver.parameter(setting.path, "`parameter`")
         if found is None:
             continue
         program, point = found
-        if point.kind != "parameter":
-            resolver.name_problem(
-                setting.path.span, f"`{point.title}` is {_article(point.kind)}, not a parameter"
-            )
-            continue
         value = resolver.value(setting.value, point.target, f"parameter `{point.title}`")
         if value is None:
             continue

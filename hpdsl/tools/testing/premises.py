@@ -39,9 +39,7 @@ class Resolver(Protocol):
     @property
     def classes(self) -> dict[str, Any]: ...
 
-    def owner(
-        self, path: sc.PointPath, table: dict[str, dict[str, Any]], what: str
-    ) -> tuple[str, Any] | None: ...
+    def parameter(self, path: sc.PointPath, setting: str) -> tuple[str, Point] | None: ...
 
     def value(self, value: Value, target: Target, what: str) -> Any: ...
 
@@ -65,16 +63,10 @@ def check(
     """
     site = site_parameters.settings if site_parameters is not None else {}
     for assumption in scenario.assumptions:
-        found = resolver.owner(assumption.path, resolver.points, "parameter")
+        found = resolver.parameter(assumption.path, "`assumes`")
         if found is None:
             continue
         program, point = found
-        if point.kind != "parameter":
-            resolver.name_problem(
-                assumption.path.span,
-                f"`{point.title}` is {article(point.kind)}; `assumes` states a parameter's value",
-            )
-            continue
         assumed = resolver.value(assumption.value, point.target, f"`assumes {point.title}`")
         if assumed is None:
             continue
