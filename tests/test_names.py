@@ -158,6 +158,12 @@ CASES = {
     )
     .replace("o = t > 5C", "o = t > T"),
     "no-program": 'enum Mode (Heating, Cooling) "m"\nconst design_temp: C = -10C "d"\n',
+    "enumerations-named-like-the-module-classes": (
+        'enum Point (Near, Far) "p"\nenum Package (Small, Large) "k"\n'
+        + plant(output="where")
+        .replace('output where: bool = false "o"', 'output where: Point = Near "o"')
+        .replace("where = t > 5C", "where = Far")
+    ),
     "longest-names-in-every-role": _every_role_at_the_longest(),
 }
 

@@ -12,8 +12,10 @@ check); everything else lives on ``self``.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
+from typing import cast
 
 from hpdsl.codegen.emitter import Emitter
 from hpdsl.codegen.escape import printable, python_docstring_end, python_docstring_line
@@ -92,6 +94,7 @@ class PythonGenerator:
     """Prints an IR package as one Python module."""
 
     def __init__(self, package: ir.Package, *, source_comments: bool = True) -> None:
+        package = _enums_clear_of_the_module(package)
         self.package = package
         self.source_comments = source_comments
         self.enums = {e.name: e for e in package.enums}
@@ -551,3 +554,37 @@ def _tuple_text(items: list[str]) -> str:
     if not items:
         return "()"
     return "(\n" + "".join(f"{INDENT * 2}{item},\n" for item in items) + f"{INDENT})"
+
+
+def _enums_clear_of_the_module(package: ir.Package) -> ir.Package:
+    """The package with each enumeration the module's own names would hide renamed (`Point_`).
+
+    An enumeration is a class of the module, beside `Point`, `Program`, `Package` and the
+    imports; one named like them gets a trailing `_` everywhere it is used. Most packages have
+    none and are returned as they are.
+    """
+    taken = set(_MODULE_NAMES)
+    renamed = {}
+    for enum in package.enums:
+        name = unique_name(enum.name, taken)
+        if name != enum.name:
+            renamed[enum.name] = name
+    if not renamed:
+        return package
+    return cast(ir.Package, _with_enums_renamed(package, renamed))
+
+
+def _with_enums_renamed(node: object, renamed: dict[str, str]) -> object:
+    """`node` (any part of the IR) with the enumerations' names in `renamed` replaced."""
+    if isinstance(node, ir.ValueType):
+        return dataclasses.replace(node, enum=renamed[node.enum]) if node.enum in renamed else node
+    if isinstance(node, ir.Enum):
+        return dataclasses.replace(node, name=renamed.get(node.name, node.name))
+    if isinstance(node, tuple):
+        return tuple(_with_enums_renamed(item, renamed) for item in node)
+    if dataclasses.is_dataclass(node) and not isinstance(node, type):
+        changes = {
+            f.name: _with_enums_renamed(getattr(node, f.name), renamed) for f in dataclasses.fields(node)
+        }
+        return dataclasses.replace(node, **changes)
+    return node
