@@ -622,3 +622,77 @@ def test_input_wired_from_a_later_program(tmp_path: Path) -> None:
         """,
     )
     assert check_paths([path]).diagnostics == []
+
+
+# --- Misses reported in the checker's issue (value reasoning), each caught and, corrected, quiet --
+
+TWO_HYSTERESIS = """
+    program P "p"
+        input t: C range -40C .. 60C fallback 0C "t"
+        output heat: bool = false "h"
+
+        hysteresis heat on t{first}
+            below 15C -> true
+            above 18C -> false
+        end
+
+        hysteresis heat on t{second}
+            below 10C -> true
+            above 12C -> false
+        end
+    end
+"""
+
+
+def test_two_hysteresis_blocks_writing_one_output_conflict(tmp_path: Path) -> None:
+    path = write_rules(tmp_path, TWO_HYSTERESIS.format(first="", second=""))
+    found = check_paths([path]).diagnostics
+    assert [(d.code, d.span.line) for d in found] == [("conflicting-writers", 10)]
+    assert "hysteresis `heat` (line 5) and by hysteresis `heat` (line 10)" in found[0].message
+    path = write_rules(tmp_path, TWO_HYSTERESIS.format(first=" priority 1", second=" priority 2"))
+    assert check_paths([path]).diagnostics == []
+
+
+SELF_LOOP = """
+    program P "p"
+        input t: C range -40C .. 60C fallback 0C "t"
+        output running: bool = false "r"
+        machine m
+            initial state Idle
+                when t > 5C -> Stuck
+            end
+            state Stuck
+                when t > 9C -> Stuck{leave}
+            end
+        end
+        rule show
+            running = m == m.Stuck
+        end
+    end
+"""
+
+
+def test_a_state_whose_only_transition_is_to_itself_is_a_dead_end(tmp_path: Path) -> None:
+    path = write_rules(tmp_path, SELF_LOOP.format(leave=""))
+    found = check_paths([path]).diagnostics
+    assert [(d.code, d.span.line) for d in found] == [("dead-end-state", 8)]
+    assert found[0].hint is not None and "a transition to the state itself leads nowhere" in found[0].hint
+    path = write_rules(tmp_path, SELF_LOOP.format(leave="\n                after 10 min -> Idle"))
+    assert check_paths([path]).diagnostics == []
+
+
+def test_a_number_added_to_a_temperature_is_hinted_as_a_difference(tmp_path: Path) -> None:
+    text = """
+        program P "p"
+            input temp: C range -40C .. 60C fallback 0C "t"
+            output warm: bool = false "w"
+            rule r
+                warm = temp + 5 > 20C
+            end
+        end
+    """
+    found = check_paths([write_rules(tmp_path, text)]).diagnostics
+    assert [d.code for d in found] == ["missing-unit"]
+    assert found[0].hint == "write `5 K`: what is added to a temperature is a difference"
+    corrected = check_paths([write_rules(tmp_path, text.replace("temp + 5 >", "temp + 5 K >"))])
+    assert corrected.diagnostics == []

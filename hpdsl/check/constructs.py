@@ -175,8 +175,13 @@ class ConstructChecks(CheckerBase):
             )
             target = None
         if target is not None:
+            # Named with its line: two hysteresis blocks driving one output carry the same name.
             writers.setdefault(target.name, []).append(
-                Writer(f"hysteresis `{item.name.text}`", item.name.span, item.meta.priority)
+                Writer(
+                    f"hysteresis `{item.name.text}` (line {item.span.line})",
+                    item.name.span,
+                    item.meta.priority,
+                )
             )
         input_type = self._expr(item.input, ctx)
         if not is_numeric(input_type) and not isinstance(input_type, ErrorType):
@@ -462,7 +467,8 @@ class ConstructChecks(CheckerBase):
                         )
                     )
         for name, state in states.items():
-            if not state.transitions and len(states) > 1:
+            # A transition back to the state itself leaves nothing: the state is still a dead end.
+            if len(states) > 1 and all(t.target.text == name for t in state.transitions):
                 self._report(
                     messages.DEAD_END_STATE.at(
                         state.name.span,
@@ -470,6 +476,11 @@ class ConstructChecks(CheckerBase):
                         hint=(
                             "add `when <condition> -> <State>` or `after <duration> -> <State>`; a "
                             "lockout leaves on a reset input"
+                            + (
+                                "; a transition to the state itself leads nowhere"
+                                if state.transitions
+                                else ""
+                            )
                         ),
                     )
                 )

@@ -156,6 +156,10 @@ class OperatorChecks(CheckerBase):
         text, symbol = bare_text(bare), other.unit.symbol
         written = f"{text}{symbol}" if symbol in ("C", "F") else f"{text} {symbol}"
         hint = f"write `{written}`"
+        if other.unit.absolute and context in ("`+`", "`-`"):
+            # A temperature plus or minus a number: the number is a difference, in kelvin.
+            written = units.format_quantity(bare_value(bare), units.difference_unit(other.unit))
+            hint = f"write `{written}`: what is added to a temperature is a difference"
         value = bare_value(bare)
         if symbol == "%" and 0 < abs(value) <= 1 and "." in text:
             # `load > 0.3` almost always means 30 %, not 0.3 %.
