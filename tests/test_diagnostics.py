@@ -696,3 +696,47 @@ def test_a_number_added_to_a_temperature_is_hinted_as_a_difference(tmp_path: Pat
     assert found[0].hint == "write `5 K`: what is added to a temperature is a difference"
     corrected = check_paths([write_rules(tmp_path, text.replace("temp + 5 >", "temp + 5 K >"))])
     assert corrected.diagnostics == []
+
+
+def test_a_keyword_as_a_table_column_is_named_where_it_stands(tmp_path: Path) -> None:
+    text = """
+        program P "p"
+            input t: C range -40C .. 60C fallback 0C "t"
+            output s: int = 0 "s"
+            table stages(load: C range -40C .. 60C)
+                | load       | {column} |
+                | -40C .. 0C | 1   |
+                | > 0C       | 2   |
+            end
+            rule r
+                s = stages(t).{column}
+            end
+        end
+    """
+    found = check_paths([write_rules(tmp_path, text.format(column="end"))]).diagnostics
+    assert [(d.code, d.span.line, d.span.column, d.message) for d in found] == [
+        ("keyword-as-name", 5, 24, "`end` is a keyword and cannot be used as a name")
+    ]
+    assert check_paths([write_rules(tmp_path, text.format(column="stage"))]).diagnostics == []
+
+
+def test_a_table_gap_is_reported_at_the_rows_either_side(tmp_path: Path) -> None:
+    text = """
+        program P "p"
+            input load: % range 0 % .. 100 % fallback 0 % "l"
+            output s: int = 0 "s"
+            table stages(l: % range 0 % .. 100 %)
+                | l           | n |
+                | 0 % .. 30 % | 0 |
+                | > 40 %      | 1 |
+            end
+            rule r
+                s = stages(load).n
+            end
+        end
+    """
+    found = check_paths([write_rules(tmp_path, text)]).diagnostics
+    assert [(d.code, d.span.line) for d in found] == [("table-gap", 6)]
+    assert [(note.message, note.span.line) for note in found[0].notes] == [("the row after the gap", 7)]
+    corrected = text.replace("| > 40 %      |", "| > 30 %      |")
+    assert check_paths([write_rules(tmp_path, corrected)]).diagnostics == []

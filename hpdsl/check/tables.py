@@ -321,9 +321,17 @@ class TableChecks(CheckerBase):
                     )
                 )
         for low, high in gaps:
+            # At the rows either side of the gap: the one that ends below it, with a note at the
+            # one that starts above it (the table's name when no row is on a side).
+            below = [(iv.high, row) for row, iv in rows if iv.high <= low]
+            above = [(iv.low, row) for row, iv in rows if iv.low >= high]
+            before = max(below, key=lambda pair: pair[0])[1] if below else None
+            after = min(above, key=lambda pair: pair[0])[1] if above else None
+            primary = before or after
+            notes = (Note("the row after the gap", after.key.span),) if before and after else ()
             self._report(
                 messages.TABLE_GAP.at(
-                    item.name.span,
+                    primary.key.span if primary is not None else item.name.span,
                     name=item.name.text,
                     key=key,
                     gap=describe(low, high),
@@ -331,5 +339,6 @@ class TableChecks(CheckerBase):
                         "add a row for these values, or extend a neighbouring row (rows match top "
                         "to bottom, both ends included)"
                     ),
+                    notes=notes,
                 )
             )

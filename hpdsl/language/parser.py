@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import tempfile
 import threading
 from collections import OrderedDict
@@ -353,6 +354,21 @@ def _explain_token(source: SourceFile, exc: UnexpectedToken) -> Diagnostic:
 
     if tok.type == "END" and not blocks:
         return messages.UNEXPECTED_END.at(span, hint="remove it, or check the block above for an extra `end`")
+
+    if tok.type == "VBAR" and tok.line and tok.column:
+        # `| load | end |`: a keyword in a table's header row ends the table there, and the
+        # parser only stumbles at the next `|`; name the keyword, where it stands.
+        before = source.line(tok.line)[: tok.column - 1]
+        found = re.search(r"\|\s*([A-Za-z_][A-Za-z0-9_]*)\s*$", before)
+        if found and found.group(1) in keywords():
+            column = found.start(1) + 1
+            keyword = found.group(1)
+            return messages.KEYWORD_AS_NAME.at(
+                Span(source.name, tok.line, column, tok.line, column + len(keyword)),
+                word=keyword,
+                hint=f"a table's column is a name: choose another, such as `{keyword}_value`",
+                notes=notes,
+            )
 
     word = str(tok)
     for candidate in (tok, previous):
