@@ -238,37 +238,6 @@ class ConstructChecks(CheckerBase):
                     )
                 )
 
-    def _check_require(self, item: n.Require, ctx: Context) -> None:
-        name = item.name.text
-        if item.meta.priority is not None:
-            self._report(
-                messages.INVALID_CLAUSE.at(
-                    item.meta.span,
-                    problem=f"`require {name}` writes nothing, so it has no priority",
-                    hint="remove `priority`",
-                )
-            )
-        self._expect_bool(item.condition, ctx.requiring_constant(f"`require {name}`"), f"`require {name}`")
-        value = self._const(item.condition, ctx)
-        if value is None or value.value is not False:
-            return
-        shown = []
-        read = sorted(n.names_read(item.condition), key=lambda r: (r.span.line, r.span.column))
-        for ref in dict.fromkeys(r.name for r in read):
-            known = self._const(n.Name(name=ref, span=item.condition.span), ctx)
-            if known is not None and ref not in self.enum_members:
-                shown.append(f"`{ref}` = {known.show()}")
-        values = ", ".join(shown) or "the condition is false"
-        self._report(
-            messages.CONSTRAINT.at(
-                item.condition.span,
-                name=name,
-                values=values,
-                hint=" ".join((item.meta.doc or "").split())
-                or "change the values so that the condition holds",
-            )
-        )
-
     def _check_totalizer(self, item: n.Totalizer, ctx: Context) -> None:
         symbol = ctx.scope.symbols.get(item.name.text)
         total_type = (
