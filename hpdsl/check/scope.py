@@ -400,7 +400,7 @@ class CheckerBase:
         # values, and a problem they cause is reported at the site file's line (`relocated`).
         self.site = site
         self.site_reads: list[SiteValue] = []  # the site values the current item's checks read
-        self.relocated: list[tuple[Diagnostic, Diagnostic]] = []  # (as found, as reported)
+        self.relocated: list[Diagnostic] = []  # the problems of values found with site values
         self.diagnostics: list[Diagnostic] = []
         self.package_scope = Scope()
         self.program_scopes: dict[str, Scope] = {}
@@ -429,9 +429,8 @@ class CheckerBase:
 
     def _report(self, diagnostic: Diagnostic) -> None:
         if self.site_reads and diagnostic.code in VALUE_CODES:
-            relocated = _at_site(diagnostic, self.site_reads)
-            self.relocated.append((diagnostic, relocated))
-            diagnostic = relocated
+            diagnostic = _at_site(diagnostic, self.site_reads)
+            self.relocated.append(diagnostic)
         self.diagnostics.append(diagnostic)
 
     def _site_value(self, symbol: Symbol) -> Const | None:

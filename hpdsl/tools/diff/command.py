@@ -113,27 +113,35 @@ def load(path: Path, site: Path | None = None, values: bool = False) -> tuple[Si
     site file's where `site` sets them, checked like `hpdsl check --params` checks them.
     A path that does not exist is a usage error (exit 2), raised by `load_paths`.
     """
-    from hpdsl.codegen.compiler import lower_paths
+    from hpdsl.check.checker import check_package
+    from hpdsl.check.package import load_paths
 
-    lowered = lower_paths([path])
-    loaded = lowered.check
-    problems = Problems(dict(loaded.sources), [d for d in loaded.diagnostics if d.is_error])
-    if problems.diagnostics or lowered.package is None:
+    loaded = load_paths([path])
+    checked, found = check_package(list(loaded.sources.values()))
+    problems = Problems(dict(loaded.sources), [d for d in [*loaded.diagnostics, *found] if d.is_error])
+    if problems.diagnostics or checked is None:
         return None, problems
-    side = Side(loaded.sources, lowered.modules)
-    if values:
+    side = Side(loaded.sources, checked.modules)
+    if values:  # the values in force need the lowered package, which only a site comparison pays for
+        from hpdsl.codegen.compiler import package_name, source_names
         from hpdsl.compile import site as site_
+        from hpdsl.compile.lower import LoweringError, lower_package
         from hpdsl.tools.diff.site import in_force
 
+        try:
+            package = lower_package(checked, package_name([path]), source_names([path]))
+        except LoweringError as exc:
+            problems.diagnostics.extend(exc.diagnostics)
+            return None, problems
         settings = None
         if site is not None:
-            settings = site_.read(site, lowered.package, lowered.modules)
+            settings = site_.read(site, package, checked.modules)
             if settings.source is not None:
                 problems.sources[settings.name] = settings.source
             problems.diagnostics.extend(d for d in settings.diagnostics if d.is_error)
             if problems.diagnostics:
                 return None, problems
-        side.in_force = in_force(lowered.package, settings)
+        side.in_force = in_force(package, settings)
     return side, problems
 
 

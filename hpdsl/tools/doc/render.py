@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import re
 
-from hpdsl.base import escape
+from hpdsl.base.escape import markdown_code, markdown_text
 from hpdsl.codegen.templates import render
 from hpdsl.tools.doc import svg as doc_svg
 from hpdsl.tools.doc.model import (
@@ -37,9 +37,6 @@ MARKER = "Sequence of operations written by hpdsl doc"
 
 
 # --- Markdown ----------------------------------------------------------------------------
-
-markdown_text = escape.markdown_text
-markdown_code = escape.markdown_code
 
 
 def markdown_inline(cell: Cell, in_table: bool) -> str:

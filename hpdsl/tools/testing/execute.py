@@ -437,7 +437,7 @@ def run_scenario(
         outcome.skipped = f"the site file's values and the scenario's own break a `require`: {outcome.error}"
         outcome.error = None
     if outcome.failures and site_parameters is not None and site_parameters.settings:
-        outcome.site_note = _site_dependence(compiled, scenario, site_parameters, report, base)
+        outcome.site_note = _site_dependence(compiled, scenario, site_parameters, base)
     outcome.seconds = time.perf_counter() - began
     return outcome
 
@@ -455,11 +455,7 @@ def _attempt(run: _Run, plan: _Plan, parameters: dict[str, dict[str, Any]], outc
 
 
 def _passes(
-    compiled: CompiledPackage,
-    scenario: sc.Scenario,
-    site_parameters: site_.SiteParameters | None,
-    report: TestReport,
-    base: Path,
+    compiled: CompiledPackage, scenario: sc.Scenario, site_parameters: site_.SiteParameters | None, base: Path
 ) -> bool:
     """Whether the scenario passes with these site values (its own lines and files on top)."""
     resolver = _Resolver(compiled, scenario, [])
@@ -475,13 +471,12 @@ def _site_dependence(
     compiled: CompiledPackage,
     scenario: sc.Scenario,
     site_parameters: site_.SiteParameters,
-    report: TestReport,
     base: Path,
 ) -> str | None:
     """Why a scenario that fails with the site file passes without it: the site's values it
     depends on and does not state with `assumes` (each one alone, put back to its default,
     makes it pass). None when it fails with the rules' defaults too: a fault of the rules."""
-    if not _passes(compiled, scenario, None, report, base):
+    if not _passes(compiled, scenario, None, base):
         return None
     settings = [s for program in site_parameters.settings.values() for s in program.values()]
     culprits = []
@@ -493,7 +488,7 @@ def _site_dependence(
                 for program, values in site_parameters.settings.items()
             },
         )
-        if _passes(compiled, scenario, without, report, base):
+        if _passes(compiled, scenario, without, base):
             culprits.append(setting)
     named = ", ".join(f"`{s.program}.{s.parameter}` ({s.span.file}:{s.span.line})" for s in culprits)
     if not named:
