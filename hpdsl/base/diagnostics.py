@@ -176,6 +176,75 @@ WIRING = _code(
     "An input wired `from` something that is not a matching output of another program.",
 )
 
+# --- Values: what the ranges of inputs and parameters prove (hpdsl.check.values) -----------
+NEVER_TRUE = _code("never-true", W, "values", "A condition that no value in the declared ranges makes true.")
+ALWAYS_TRUE = _code(
+    "always-true", W, "values", "A condition that every value in the declared ranges makes true."
+)
+ALARM_NEVER_RAISES = _code(
+    "alarm-never-raises", W, "values", "An alarm whose set point lies outside what its sensor can read."
+)
+SHADOWED_BRANCH = _code(
+    "shadowed-branch", W, "values", "An `else if` branch that an earlier branch takes every case of."
+)
+SHADOWED_TRANSITION = _code(
+    "shadowed-transition",
+    W,
+    "values",
+    "A transition that an earlier transition of its state takes every time.",
+)
+UNGUARDED_DIVISION = _code(
+    "unguarded-division", W, "values", "A division whose divisor can be 0 where it is evaluated."
+)
+NARROW_DOMAIN = _code(
+    "narrow-domain", W, "values", "A table or curve called with a key beyond the keys it covers."
+)
+BAND_CAN_INVERT = _code(
+    "band-can-invert",
+    W,
+    "values",
+    "A hysteresis, dead band or pair of ordered thresholds that the parameters' ranges let cross or close.",
+)
+BAND_TOO_NARROW = _code(
+    "band-too-narrow", W, "values", "A hysteresis or dead band narrower than a sensor can resolve."
+)
+TIMER_EXCEEDS_TIMEOUT = _code(
+    "timer-exceeds-timeout",
+    W,
+    "values",
+    "A timer in a state that its state's timeout ends before it runs out.",
+)
+SCHEDULE_OVERLAP = _code(
+    "schedule-overlap", W, "values", "Two periods of a schedule that cover the same time."
+)
+LATCHED_OUTPUT = _code(
+    "latched-output", W, "values", "An output or var set to one value under a condition and never set back."
+)
+CANCELLED_ACTION = _code(
+    "cancelled-action", W, "values", "A higher-priority writer that cancels what a lower-priority one does."
+)
+UNSAFE_FALLBACK = _code(
+    "unsafe-fallback", W, "values", "A sensor's fallback value that keeps the alarm it feeds from raising."
+)
+PERCENT_AS_FRACTION = _code(
+    "percent-as-fraction", W, "values", "A fraction written as a percentage (`0.6 %` where 60 % was meant)."
+)
+LITERAL_UNDERFLOW = _code(
+    "literal-underflow",
+    W,
+    "values",
+    "A number too small (or too large) for a real: it is stored as 0 (or infinity).",
+)
+UNIT_PATCH = _code(
+    "unit-patch", W, "values", "A multiplication or division by 1 of a unit that only makes the units agree."
+)
+POWER_VS_ENERGY = _code(
+    "power-vs-energy",
+    W,
+    "values",
+    "A total of a totalizer compared with a rate made into an amount by `* 1 h`.",
+)
+
 # --- Targets -------------------------------------------------------------------------
 TARGET_RENAME = _code(
     "target-rename",

@@ -153,6 +153,32 @@ UNREACHABLE_STATE = Message(
 DEAD_END_STATE = Message(codes.DEAD_END_STATE, "state `{name}` has no transition out of it")
 WIRING = Message(codes.WIRING, "{problem}")
 
+# --- Values --------------------------------------------------------------------------
+NEVER_TRUE = Message(codes.NEVER_TRUE, "{what} is never true: {why}")
+ALWAYS_TRUE = Message(codes.ALWAYS_TRUE, "{what} is always true: {why}")
+ALARM_NEVER_RAISES = Message(codes.ALARM_NEVER_RAISES, "alarm `{name}` can never raise: {why}")
+SHADOWED_BRANCH = Message(codes.SHADOWED_BRANCH, "this branch is never taken: {why}")
+SHADOWED_TRANSITION = Message(codes.SHADOWED_TRANSITION, "the transition to `{target}` never fires: {why}")
+UNGUARDED_DIVISION = Message(codes.UNGUARDED_DIVISION, "the divisor can be 0 here: {why}")
+NARROW_DOMAIN = Message(codes.NARROW_DOMAIN, "{kind} `{name}` covers {covers}, but is called with {key}")
+BAND_CAN_INVERT = Message(codes.BAND_CAN_INVERT, "{what}: {why}")
+BAND_TOO_NARROW = Message(codes.BAND_TOO_NARROW, "{what}: {why}")
+TIMER_EXCEEDS_TIMEOUT = Message(codes.TIMER_EXCEEDS_TIMEOUT, "{what}: {why}")
+SCHEDULE_OVERLAP = Message(
+    codes.SCHEDULE_OVERLAP, "schedule `{name}`: this period overlaps {other} on {days}"
+)
+LATCHED_OUTPUT = Message(
+    codes.LATCHED_OUTPUT, "`{name}` is set to {value} here and nothing ever sets it back to {start}"
+)
+CANCELLED_ACTION = Message(codes.CANCELLED_ACTION, "{what}")
+UNSAFE_FALLBACK = Message(codes.UNSAFE_FALLBACK, "{what}")
+PERCENT_AS_FRACTION = Message(
+    codes.PERCENT_AS_FRACTION, "`{text}` looks like a fraction written as a percentage: {why}"
+)
+LITERAL_UNDERFLOW = Message(codes.LITERAL_UNDERFLOW, "`{text}` is stored as {stored}: {why}")
+UNIT_PATCH = Message(codes.UNIT_PATCH, "`{op} {text}` changes only the unit, not the value: {why}")
+POWER_VS_ENERGY = Message(codes.POWER_VS_ENERGY, "{what}")
+
 # --- Targets -------------------------------------------------------------------------
 TARGET_RENAME = Message(codes.TARGET_RENAME, "`{name}` is written `{used}` in the {dialect} output")
 TARGET_UNSUPPORTED = Message(codes.TARGET_UNSUPPORTED, "the {dialect} dialect cannot express {what}")

@@ -9,6 +9,7 @@ and the type of every expression) together with the diagnostics.
 from __future__ import annotations
 
 import gc
+import re
 from collections.abc import Callable
 
 from hpdsl.base import messages
@@ -18,6 +19,7 @@ from hpdsl.check.constructs import ConstructChecks
 from hpdsl.check.declarations import DeclarationChecks
 from hpdsl.check.expressions import ExpressionChecks
 from hpdsl.check.operators import OperatorChecks
+from hpdsl.check.sanity import SanityChecks
 from hpdsl.check.scope import BUILTIN_FUNCTIONS as BUILTIN_FUNCTIONS
 from hpdsl.check.scope import DAY_ALIASES as DAY_ALIASES
 from hpdsl.check.scope import DAYS as DAYS
@@ -37,7 +39,9 @@ from hpdsl.language import nodes as n
 from hpdsl.language.parser import parse_source
 
 
-class Checker(DeclarationChecks, ConstructChecks, TableChecks, ExpressionChecks, OperatorChecks):
+class Checker(
+    DeclarationChecks, ConstructChecks, TableChecks, ExpressionChecks, OperatorChecks, SanityChecks
+):
     """Checks a list of parsed modules as one package."""
 
     # ================================================================== driver
@@ -97,6 +101,9 @@ class Checker(DeclarationChecks, ConstructChecks, TableChecks, ExpressionChecks,
     def _check_requirements(self, items: list[n.Item]) -> None:
         self._report_requirements()
 
+    def _check_unit_patches(self, items: list[n.Item]) -> None:
+        self._report_unit_patches()
+
     def _report_unused_package(self) -> None:
         for symbol in self.package_scope.symbols.values():
             if symbol.kind in ("enum", "const", "curve", "table") and id(symbol) not in self.used:
@@ -129,6 +136,7 @@ PASSES: tuple[tuple[str, Callable[[Checker, list[n.Item]], None]], ...] = (
     ("check the declarations, tables, curves and programs", Checker._check_items),
     ("names declared and never used", Checker._check_usage),
     ("requirements implemented and cited", Checker._check_requirements),
+    ("multiplications by 1 of a unit", Checker._check_unit_patches),
 )
 
 
@@ -189,4 +197,28 @@ def _check_package(sources: list[SourceFile]) -> tuple[CheckedPackage | None, li
     checker = Checker(modules)
     checker.run()
     diagnostics.extend(checker.diagnostics)
-    return checker.package, diagnostics
+    if not any(d.is_error for d in diagnostics):
+        from hpdsl.check.values import analyse
+
+        diagnostics.extend(analyse(checker.package))
+    return checker.package, without_allowed(diagnostics, sources)
+
+
+# `# allow: never-true, unit-patch` at the end of a line: the engineer has seen these warnings
+# there and keeps the line as it is.
+_ALLOW = re.compile(r"#\s*allow:\s*([a-z0-9][a-z0-9, -]*)")
+
+
+def without_allowed(diagnostics: list[Diagnostic], sources: list[SourceFile]) -> list[Diagnostic]:
+    """The diagnostics less the warnings that a `# allow: CODE` comment on their line accepts."""
+    if not any("allow:" in source.text for source in sources):
+        return diagnostics
+    files = {source.name: source for source in sources}
+    kept: list[Diagnostic] = []
+    for diagnostic in diagnostics:
+        source = files.get(diagnostic.span.file)
+        line = source.line(diagnostic.span.line) if source is not None else ""
+        found = _ALLOW.search(line) if not diagnostic.is_error else None
+        if found is None or diagnostic.code not in {c.strip() for c in found.group(1).split(",")}:
+            kept.append(diagnostic)
+    return kept

@@ -50,8 +50,10 @@ class ExpressionChecks(CheckerBase):
         if isinstance(expr, n.Paren):
             return self._expr(expr.inner, ctx, expected)
         if isinstance(expr, n.Number):
+            self._literal_sanity(expr)
             return INT if expr.is_integer else REAL
         if isinstance(expr, n.Quantity):
+            self._literal_sanity(expr)
             unit = units.lookup(expr.unit)
             if unit is None:
                 self._report(

@@ -75,6 +75,7 @@ class OperatorChecks(CheckerBase):
         right = self._expr(expr.right, ctx)
         if isinstance(left, ErrorType) or isinstance(right, ErrorType):
             return ERROR
+        self._note_unit_patch(expr)
         for side, side_type in ((expr.left, left), (expr.right, right)):
             if not is_numeric(side_type):
                 self._report(
@@ -119,6 +120,8 @@ class OperatorChecks(CheckerBase):
         right = self._expr(expr.right, ctx, expected=left)
         if isinstance(left, ErrorType) or isinstance(right, ErrorType):
             return BOOL
+        if self.unit_patches:
+            self._power_vs_energy(expr)
         if expr.op in ("==", "!=") and (
             isinstance(left, (BoolType, EnumType)) or isinstance(right, (BoolType, EnumType))
         ):

@@ -416,6 +416,9 @@ class CheckerBase:
         # "Did you mean" hints left to compute: each compares a name with every name in scope,
         # so a file of thousands of misspellings would make checking quadratic.
         self.suggestions_left = MAX_SUGGESTIONS
+        # `x * 1 h` and `x / 1 K` seen, and those a comparison explained as power-vs-energy
+        self.unit_patches: list[tuple[n.Binary, n.Quantity]] = []
+        self.explained_patches: set[int] = set()
         self.package = CheckedPackage(
             modules,
             self.package_scope,
@@ -610,4 +613,16 @@ class CheckerBase:
         raise NotImplementedError  # defined in a mixin
 
     def _const(self, expr: n.Expr, ctx: Context) -> Const | None:
+        raise NotImplementedError  # defined in a mixin
+
+    def _literal_sanity(self, expr: n.Number | n.Quantity) -> None:
+        raise NotImplementedError  # defined in a mixin
+
+    def _note_unit_patch(self, expr: n.Binary) -> None:
+        raise NotImplementedError  # defined in a mixin
+
+    def _power_vs_energy(self, expr: n.Compare) -> None:
+        raise NotImplementedError  # defined in a mixin
+
+    def _report_unit_patches(self) -> None:
         raise NotImplementedError  # defined in a mixin

@@ -90,24 +90,40 @@ COMMANDS: dict[str, Command] = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser for `hpdsl` and all its subcommands."""
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The argument parser for `hpdsl` and its subcommands.
+
+    Given the command line, only the command it names declares its arguments (and so imports
+    its module): `hpdsl check` does not pay for importing the compiler, the simulator and the
+    language server. Without one, or when the line names no command, every command does.
+    """
     from hpdsl import __version__
 
     parser = _Parser(prog="hpdsl", description="A rules language and compiler for heat-pump control.")
     parser.add_argument("--version", action="version", version=f"hpdsl {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    named = _command_named(argv)
     for name, command in COMMANDS.items():
         subparser = subparsers.add_parser(name, help=command.help, description=command.help)
-        command.add_arguments(subparser)
+        if named is None or name == named:
+            command.add_arguments(subparser)
         subparser.set_defaults(run=command.run)
     return parser
 
 
+def _command_named(argv: list[str] | None) -> str | None:
+    """The command a command line runs: its first word when that is a command, else None."""
+    if argv is None or not argv or argv[0] not in COMMANDS:
+        return None
+    return argv[0]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run `hpdsl` with the given arguments (default: the process's) and return its exit code."""
+    if argv is None:
+        argv = sys.argv[1:]
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser(argv).parse_args(argv)
     except SystemExit as stop:  # --help, --version and usage errors end inside argparse
         return _exit_code(stop)
     run: Callable[[argparse.Namespace], int] = args.run
