@@ -187,7 +187,8 @@ def test_names_are_shared_across_files() -> None:
     program = SourceFile(
         "changeover.rules",
         "program P\n input t: C range -40C .. 60C\n output mode: SystemMode = Heating\n"
-        " rule r\n  if t > 15C + deadband then\n   mode = Cooling\n  end\n end\nend\n",
+        " rule r\n  if t > 15C + deadband then\n   mode = Cooling\n"
+        "  else\n   mode = Heating\n  end\n end\nend\n",
     )
     _, diagnostics = check_package([plant, program])
     assert diagnostics == []

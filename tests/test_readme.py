@@ -29,7 +29,7 @@ def test_readme_shows_what_the_mistake_gives(repo_root: Path) -> None:
     shown = (repo_root / "README.md").read_text(encoding="utf-8")
     for d in diagnostics:
         assert f"changeover.rules:{d.span.line}:{d.span.column}: error: {d.message} [{d.code}]" in shown
-    assert sorted(d.code for d in diagnostics) == ["hysteresis-order", "out-of-range"]
+    assert sorted(d.code for d in diagnostics) == ["constraint", "hysteresis-order", "out-of-range"]
 
 
 def test_readme_python_example_runs(repo_root: Path, tmp_path: Path) -> None:

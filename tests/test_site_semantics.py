@@ -39,12 +39,12 @@ program Loop "Ground-loop watch and a changeover band"
 
     hysteresis cooling on outdoor_temp
         below heat_below -> false
-        above cool_above -> true
+        above cool_above -> true  # allow: band-can-invert
     end
 
     rule watch
         out_of_band = loop_temp < band_low or loop_temp > band_high
-        ratio = (loop_temp - band_low) / divisor
+        ratio = (loop_temp - band_low) / divisor  # allow: unguarded-division
     end
 end
 """

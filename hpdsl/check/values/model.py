@@ -330,9 +330,9 @@ class _Walk:
     def statements(
         self, body: tuple[n.Stmt, ...], env: Env, scope: Scope, construct: Construct, *, conditional: bool
     ) -> Env:
+        # Unreachable statements are walked too: their writes still count as writes (a value set
+        # back in a dead branch is the dead branch's problem, not a latch), their values do not.
         for stmt in body:
-            if env.unreachable:
-                return env
             if isinstance(stmt, n.Assign):
                 self.expression(stmt.value, env, construct)
                 target = scope.lookup(stmt.target.text)
@@ -398,6 +398,8 @@ class _Walk:
             assigned = held if not held.empty else declared
         if target.kind in ("output", "var"):
             self.model.writes.append(Write(target, value, span, env, construct, conditional))
+            if env.unreachable:
+                return assigned
             previous = self.written.get(id(target))
             self.written[id(target)] = (
                 assigned if id(target) not in self.written else d.hull(previous, assigned)

@@ -14,7 +14,7 @@ from hpdsl.check.scope import Scope, Symbol
 from hpdsl.check.values import domain as d
 from hpdsl.check.values.evaluate import Env
 from hpdsl.check.values.explain import names, quoted, show
-from hpdsl.check.values.model import Model, Write
+from hpdsl.check.values.model import Construct, Model, Write
 from hpdsl.language import nodes as n
 from hpdsl.language.consteval import Const
 from hpdsl.language.types import BoolType, EnumType, QuantityType
@@ -147,7 +147,9 @@ def _cancels(
         if h0.kind == "alarm" or not lw.conditional:
             continue  # protection wins by design; an unconditional low writer is a default
         for hw, hv in high:
-            if hv is None or not hw.conditional or (lv is not None and _key(lv) == _key(hv)):
+            if hv is None or not hw.conditional or not _inactive(hv, hw.target):
+                continue
+            if lv is not None and _key(lv) == _key(hv):
                 continue
             both = hw.env.meet(lw.env)
             if both.unreachable:
@@ -169,11 +171,30 @@ def _cancels(
     return None
 
 
+def _protective(construct: Construct, model: Model) -> bool:
+    scope = model.package.program_scopes.get(construct.program)
+    symbol = scope.symbols.get(construct.name) if scope is not None else None
+    alarm = symbol.node if symbol is not None else None
+    if not isinstance(alarm, n.Alarm) or alarm.severity is None:
+        return False
+    return alarm.severity.text in ("critical", "high")
+
+
+def _inactive(value: Const, target: Symbol) -> bool:
+    """The value a lockout sets: off, zero, or the first member (`Off`, `Stopped`)."""
+    if isinstance(value.value, bool):
+        return value.value is False
+    if isinstance(value.value, str):
+        return isinstance(target.type, EnumType) and value.value == target.type.members[0]
+    return value.value == 0.0
+
+
 # ------------------------------------------------------------------------------ fallbacks
 def _fallbacks(model: Model) -> Iterator[Diagnostic]:
     """A fallback with which no alarm that reads the input can raise: a faulted sensor then
     hides the fault it should protect against."""
-    alarms = [c for c in model.conditions if c.kind == "alarm"]
+    # The alarms that protect the plant: a fallback that hides an informative one is a choice.
+    alarms = [c for c in model.conditions if c.kind == "alarm" and _protective(c.construct, model)]
     for _, symbol in model.symbols():
         decl = symbol.node
         if symbol.kind != "input" or not isinstance(decl, n.Declaration) or decl.fallback is None:
