@@ -104,7 +104,13 @@ class OperatorChecks(CheckerBase):
         if expr.op == "/":
             divisor = self._const(expr.right, ctx)
             if divisor is not None and divisor.number == 0:
-                self._report(messages.DIVISION_BY_ZERO.at(expr.right.span, hint="divide by a non-zero value"))
+                tiny = _underflowed(expr.right)
+                hint = (
+                    f"`{tiny}` is too small for a real and is stored as 0; write it in a larger unit"
+                    if tiny is not None
+                    else "divide by a non-zero value"
+                )
+                self._report(messages.DIVISION_BY_ZERO.at(expr.right.span, hint=hint))
                 return ERROR
         try:
             unit = units.multiply(lu, ru) if expr.op == "*" else units.divide(lu, ru)
@@ -231,7 +237,10 @@ class OperatorChecks(CheckerBase):
             try:
                 units.compare(unit_of(target), unit_of(value))
             except UnitError as exc:
-                self._unit_error(exc, value_expr.span, context)
+                if exc.kind == "absolute":
+                    self._stored_temperature(unit_of(target), unit_of(value), value_expr.span, context)
+                else:
+                    self._unit_error(exc, value_expr.span, context)
                 return False
             return True
         if not same_type(target, value):
@@ -242,6 +251,18 @@ class OperatorChecks(CheckerBase):
             )
             return False
         return True
+
+    def _stored_temperature(self, target: units.Unit, value: units.Unit, span: Span, context: str) -> None:
+        """A temperature difference given where an absolute temperature is stored, or the reverse."""
+        difference = f"a temperature difference ({value.symbol if target.absolute else target.symbol})"
+        temperature = f"a temperature ({target.symbol if target.absolute else value.symbol})"
+        if target.absolute:
+            problem = f"{context}: {difference} where {temperature} is expected"
+            hint = f"write a temperature (`21{target.symbol}`), or add the difference to one"
+        else:
+            problem = f"{context}: {temperature} where {difference} is expected"
+            hint = f"a difference is the gap between two temperatures: `a - b` is in {target.symbol}"
+        self._report(messages.ABSOLUTE_TEMPERATURE.at(span, problem=problem, hint=hint))
 
     def _unit_error(self, exc: UnitError, span: Span, context: str) -> None:
         if exc.kind == "absolute":
@@ -321,3 +342,27 @@ class OperatorChecks(CheckerBase):
             ("const", "parameter"),
             self._site_value if self.site is not None else None,
         )
+
+
+def _underflowed(expr: n.Expr) -> str | None:
+    """The text of a literal in an expression that is written non-zero and stored as 0."""
+    for node in _literals(expr):
+        if node.value == 0.0 and any(c in "123456789" for c in node.text.split("e")[0].split("E")[0]):
+            return node.text
+    return None
+
+
+def _literals(expr: n.Expr) -> list[n.Number | n.Quantity]:
+    found: list[n.Number | n.Quantity] = []
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (n.Number, n.Quantity)):
+            found.append(node)
+        elif isinstance(node, n.Paren):
+            stack.append(node.inner)
+        elif isinstance(node, n.Unary):
+            stack.append(node.operand)
+        elif isinstance(node, n.Binary):
+            stack.extend((node.left, node.right))
+    return found

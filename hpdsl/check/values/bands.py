@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from hpdsl.base import messages
 from hpdsl.base.diagnostics import Diagnostic, Note
 from hpdsl.base.source import Span
+from hpdsl.check.values import domain as d
 from hpdsl.check.values.domain import Num
 from hpdsl.check.values.evaluate import strip
 from hpdsl.check.values.explain import quoted, show
@@ -42,6 +43,7 @@ class Band:
     subject: n.Expr  # what the thresholds are compared with
     what: str  # "the hysteresis of `x`", "the dead band of `mode`", ...
     at: Span  # where to report: the threshold that moves
+    band: bool = True  # a band the output holds in (not only two thresholds in order)
 
 
 def check(model: Model) -> Iterator[Diagnostic]:
@@ -73,8 +75,7 @@ def _bands(model: Model, program: n.Program) -> Iterator[Band]:
                     above.level.span,
                 )
     for stmt in _ifs(program):
-        if stmt.else_body is None:
-            yield from _chain_bands(model, stmt)
+        yield from _chain_bands(model, stmt)
 
 
 def _ifs(program: n.Program) -> Iterator[n.If]:
@@ -107,15 +108,15 @@ def _chain_bands(model: Model, stmt: n.If) -> Iterator[Band]:
             if not targets or len(common) == len(targets):
                 continue  # the two branches set nothing in common to different values
             target = sorted(targets)[0]
-            for x1, op1, t1 in _comparisons(first.condition):
-                for x2, op2, t2 in _comparisons(second.condition):
+            for x1, op1, t1 in _comparisons(model, first.condition):
+                for x2, op2, t2 in _comparisons(model, second.condition):
                     if ev.shape(x1) != ev.shape(x2):
                         continue
                     up1, up2 = op1 in (">", ">="), op2 in (">", ">=")
-                    if up1 != up2:
+                    if up1 != up2 and stmt.else_body is None:
                         upper, lower = (t1, t2) if up1 else (t2, t1)
                         yield Band(upper, lower, x1, f"the dead band of `{target}` on {quoted(x1)}", t2.span)
-                    elif form(t1, model) is not None and form(t2, model) is not None:
+                    elif up1 == up2:
                         if _constant(model, t1) and _constant(model, t2):
                             continue  # fixed thresholds in the wrong order: a shadowed branch
                         upper, lower = (t1, t2) if up1 else (t2, t1)
@@ -125,6 +126,7 @@ def _chain_bands(model: Model, stmt: n.If) -> Iterator[Band]:
                             x1,
                             f"the thresholds {quoted(t1)} and {quoted(t2)} of `{target}` on {quoted(x1)}",
                             t2.span,
+                            band=False,
                         )
 
 
@@ -144,9 +146,9 @@ def _constants(body: tuple[n.Stmt, ...]) -> dict[str, str]:
     return found
 
 
-def _comparisons(condition: n.Expr) -> Iterator[tuple[n.Expr, str, n.Expr]]:
-    """(subject, op, threshold) of the comparisons a condition needs (its `and`ed parts), with the
-    subject on the left."""
+def _comparisons(model: Model, condition: n.Expr) -> Iterator[tuple[n.Expr, str, n.Expr]]:
+    """(subject, op, threshold) of the comparisons a condition needs (its `and`ed parts): the
+    threshold is made of parameters, constants and literals, the subject reads a live value."""
     stack = [condition]
     while stack:
         node = strip(stack.pop())
@@ -155,24 +157,11 @@ def _comparisons(condition: n.Expr) -> Iterator[tuple[n.Expr, str, n.Expr]]:
         elif isinstance(node, n.HeldFor):
             stack.append(node.condition)
         elif isinstance(node, n.Compare) and node.op not in ("==", "!="):
-            left, right = strip(node.left), strip(node.right)
-            if _threshold_like(right) and not _threshold_like(left):
+            left, right = form(node.left, model), form(node.right, model)
+            if right is not None and left is None:
                 yield node.left, node.op, node.right
-            elif _threshold_like(left) and not _threshold_like(right):
-                mirrored = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}[node.op]
-                yield node.right, mirrored, node.left
-
-
-def _threshold_like(expr: n.Expr) -> bool:
-    """Literals, names and arithmetic of them: what a threshold is written as (checked by `form`)."""
-    expr = strip(expr)
-    if isinstance(expr, (n.Number, n.Quantity, n.Name)):
-        return True
-    if isinstance(expr, n.Unary) and expr.op == "-":
-        return _threshold_like(expr.operand)
-    if isinstance(expr, n.Binary) and expr.op in ("+", "-", "*", "/"):
-        return _threshold_like(expr.left) and _threshold_like(expr.right)
-    return False
+            elif left is not None and right is None:
+                yield node.right, d.MIRRORED[node.op], node.left
 
 
 def _band(model: Model, relations: Relations, band: Band) -> Iterator[Diagnostic]:
@@ -210,7 +199,7 @@ def _band(model: Model, relations: Relations, band: Band) -> Iterator[Diagnostic
             notes=notes,
         )
         return
-    least = _resolution(model, band.subject, type_)
+    least = _resolution(model, band.subject, type_) if band.band else None
     if least is not None and 0 < reach.low < least:
         where = f"within the ranges of {_names(moved)}, " if moved else ""
         yield messages.BAND_TOO_NARROW.at(

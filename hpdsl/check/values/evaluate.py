@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass, field, replace
 
 from hpdsl.check.scope import TIME_IN_STATE, CheckedPackage, Symbol
 from hpdsl.check.values import domain as d
@@ -30,24 +29,43 @@ Key = Hashable  # id() of a symbol, or ("time_in_state", id(machine))
 NEVER_SINCE = 1e9
 
 
-@dataclass(frozen=True)
 class Env:
-    """What is known at one point of a scan."""
+    """What is known at one point of a scan. Never changed once made: every step makes a new one
+    (`replace`), sharing the dictionaries it does not change."""
 
-    values: dict[Key, Value] = field(default_factory=dict)  # narrowed values
-    facts: dict[Hashable, bool] = field(default_factory=dict)  # the truth of conditions, by shape
-    held_false: dict[Hashable, float] = field(default_factory=dict)  # `c for D` false from this D on
-    held_true: dict[Hashable, float] = field(default_factory=dict)  # `c for D` true up to this D
-    # name -> the expression last assigned to it in this scan and the names that expression
-    # reads: a name set from others is worth their values as narrowed later on the way
-    defs: dict[Key, tuple[n.Expr, frozenset[Key]]] = field(default_factory=dict)
-    machine: int | None = None  # id() of the machine whose state this is, for `time_in_state`
-    unreachable: bool = False
+    __slots__ = ("defs", "facts", "held_false", "held_true", "machine", "unreachable", "values")
+
+    def __init__(
+        self,
+        values: dict[Key, Value] | None = None,
+        facts: dict[Hashable, bool] | None = None,
+        held_false: dict[Hashable, float] | None = None,
+        held_true: dict[Hashable, float] | None = None,
+        defs: dict[Key, tuple[n.Expr, frozenset[Key]]] | None = None,
+        machine: int | None = None,
+        unreachable: bool = False,
+    ) -> None:
+        self.values: dict[Key, Value] = values if values is not None else {}  # narrowed values
+        self.facts: dict[Hashable, bool] = facts if facts is not None else {}  # truths, by shape
+        # `c for D` known false from this D on, and true up to this D
+        self.held_false: dict[Hashable, float] = held_false if held_false is not None else {}
+        self.held_true: dict[Hashable, float] = held_true if held_true is not None else {}
+        # name -> the expression last assigned to it in this scan and the names it reads: a name
+        # set from others is worth their values as narrowed later on the way
+        self.defs: dict[Key, tuple[n.Expr, frozenset[Key]]] = defs if defs is not None else {}
+        self.machine = machine  # id() of the machine whose state this is, for `time_in_state`
+        self.unreachable = unreachable
+
+    def replace(self, **changes: object) -> Env:
+        copy = Env.__new__(Env)
+        for slot in Env.__slots__:
+            setattr(copy, slot, changes[slot] if slot in changes else getattr(self, slot))
+        return copy
 
     def with_value(self, key: Key, value: Value) -> Env:
         values = dict(self.values)
         values[key] = value
-        return replace(self, values=values, unreachable=self.unreachable or d.is_empty(value))
+        return self.replace(values=values, unreachable=self.unreachable or d.is_empty(value))
 
     def assigned(self, key: Key, value: Value, expr: n.Expr, reads: frozenset[Key]) -> Env:
         """After `key = expr`: the name has the value assigned, what was known of conditions may
@@ -57,7 +75,7 @@ class Env:
         defs = {k: v for k, v in self.defs.items() if key not in v[1] and k != key}
         if key not in reads:
             defs[key] = (expr, reads)
-        return replace(self, values=values, defs=defs, facts={}, held_false={}, held_true={})
+        return self.replace(values=values, defs=defs, facts={}, held_false={}, held_true={})
 
     def meet(self, other: Env) -> Env:
         """Both at once: where two writers' conditions could hold in the same scan."""
@@ -71,9 +89,8 @@ class Env:
         for fact, truth in other.facts.items():
             unreachable = unreachable or facts.get(fact, truth) != truth
             facts[fact] = truth
-        return replace(
-            self, values=values, facts=facts, defs={**self.defs, **other.defs}, unreachable=unreachable
-        )
+        defs = {**self.defs, **other.defs}
+        return self.replace(values=values, facts=facts, defs=defs, unreachable=unreachable)
 
 
 UNREACHABLE = Env(unreachable=True)
@@ -134,6 +151,10 @@ def value_of_type(type_: Type | None) -> Value:
     return None
 
 
+# What an expression is, for `Evaluator._classify`.
+_LITERAL, _NAME, _OWN_TIME, _OTHER = range(4)
+
+
 class Evaluator:
     """Values of expressions, given the value of every name where nothing narrows it."""
 
@@ -150,6 +171,7 @@ class Evaluator:
         # The value of a curve (column None) or a table's column at a key with this value.
         self.call_value = call_value
         self._shapes: dict[int, Hashable] = {}
+        self._kinds: dict[int, tuple[int, object, n.Expr]] = {}
 
     def reads(self, expr: n.Expr, env: Env) -> frozenset[Key]:
         """The keys of the names an expression reads."""
@@ -167,19 +189,40 @@ class Evaluator:
         return found
 
     # ------------------------------------------------------------------ names
+    def _classify(self, expr: n.Expr) -> tuple[int, object, n.Expr]:
+        """What an expression is, once: (kind, what it needs, the expression without parentheses)."""
+        node = strip(expr)
+        if isinstance(node, (n.Number, n.Quantity)):
+            x = literal(node)
+            return _LITERAL, (d.num(x) if x is not None else None), node
+        if isinstance(node, n.BoolLiteral):
+            return _LITERAL, d.truth(node.value), node
+        if isinstance(node, n.Name):
+            symbol = self.resolved.get(id(node))
+            if symbol is not None:
+                return _NAME, id(symbol), node
+            if node.name == TIME_IN_STATE:
+                return _OWN_TIME, None, node
+            return _LITERAL, Choice(frozenset({node.name})), node  # a member or a state, bare
+        if isinstance(node, n.Member) and node.name.text == TIME_IN_STATE and isinstance(node.owner, n.Name):
+            owner = self.resolved.get(id(node.owner)) or self._symbol_named(node.owner)
+            if owner is not None and owner.kind == "machine":
+                return _NAME, ("time_in_state", id(owner)), node
+        return _OTHER, None, node
+
+    def _info(self, expr: n.Expr) -> tuple[int, object, n.Expr]:
+        found = self._kinds.get(id(expr))
+        if found is None:
+            found = self._kinds[id(expr)] = self._classify(expr)
+        return found
+
     def key(self, expr: n.Expr, env: Env) -> Key | None:
         """The key of a value a condition can narrow: a declared name, or a `time_in_state`."""
-        expr = strip(expr)
-        if isinstance(expr, n.Name):
-            if expr.name == TIME_IN_STATE and env.machine is not None and id(expr) not in self.resolved:
-                return ("time_in_state", env.machine)
-            symbol = self.resolved.get(id(expr))
-            return id(symbol) if symbol is not None else None
-        if isinstance(expr, n.Member) and expr.name.text == TIME_IN_STATE and isinstance(expr.owner, n.Name):
-            owner = self.resolved.get(id(expr.owner))
-            if owner is None:
-                owner = self._symbol_named(expr.owner)
-            return ("time_in_state", id(owner)) if owner is not None and owner.kind == "machine" else None
+        kind, payload, _ = self._info(expr)
+        if kind == _NAME:
+            return payload
+        if kind == _OWN_TIME and env.machine is not None:
+            return ("time_in_state", env.machine)
         return None
 
     def _symbol_named(self, expr: n.Name) -> Symbol | None:
@@ -199,8 +242,10 @@ class Evaluator:
     # ------------------------------------------------------------------ values
     def value(self, expr: n.Expr, env: Env) -> Value:
         """The value of an expression at a point where `env` is known."""
-        expr = strip(expr)
-        if env.facts and not isinstance(expr, (n.Number, n.Quantity)):
+        kind, payload, expr = self._info(expr)
+        if kind == _LITERAL:
+            return payload  # type: ignore[return-value]
+        if env.facts:
             fact = env.facts.get(self.shape(expr))
             if fact is not None:
                 return d.truth(fact)
@@ -209,16 +254,11 @@ class Evaluator:
             found = env.values[key] if key in env.values else self.base_value(key, self.types.get(id(expr)))
             if key in env.defs:
                 definition = env.defs[key][0]
-                without = replace(env, defs={k: v for k, v in env.defs.items() if k != key})
+                without = env.replace(defs={k: v for k, v in env.defs.items() if k != key})
                 found = d.meet(found, self.value(definition, without))
             return found
-        if isinstance(expr, (n.Number, n.Quantity)):
-            x = literal(expr)
-            return d.num(x) if x is not None else None
-        if isinstance(expr, n.BoolLiteral):
-            return d.truth(expr.value)
-        if isinstance(expr, n.Name):  # an enumeration member or a state, written bare
-            return Choice(frozenset({expr.name}))
+        if kind == _OWN_TIME:
+            return Num(0.0, d.INF)
         if isinstance(expr, n.Member):
             return self._member(expr, env)
         if isinstance(expr, n.Unary):
@@ -345,15 +385,15 @@ class Evaluator:
             narrowed = env.with_value(key, d.meet(self.value(expr, env), d.truth(wanted)))
             if key in env.defs:  # `ok = a > b` then `if ok`: what holds of `a > b`
                 definition = env.defs[key][0]
-                without = replace(narrowed, defs={k: v for k, v in env.defs.items() if k != key})
+                without = narrowed.replace(defs={k: v for k, v in env.defs.items() if k != key})
                 inner = self.assume(definition, wanted, without)
-                return replace(inner, defs=env.defs) if not inner.unreachable else inner
+                return inner.replace(defs=env.defs) if not inner.unreachable else inner
             return narrowed
         if env.unreachable:
             return env
         facts = dict(env.facts)
         facts[self.shape(expr)] = wanted
-        return replace(env, facts=facts)
+        return env.replace(facts=facts)
 
     def _either(self, expr: n.Binary, wanted: bool, env: Env) -> Env:
         """`a and b` false or `a or b` true: one of the two has the truth; what both ways share."""
@@ -369,7 +409,7 @@ class Evaluator:
         }
         facts = {k: v for k, v in first.facts.items() if second.facts.get(k) == v}
         facts[self.shape(expr)] = wanted
-        return replace(env, values=values, facts=facts)
+        return env.replace(values=values, facts=facts)
 
     def _narrow_comparison(self, expr: n.Compare, wanted: bool, env: Env) -> Env:
         op = expr.op if wanted else d.NEGATED[expr.op]
@@ -398,11 +438,11 @@ class Evaluator:
             if isinstance(duration, Num) and not env.unreachable:
                 held = dict(env.held_true)
                 held[timed] = max(held.get(timed, -d.INF), duration.low)
-                env = replace(env, held_true=held)
+                env = env.replace(held_true=held)
         elif isinstance(duration, Num):
             held = dict(env.held_false)
             held[timed] = min(held.get(timed, d.INF), duration.high)
-            env = replace(env, held_false=held)
+            env = env.replace(held_false=held)
         return env
 
 

@@ -20,8 +20,9 @@ May import: hpdsl.base, hpdsl.language, hpdsl.check.scope, hpdsl.check.values.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import partial
 
 from hpdsl.base.source import Span
 from hpdsl.check.scope import CheckedPackage, Scope, Symbol
@@ -100,6 +101,15 @@ class Model:
     calls: list[Use] = field(default_factory=list)
     values: list[tuple[n.Expr, Env]] = field(default_factory=list)  # conditions inside values
     _members: frozenset[str] | None = None
+    _made: dict[int, n.Expr] = field(default_factory=dict)
+
+    def made(self, owner: n.Node, make: Callable[[], n.Expr]) -> n.Expr:
+        """The condition a construct stands for (`after D`, a hysteresis threshold), made once:
+        the analysis keys what it learns by the identity of expressions, so it must not change."""
+        found = self._made.get(id(owner))
+        if found is None:
+            found = self._made[id(owner)] = make()
+        return found
 
     def symbols(self) -> Iterator[tuple[str, Symbol]]:
         """(program, symbol) for every symbol declared in a program."""
@@ -273,8 +283,7 @@ class _Walk:
         target = scope.lookup(item.name.text)
         self.expression(item.input, Env(), construct)
         for threshold in item.thresholds:
-            op = "<" if threshold.side == "below" else ">"
-            condition = n.Compare(span=threshold.span, op=op, left=item.input, right=threshold.level)
+            condition = self.model.made(threshold, partial(_crossing, item.input, threshold))
             env = self.ev.assume(condition, True, Env())
             if target is not None:
                 self.write(target, threshold.value, threshold.value.span, env, construct, conditional=True)
@@ -291,7 +300,7 @@ class _Walk:
             chain = env
             earlier: list[n.Expr] = []
             for transition in state.transitions:
-                condition = self.transition_condition(transition)
+                condition = self.model.made(transition, partial(_transition_condition, transition))
                 if transition.kind == "when":
                     self.model.conditions.append(
                         Condition(condition, env, "transition", construct, chain, tuple(earlier), state)
@@ -303,16 +312,6 @@ class _Walk:
                     )
                 chain = self.ev.assume(condition, False, chain)
                 earlier.append(condition)
-
-    @staticmethod
-    def transition_condition(transition: n.Transition) -> n.Expr:
-        """`when c` is `c`; `after D` is `time_in_state >= D`."""
-        if transition.kind == "when":
-            return transition.trigger
-        span = transition.trigger.span
-        return n.Compare(
-            span=span, op=">=", left=n.Name(span=span, name="time_in_state"), right=transition.trigger
-        )
 
     def alarm(self, item: n.Alarm, scope: Scope, construct: Construct) -> None:
         env = Env()
@@ -369,7 +368,7 @@ class _Walk:
         """What is known after an `if`: what holds at the end of every way through it."""
         reached = [end for end in ends if not end.unreachable]
         if not reached:
-            return replace(before, unreachable=True)
+            return before.replace(unreachable=True)
         keys = set().union(*(end.values.keys() for end in reached))
         values: dict[Key, Value] = {}
         for key in keys:
@@ -381,7 +380,7 @@ class _Walk:
         first = reached[0]
         facts = {k: v for k, v in first.facts.items() if all(e.facts.get(k) == v for e in reached)}
         defs = {k: v for k, v in first.defs.items() if all(e.defs.get(k) is v for e in reached)}
-        return replace(before, values=values, facts=facts, defs=defs, held_false={}, held_true={})
+        return before.replace(values=values, facts=facts, defs=defs, held_false={}, held_true={})
 
     def _before(self, env: Env, key: Key) -> Value:
         if key in env.values:
@@ -441,6 +440,21 @@ class _Walk:
                 stack.append((node.owner, here))
 
 
+def _transition_condition(transition: n.Transition) -> n.Expr:
+    """`when c` is `c`; `after D` is `time_in_state >= D`."""
+    if transition.kind == "when":
+        return transition.trigger
+    span = transition.trigger.span
+    own_time = n.Name(span=span, name="time_in_state")
+    return n.Compare(span=span, op=">=", left=own_time, right=transition.trigger)
+
+
+def _crossing(subject: n.Expr, threshold: n.Threshold) -> n.Expr:
+    """`below L` is `subject < L`; `above H` is `subject > H`."""
+    op = "<" if threshold.side == "below" else ">"
+    return n.Compare(span=threshold.span, op=op, left=subject, right=threshold.level)
+
+
 def _has_condition(expr: n.Expr) -> bool:
     stack = [expr]
     while stack:
@@ -471,7 +485,9 @@ def build(package: CheckedPackage) -> Model:
     base: dict[Key, Value] = {}
     model = Model(package, Evaluator(package, base, tables.value), base, {}, {}, tables)
     _declared_values(model)
-    programs = [item for module in package.modules for item in module.items if isinstance(item, n.Program)]
+    programs = _in_wiring_order(
+        [item for module in package.modules for item in module.items if isinstance(item, n.Program)]
+    )
     walk = _Walk(model)
     for round_ in range(ROUNDS):
         model.conditions.clear()
@@ -485,6 +501,30 @@ def build(package: CheckedPackage) -> Model:
         if not _settle(model, walk.written, widen=round_ >= WIDEN_AFTER) or round_ == ROUNDS - 1:
             break
     return model
+
+
+def _in_wiring_order(programs: list[n.Program]) -> list[n.Program]:
+    """Programs whose outputs others read first, so one round carries values along the wiring."""
+    by_name = {p.name.text: p for p in programs}
+    done: dict[str, n.Program] = {}
+    visiting: set[str] = set()
+
+    def visit(program: n.Program) -> None:
+        name = program.name.text
+        if name in done or name in visiting:
+            return
+        visiting.add(name)
+        for item in program.items:
+            if isinstance(item, n.Declaration) and item.wiring is not None:
+                source = by_name.get(item.wiring.program.text)
+                if source is not None:
+                    visit(source)
+        visiting.discard(name)
+        done[name] = program
+
+    for program in programs:
+        visit(program)
+    return list(done.values())
 
 
 def _declared_values(model: Model) -> None:
