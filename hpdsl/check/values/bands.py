@@ -34,7 +34,7 @@ SPAN_RESOLUTION = 0.001
 KELVIN = units.lookup("K")
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Band:
     """The gap `upper - lower` between two thresholds that must keep their order."""
 

@@ -58,8 +58,15 @@ class Env:
 
     def replace(self, **changes: object) -> Env:
         copy = Env.__new__(Env)
-        for slot in Env.__slots__:
-            setattr(copy, slot, changes[slot] if slot in changes else getattr(self, slot))
+        copy.values = self.values
+        copy.facts = self.facts
+        copy.held_false = self.held_false
+        copy.held_true = self.held_true
+        copy.defs = self.defs
+        copy.machine = self.machine
+        copy.unreachable = self.unreachable
+        for slot, value in changes.items():
+            setattr(copy, slot, value)
         return copy
 
     def with_value(self, key: Key, value: Value) -> Env:
@@ -172,6 +179,10 @@ class Evaluator:
         self.call_value = call_value
         self._shapes: dict[int, Hashable] = {}
         self._kinds: dict[int, tuple[int, object, n.Expr]] = {}
+        # With `precise`, the right of `a and b` is evaluated where `a` holds (and of `a or b`
+        # where it does not): exact for conditions on one value, and worth its cost where a
+        # check reads the result.
+        self.precise = True
 
     def reads(self, expr: n.Expr, env: Env) -> frozenset[Key]:
         """The keys of the names an expression reads."""
@@ -242,14 +253,19 @@ class Evaluator:
     # ------------------------------------------------------------------ values
     def value(self, expr: n.Expr, env: Env) -> Value:
         """The value of an expression at a point where `env` is known."""
-        kind, payload, expr = self._info(expr)
+        kind, payload, expr = self._kinds.get(id(expr)) or self._info(expr)
         if kind == _LITERAL:
             return payload  # type: ignore[return-value]
         if env.facts:
             fact = env.facts.get(self.shape(expr))
             if fact is not None:
                 return d.truth(fact)
-        key = self.key(expr, env)
+        if kind == _NAME:
+            key: Key | None = payload
+        elif kind == _OWN_TIME and env.machine is not None:
+            key = ("time_in_state", env.machine)
+        else:
+            key = None
         if key is not None:
             found = env.values[key] if key in env.values else self.base_value(key, self.types.get(id(expr)))
             if key in env.defs:
@@ -291,7 +307,8 @@ class Evaluator:
             wanted = expr.op == "and"
             if isinstance(left, Choice) and not d.can_be(left, wanted):
                 return left  # `false and x`, `true or x`
-            right = self.value(expr.right, self.assume(expr.left, wanted, env))
+            where = self.assume(expr.left, wanted, env) if self.precise else env
+            right = self.value(expr.right, where)
             if not isinstance(left, Choice) or not isinstance(right, Choice):
                 return d.EITHER
             if wanted:

@@ -38,7 +38,7 @@ ROUNDS = 6  # rounds of the search for the values of outputs and vars
 WIDEN_AFTER = 3  # after this many, a value still growing takes its declared range, or anything
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Construct:
     """A rule, hysteresis, machine or alarm: who writes, with which priority."""
 
@@ -53,7 +53,7 @@ class Construct:
         return f"{self.kind} `{self.name}`"
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Condition:
     """A condition where it is tested: an `if` branch, a transition, an alarm's `when`."""
 
@@ -66,7 +66,7 @@ class Condition:
     state: n.State | None = None  # the state of a transition
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Write:
     """An assignment (or a hysteresis threshold) setting an output or var."""
 
@@ -78,7 +78,7 @@ class Write:
     conditional: bool  # under an `if`, in a state, an alarm action or a hysteresis threshold
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Use:
     """A division, or a call of a table or curve, with what is known where it is evaluated."""
 
@@ -87,7 +87,7 @@ class Use:
     construct: Construct | None
 
 
-@dataclass
+@dataclass(eq=False)
 class Model:
     package: CheckedPackage
     evaluator: Evaluator
@@ -102,6 +102,7 @@ class Model:
     values: list[tuple[n.Expr, Env]] = field(default_factory=list)  # conditions inside values
     _members: frozenset[str] | None = None
     _made: dict[int, n.Expr] = field(default_factory=dict)
+    _wires: list[tuple[int, int]] | None = None  # (input, the output it is wired from), by id()
 
     def made(self, owner: n.Node, make: Callable[[], n.Expr]) -> n.Expr:
         """The condition a construct stands for (`after D`, a hysteresis threshold), made once:
@@ -253,10 +254,14 @@ def _interpolate(points: list[tuple[float, float]], x: float) -> float:
 class _Walk:
     """One walk over every program: the values written, and the records of what was seen."""
 
-    def __init__(self, model: Model) -> None:
+    def __init__(self, model: Model, *, recording: bool) -> None:
         self.model = model
         self.ev = model.evaluator
         self.written: dict[int, Value] = {}
+        # The rounds that find the values of outputs and vars only need the values written; the
+        # last walk records what the checks read, with `and`/`or` evaluated case by case.
+        self.recording = recording
+        self.ev.precise = recording
 
     def program(self, program: n.Program) -> None:
         name = program.name.text
@@ -411,6 +416,8 @@ class _Walk:
     ) -> None:
         """Record the divisions and calls in an expression, and (`reported`) it as a value whose
         comparisons are conditions too."""
+        if not self.recording:
+            return
         if reported and _has_condition(expr):
             self.model.values.append((expr, env))
         stack: list[tuple[n.Expr, Env]] = [(expr, env)]
@@ -488,18 +495,25 @@ def build(package: CheckedPackage) -> Model:
     programs = _in_wiring_order(
         [item for module in package.modules for item in module.items if isinstance(item, n.Program)]
     )
-    walk = _Walk(model)
-    for round_ in range(ROUNDS):
-        model.conditions.clear()
-        model.writes.clear()
-        model.divisions.clear()
-        model.calls.clear()
-        model.values.clear()
-        walk = _Walk(model)
+    # Each program until its own values settle, in wiring order; then again while any grew, if
+    # an input is wired back from a program later in the order.
+    feedback = _wired_back(programs)
+    for _ in range(ROUNDS):
+        grew = False
         for program in programs:
-            walk.program(program)
-        if not _settle(model, walk.written, widen=round_ >= WIDEN_AFTER) or round_ == ROUNDS - 1:
+            for round_ in range(ROUNDS):
+                walk = _Walk(model, recording=False)
+                walk.program(program)
+                if not _settle(model, walk.written, widen=round_ >= WIDEN_AFTER):
+                    break
+                grew = True
+        if not grew or not feedback:
             break
+    model.conditions.clear()
+    model.writes.clear()
+    walk = _Walk(model, recording=True)
+    for program in programs:
+        walk.program(program)
     return model
 
 
@@ -525,6 +539,17 @@ def _in_wiring_order(programs: list[n.Program]) -> list[n.Program]:
     for program in programs:
         visit(program)
     return list(done.values())
+
+
+def _wired_back(programs: list[n.Program]) -> bool:
+    """Whether a program reads an output of a program after it in this order."""
+    position = {program.name.text: index for index, program in enumerate(programs)}
+    for index, program in enumerate(programs):
+        for item in program.items:
+            wiring = item.wiring if isinstance(item, n.Declaration) else None
+            if wiring is not None and position.get(wiring.program.text, -1) >= index:
+                return True
+    return False
 
 
 def _declared_values(model: Model) -> None:
@@ -586,21 +611,25 @@ def _start(model: Model, decl: n.Declaration, symbol: Symbol, declared: Num | No
 
 def _wire(model: Model) -> None:
     """An input wired from another program's output can be what that output can be."""
-    for _, symbol in model.symbols():
-        decl = symbol.node
-        if symbol.kind == "input" and isinstance(decl, n.Declaration) and decl.wiring is not None:
-            scope = model.package.program_scopes.get(decl.wiring.program.text)
-            source = scope.symbols.get(decl.wiring.output.text) if scope is not None else None
-            if source is not None and id(source) in model.base:
-                model.base[id(symbol)] = model.base[id(source)]
+    if model._wires is None:
+        model._wires = []
+        for _, symbol in model.symbols():
+            decl = symbol.node
+            if symbol.kind == "input" and isinstance(decl, n.Declaration) and decl.wiring is not None:
+                scope = model.package.program_scopes.get(decl.wiring.program.text)
+                output = scope.symbols.get(decl.wiring.output.text) if scope is not None else None
+                if output is not None:
+                    model._wires.append((id(symbol), id(output)))
+    for target, source in model._wires:
+        if source in model.base:
+            model.base[target] = model.base[source]
 
 
 def _settle(model: Model, written: dict[int, Value], *, widen: bool) -> bool:
     """Take the values the walk saw written; True when any value grew."""
     grew = False
-    for _, symbol in model.symbols():
-        key = id(symbol)
-        if symbol.kind not in ("output", "var") or key not in written:
+    for key in written:
+        if key not in model.initial:
             continue
         new = d.hull(model.initial.get(key), written[key])
         old = model.base.get(key)

@@ -24,7 +24,7 @@ from hpdsl.check.values.model import Model
 from hpdsl.language import nodes as n
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Form:
     """`constant + sum(coefficient x parameter)`, parameters by id() of their symbol."""
 
