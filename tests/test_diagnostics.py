@@ -16,9 +16,12 @@ triggers that code, and every other example in it checks clean.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import stat
+import subprocess
+import sys
 import textwrap
 from collections import Counter
 from pathlib import Path
@@ -29,6 +32,7 @@ from hpdsl.base.diagnostics import CODES
 from hpdsl.base.render import render_text
 from hpdsl.base.source import MAX_FILE_BYTES, SourceFile
 from hpdsl.check.package import check_paths
+from hpdsl.codegen.compiler import compile_paths
 from hpdsl.language.parser import keywords
 from hpdsl.language.units import SIMPLE_SYMBOLS
 
@@ -242,6 +246,39 @@ def test_target_rename(tmp_path: Path) -> None:
         end
     """
     assert compiled_diagnostics(tmp_path, text) == [(2, "warning", "target-rename")]
+
+
+def test_target_rename_comes_from_check_with_its_caret_on_the_name(tmp_path: Path) -> None:
+    path = write_rules(
+        tmp_path,
+        """
+        program Pump "names Structured Text renames"
+            input step: bool fallback false "run request"
+            output run_the_circulation_pump_of_the_loop: bool = false "run command, 36 characters"
+            rule run
+                run_the_circulation_pump_of_the_loop = step
+            end
+        end
+        """,
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "hpdsl", "check", "--format", "json", str(path)],
+        capture_output=True,
+        text=True,
+    )
+    found = [(d["line"], d["column"], d["end_column"], d["message"]) for d in json.loads(done.stdout)]
+    assert found == [
+        (2, 11, 15, "`step` is written `step_1` in the iec output"),
+        (
+            3,
+            12,
+            48,
+            "`run_the_circulation_pump_of_the_loop` is written `run_the_circulation_pump_o_b895` "
+            "in the iec output",
+        ),
+    ]
+    compiled = compile_paths([path], "st")
+    assert [d.message for d in compiled.diagnostics] == [message for *_, message in found]
 
 
 def test_target_unsupported(tmp_path: Path) -> None:

@@ -188,6 +188,22 @@ def test_an_error_typed_in_is_reported_at_its_range_and_cleared_when_fixed(
     assert _change(session, path, original) == []
 
 
+def test_a_name_the_plc_renames_is_published_with_its_range(session: Session, package: Path) -> None:
+    path = package / "changeover.rules"
+    original = path.read_text()
+    renamed = original.replace("var too_warm_to_economize", "var step", 1)
+    renamed = renamed.replace("too_warm_to_economize", "step")
+    diagnostics = _change(session, path, renamed)
+    found = [d for d in diagnostics if d.code == "target-rename"]
+    assert len(found) == 1, diagnostics
+    start = _position(renamed, "var step", "step")
+    assert found[0].range.start == start
+    assert found[0].range.end == types.Position(line=start.line, character=start.character + 4)
+    assert "`step` is written `step_1`" in found[0].message
+    assert found[0].severity == types.DiagnosticSeverity.Warning
+    assert _change(session, path, original) == []
+
+
 def test_an_error_in_one_file_is_published_for_that_file(session: Session, package: Path) -> None:
     path = package / "changeover.rules"
     original = path.read_text()

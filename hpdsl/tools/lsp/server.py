@@ -187,6 +187,10 @@ def build_server() -> LanguageServer:
                     diagnostics.append(read)
             package, found = check_package(list(sources.values()))
             diagnostics.extend(found)
+            if package is not None and not any(d.is_error for d in found):
+                from hpdsl.check.plc_names import target_renames
+
+                diagnostics.extend(target_renames(package.modules))
             if package is not None:
                 state.sources = sources
                 state.package = package
