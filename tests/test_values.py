@@ -485,3 +485,53 @@ def test_a_log_field_of_the_wrong_kind_of_temperature_is_named_as_a_field(
     _, diagnostics = check_package([SourceFile("case.rules", program(body))])
     found = [diag for diag in diagnostics if diag.code == "absolute-temperature"]
     assert [diag.message for diag in found] == [message]
+
+
+def test_a_value_set_in_some_branches_of_an_if_with_an_else_keeps_its_value_in_the_others() -> None:
+    rules = """
+        rule ventilate
+            if temp > 25C then
+                fan = true
+                damper = (temp - 20C) * 10 %/K
+            else
+                fan = false
+            end
+        end
+    """
+    declarations = 'output fan: bool "Fan"\noutput damper: % range 0 % .. 100 % "Damper"'
+    assert warnings_of(program(rules, declarations)) == [(12, "latched-output")]
+    fixed = rules.replace("fan = false", "fan = false\n        damper = 0 %")
+    assert warnings_of(program(fixed, declarations)) == []
+    set_before = rules.replace("if temp > 25C then", "damper = 0 %\n    if temp > 25C then")
+    assert warnings_of(program(set_before, declarations)) == []
+
+
+def test_timers_that_need_a_state_longer_than_its_timeout() -> None:
+    body = """
+        machine cycle
+            initial state Idle
+                when request -> Busy
+            end
+            state Busy
+                after 20 min -> Idle
+                after 15 min -> Idle
+            end
+        end
+        alarm too_long "Busy for too long"
+            when cycle == cycle.Busy
+            severity high
+            delay 20 min
+        end
+        rule watch
+            stuck = cycle == cycle.Busy for 30 min
+        end
+    """
+    found = warnings_of(program(body, 'output stuck: bool "Stuck"'))
+    assert found == [
+        (13, "timer-exceeds-timeout"),
+        (20, "timer-exceeds-timeout"),
+        (23, "timer-exceeds-timeout"),
+    ]
+    shorter = body.replace("delay 20 min", "delay 10 min").replace("for 30 min", "for 12 min")
+    shorter = shorter.replace("after 20 min -> Idle\n", "")
+    assert warnings_of(program(shorter, 'output stuck: bool "Stuck"')) == []

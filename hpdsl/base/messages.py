@@ -170,6 +170,10 @@ SCHEDULE_OVERLAP = Message(
 LATCHED_OUTPUT = Message(
     codes.LATCHED_OUTPUT, "`{name}` is set to {value} here and nothing ever sets it back to {start}"
 )
+LATCHED_IN_BRANCHES = Message(
+    codes.LATCHED_OUTPUT,
+    "`{name}` is set in {set_in} of the {total} branches of this `if` and keeps its last value in the others",
+)
 CANCELLED_ACTION = Message(codes.CANCELLED_ACTION, "{what}")
 UNSAFE_FALLBACK = Message(codes.UNSAFE_FALLBACK, "{what}")
 PERCENT_AS_FRACTION = Message(

@@ -33,7 +33,7 @@ class Env:
     """What is known at one point of a scan. Never changed once made: every step makes a new one
     (`replace`), sharing the dictionaries it does not change."""
 
-    __slots__ = ("defs", "facts", "held_false", "held_true", "machine", "unreachable", "values")
+    __slots__ = ("cache", "defs", "facts", "held_false", "held_true", "machine", "unreachable", "values")
 
     def __init__(
         self,
@@ -55,6 +55,7 @@ class Env:
         self.defs: dict[Key, tuple[n.Expr, frozenset[Key]]] = defs if defs is not None else {}
         self.machine = machine  # id() of the machine whose state this is, for `time_in_state`
         self.unreachable = unreachable
+        self.cache: dict[int, Value] = {}  # id(expression) -> its value here (an Env never changes)
 
     def replace(self, **changes: object) -> Env:
         copy = Env.__new__(Env)
@@ -65,6 +66,7 @@ class Env:
         copy.defs = self.defs
         copy.machine = self.machine
         copy.unreachable = self.unreachable
+        copy.cache = {}
         for slot, value in changes.items():
             setattr(copy, slot, value)
         return copy
@@ -157,6 +159,8 @@ def value_of_type(type_: Type | None) -> Value:
         return d.UNKNOWN
     return None
 
+
+_MISSING = object()
 
 # What an expression is, for `Evaluator._classify`.
 _LITERAL, _NAME, _OWN_TIME, _OTHER = range(4)
@@ -256,6 +260,13 @@ class Evaluator:
         kind, payload, expr = self._kinds.get(id(expr)) or self._info(expr)
         if kind == _LITERAL:
             return payload  # type: ignore[return-value]
+        cache = env.cache
+        found = cache.get(id(expr), _MISSING)
+        if found is _MISSING:
+            found = cache[id(expr)] = self._value(kind, payload, expr, env)
+        return found  # type: ignore[return-value]
+
+    def _value(self, kind: int, payload: object, expr: n.Expr, env: Env) -> Value:
         if env.facts:
             fact = env.facts.get(self.shape(expr))
             if fact is not None:

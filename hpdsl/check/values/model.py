@@ -359,9 +359,11 @@ class _Walk:
                 Condition(branch.condition, env, "branch", construct, chain, tuple(earlier))
             )
             self.expression(branch.condition, env, construct, reported=False)
-            inside = self.ev.assume(branch.condition, True, chain)
+            # The rounds that only collect the values written take every branch as reachable.
+            inside = self.ev.assume(branch.condition, True, chain) if self.recording else chain
             ends.append(self.statements(branch.body, inside, scope, construct, conditional=True))
-            chain = self.ev.assume(branch.condition, False, chain)
+            if self.recording:
+                chain = self.ev.assume(branch.condition, False, chain)
             earlier.append(branch.condition)
         if stmt.else_body is not None:
             ends.append(self.statements(stmt.else_body, chain, scope, construct, conditional=True))
@@ -498,15 +500,17 @@ def build(package: CheckedPackage) -> Model:
     # Each program until its own values settle, in wiring order; then again while any grew, if
     # an input is wired back from a program later in the order.
     feedback = _wired_back(programs)
+    reads = {id(program): _reads(program, package) for program in programs}
     for _ in range(ROUNDS):
         grew = False
         for program in programs:
             for round_ in range(ROUNDS):
                 walk = _Walk(model, recording=False)
                 walk.program(program)
-                if not _settle(model, walk.written, widen=round_ >= WIDEN_AFTER):
-                    break
-                grew = True
+                grown = _settle(model, walk.written, widen=round_ >= WIDEN_AFTER)
+                grew = grew or bool(grown)
+                if not grown & reads[id(program)]:
+                    break  # nothing the program reads has changed: another walk gives the same
         if not grew or not feedback:
             break
     model.conditions.clear()
@@ -625,9 +629,9 @@ def _wire(model: Model) -> None:
             model.base[target] = model.base[source]
 
 
-def _settle(model: Model, written: dict[int, Value], *, widen: bool) -> bool:
-    """Take the values the walk saw written; True when any value grew."""
-    grew = False
+def _settle(model: Model, written: dict[int, Value], *, widen: bool) -> set[int]:
+    """Take the values the walk saw written; the keys of those that grew."""
+    grown: set[int] = set()
     for key in written:
         if key not in model.initial:
             continue
@@ -642,7 +646,47 @@ def _settle(model: Model, written: dict[int, Value], *, widen: bool) -> bool:
                 declared.high if new.high > old.high else new.high,
             )
         model.base[key] = new
-        grew = True
-    if grew:
+        grown.add(key)
+    if grown:
         _wire(model)
-    return grew
+    return grown
+
+
+def _reads(program: n.Program, package: CheckedPackage) -> set[int]:
+    """The keys of the names a program's rules, hysteresis, machines and alarms read."""
+    exprs: list[n.Expr] = []
+    bodies: list[tuple[n.Stmt, ...]] = []
+    for item in program.items:
+        if isinstance(item, n.Rule):
+            bodies.append(item.body)
+        elif isinstance(item, n.Hysteresis):
+            exprs.append(item.input)
+            exprs.extend(e for t in item.thresholds for e in (t.level, t.value))
+        elif isinstance(item, n.Machine):
+            for state in item.states:
+                bodies.extend(b for b in (state.entry, state.during, state.exit) if b is not None)
+                exprs.extend(t.trigger for t in state.transitions)
+        elif isinstance(item, n.Alarm):
+            bodies.append(item.action)
+            if item.condition is not None:
+                exprs.append(item.condition)
+        elif isinstance(item, (n.Totalizer, n.Counter)):
+            exprs.append(item.source)
+    while bodies:
+        for stmt in bodies.pop():
+            if isinstance(stmt, n.Assign):
+                exprs.append(stmt.value)
+            elif isinstance(stmt, n.If):
+                exprs.extend(branch.condition for branch in stmt.branches)
+                bodies.extend(branch.body for branch in stmt.branches)
+                if stmt.else_body is not None:
+                    bodies.append(stmt.else_body)
+            elif isinstance(stmt, n.Log):
+                exprs.extend(field.value for field in stmt.fields)
+    found: set[int] = set()
+    for expr in exprs:
+        for name in n.names_read(expr):
+            symbol = package.resolved.get(id(name))
+            if symbol is not None:
+                found.add(id(symbol))
+    return found

@@ -36,6 +36,10 @@ def check(model: Model) -> Iterator[Diagnostic]:
                         yield from _state(model, relations, item, state)
                 elif isinstance(item, n.Schedule):
                     yield from _overlaps(item)
+            machines = [item for item in program.items if isinstance(item, n.Machine)]
+            if machines:
+                relations = relations or Relations(model, program, scope)
+                yield from _held_in_state(model, relations, program, machines)
 
 
 # ------------------------------------------------------------------------------ timers
@@ -43,28 +47,138 @@ def _state(model: Model, relations: Relations, machine: n.Machine, state: n.Stat
     timeouts = [t for t in state.transitions if t.kind == "after"]
     if not timeouts:
         return
-    for transition in state.transitions:
-        if transition.kind != "when":
+    for index, transition in enumerate(state.transitions):
+        if transition.kind == "after":
+            # A timeout that a shorter one written after it always beats (one written before it is
+            # a shadowed transition).
+            for later in state.transitions[index + 1 :]:
+                if later.kind == "after" and later.target.text != state.name.text:
+                    found = _outlasts(model, relations, transition.trigger, later.trigger)
+                    if found is not None and found[0] != "can be set at or above":
+                        yield _timeout_diagnostic(
+                            state, transition, transition.trigger, "the timeout", later, found
+                        )
             continue
         for timer, what in _timers(machine, transition.trigger):
             for timeout in timeouts:
                 found = _outlasts(model, relations, timer, timeout.trigger)
+                if found is not None:
+                    yield _timeout_diagnostic(state, transition, timer, what, timeout, found)
+
+
+def _timeout_diagnostic(
+    state: n.State,
+    transition: n.Transition,
+    timer: n.Expr,
+    what: str,
+    timeout: n.Transition,
+    found: tuple[str, str],
+) -> Diagnostic:
+    how, why = found
+    return messages.TIMER_EXCEEDS_TIMEOUT.at(
+        timer.span,
+        what=(
+            f"{what} {quoted(timer)} of the transition to `{transition.target.text}` "
+            f"{how} the timeout `after {_text(timeout.trigger)}` of state `{state.name.text}`"
+        ),
+        why=why,
+        hint=(
+            "the state is left at its timeout, so the transition can never wait that long: "
+            "shorten the timer, lengthen the timeout, or state their order with `require`"
+        ),
+        notes=(Note(f"state `{state.name.text}` ends here at the latest", timeout.trigger.span),),
+    )
+
+
+def _held_in_state(
+    model: Model, relations: Relations, program: n.Program, machines: list[n.Machine]
+) -> Iterator[Diagnostic]:
+    """`c for T`, or an alarm's `delay T`, whose condition needs a machine in a state that its
+    timeout always ends first: the timer never runs out."""
+    timeouts: dict[tuple[str, str], list[n.Transition]] = {}
+    for machine in machines:
+        for state in machine.states:
+            ends = [t for t in state.transitions if t.kind == "after" and t.target.text != state.name.text]
+            if ends:
+                timeouts[(machine.name.text, state.name.text)] = ends
+    if not timeouts:
+        return
+    for condition, duration, what in _held_conditions(model, program):
+        for machine_name, state_name in _states_needed(model, condition, machines):
+            for end in _shortest_first(model, timeouts.get((machine_name, state_name), [])):
+                found = _outlasts(model, relations, duration, end.trigger)
                 if found is None:
                     continue
                 how, why = found
                 yield messages.TIMER_EXCEEDS_TIMEOUT.at(
-                    timer.span,
+                    duration.span,
                     what=(
-                        f"{what} {quoted(timer)} of the transition to `{transition.target.text}` "
-                        f"{how} the timeout `after {_text(timeout.trigger)}` of state `{state.name.text}`"
+                        f"{what} {quoted(duration)} needs `{machine_name}` in state `{state_name}` "
+                        f"that long, and {how} its timeout `after {_text(end.trigger)}`"
                     ),
                     why=why,
                     hint=(
-                        "the state is left at its timeout, so the transition can never wait that long: "
-                        "shorten the timer, lengthen the timeout, or state their order with `require`"
+                        "the state is left at its timeout, so the timer never runs out: shorten it below "
+                        "the timeout, or time the condition that the timeout stands for"
                     ),
-                    notes=(Note(f"state `{state.name.text}` ends here at the latest", timeout.trigger.span),),
+                    notes=(
+                        Note(f"state `{state}` of `{machine}` ends here at the latest", end.trigger.span),
+                    ),
                 )
+                break
+
+
+def _shortest_first(model: Model, ends: list[n.Transition]) -> list[n.Transition]:
+    def longest(end: n.Transition) -> float:
+        value = model.evaluator.value(end.trigger, Env())
+        return value.high if isinstance(value, Num) else float("inf")
+
+    return sorted(ends, key=longest)
+
+
+def _held_conditions(model: Model, program: n.Program) -> Iterator[tuple[n.Expr, n.Expr, str]]:
+    """(condition, duration, what) of every `c for D` and alarm `delay D` of a program."""
+    for item in program.items:
+        if isinstance(item, n.Alarm) and item.condition is not None and item.delay is not None:
+            yield item.condition, item.delay, f"the delay of alarm `{item.name.text}`"
+    program_scope = model.package.program_scopes.get(program.name.text)
+    seen: set[int] = set()
+    roots = [c.expr for c in model.conditions if c.construct.program == program.name.text]
+    roots += [expr for expr, _ in model.values]
+    for root in roots:
+        stack = [root]
+        while stack:
+            node = strip(stack.pop())
+            if isinstance(node, n.HeldFor):
+                if id(node) not in seen and program_scope is not None:
+                    seen.add(id(node))
+                    yield node.condition, node.duration, "the timer"
+                stack.append(node.condition)
+            elif isinstance(node, n.Binary):
+                stack.extend((node.left, node.right))
+            elif isinstance(node, n.Unary):
+                stack.append(node.operand)
+
+
+def _states_needed(model: Model, condition: n.Expr, machines: list[n.Machine]) -> Iterator[tuple[str, str]]:
+    """(machine, state) for each `machine == machine.State` the condition needs (its `and`ed parts)."""
+    names = {m.name.text for m in machines}
+    stack = [condition]
+    while stack:
+        node = strip(stack.pop())
+        if isinstance(node, n.Binary) and node.op == "and":
+            stack.extend((node.left, node.right))
+        elif isinstance(node, n.Compare) and node.op == "==":
+            for side, other in ((node.left, node.right), (node.right, node.left)):
+                side, other = strip(side), strip(other)
+                if isinstance(side, n.Name) and side.name in names:
+                    symbol = model.package.resolved.get(id(side))
+                    if symbol is None or symbol.kind != "machine":
+                        continue
+                    if isinstance(other, n.Member):
+                        yield side.name, other.name.text
+                    elif isinstance(other, n.Name):
+                        yield side.name, other.name
 
 
 def _text(expr: n.Expr) -> str:
@@ -110,7 +224,10 @@ def _outlasts(model: Model, relations: Relations, timer: n.Expr, timeout: n.Expr
         default = relations.default_of(gap)
         names = ", ".join(f"`{name}`" for name in relations.names(gap))
         if reach.high <= 0:
-            return "is never shorter than", f"{_show(-reach.high, duration)} or more longer{_within(names)}"
+            longer = (
+                f"{_show(-reach.high, duration)} or more longer" if reach.high < 0 else "at least as long"
+            )
+            return "is never shorter than", f"it is {longer}{_within(names)}"
         if default is not None and default <= 0:
             return (
                 "is not shorter than",

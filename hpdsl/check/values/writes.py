@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 from hpdsl.base import messages
 from hpdsl.base.diagnostics import Diagnostic, Note
+from hpdsl.base.source import Span
 from hpdsl.check.scope import Scope, Symbol
 from hpdsl.check.values import domain as d
 from hpdsl.check.values.evaluate import Env
@@ -24,14 +25,20 @@ def check(model: Model) -> Iterator[Diagnostic]:
     by_target: dict[int, list[Write]] = {}
     for write in model.writes:
         by_target.setdefault(id(write.target), []).append(write)
+    latched: set[Span] = set()
     for writes in by_target.values():
         scope = _scope(model, writes[0].target)
         if scope is None:
             continue
         values = [model.const(w.value, scope) for w in writes]
-        yield from _latched(model, writes, values, scope)
+        for found in _latched(model, writes, values, scope):
+            latched.add(found.span)
+            yield found
         yield from _cancelled(model, writes, values)
     yield from _fallbacks(model)
+    # A value set in some branches only, unless it was reported at that line as set to one
+    # value and never set back (the same latch, seen from its one value).
+    yield from (found for found in _partial_branches(model, by_target) if found.span not in latched)
 
 
 def _scope(model: Model, symbol: Symbol) -> Scope | None:
@@ -100,84 +107,193 @@ def _start(model: Model, target: Symbol, scope: Scope) -> Const | None:
     return Const(zero, unit)
 
 
+def _partial_branches(model: Model, by_target: dict[int, list[Write]]) -> Iterator[Diagnostic]:
+    """An `if` with an `else` (every case written out) that sets a value in some branches and not
+    in the others, with nothing setting it before: in those it keeps its last value by accident."""
+    every_scan = {key for key, writes in by_target.items() if any(not w.conditional for w in writes)}
+    for module in model.package.modules:
+        for program in module.items:
+            if not isinstance(program, n.Program):
+                continue
+            scope = model.package.program_scopes.get(program.name.text)
+            if scope is None:
+                continue
+            for body in _bodies(program):
+                yield from _partial_in(body, scope, every_scan, set())
+
+
+def _bodies(program: n.Program) -> Iterator[tuple[n.Stmt, ...]]:
+    for item in program.items:
+        if isinstance(item, n.Rule):
+            yield item.body
+        elif isinstance(item, n.Alarm):
+            yield item.action
+        elif isinstance(item, n.Machine):
+            for state in item.states:
+                yield from (b for b in (state.entry, state.during, state.exit) if b is not None)
+
+
+def _partial_in(
+    body: tuple[n.Stmt, ...], scope: Scope, every_scan: set[int], before: set[str]
+) -> Iterator[Diagnostic]:
+    """The partial `if`s of a statement list; `before` holds what is already set on the way."""
+    done = set(before)
+    for stmt in body:
+        if isinstance(stmt, n.Assign):
+            done.add(stmt.target.text)
+            continue
+        if not isinstance(stmt, n.If):
+            continue
+        bodies = [branch.body for branch in stmt.branches]
+        if stmt.else_body is not None:
+            bodies.append(stmt.else_body)
+            sets = [_set_in(b) for b in bodies]
+            always = set(sets[0]).intersection(*sets[1:])
+            for name in sorted(set().union(*sets) - always - done):
+                symbol = scope.lookup(name)
+                if symbol is None or id(symbol) in every_scan or symbol.kind not in ("output", "var"):
+                    continue
+                setting = [b for b, names in zip(bodies, sets, strict=True) if name in names]
+                yield messages.LATCHED_IN_BRANCHES.at(
+                    _first_set(setting[0], name) or stmt.span,
+                    name=name,
+                    set_in=len(setting),
+                    total=len(bodies),
+                    hint=(
+                        f"the `if` has an `else`, so every case is written out, but `{name}` keeps its "
+                        "last value where it is not set: set it in every branch, or once before the `if`"
+                    ),
+                )
+            done |= always
+        for inner in bodies:
+            yield from _partial_in(inner, scope, every_scan, done)
+
+
+def _set_in(body: tuple[n.Stmt, ...]) -> set[str]:
+    found: set[str] = set()
+    for stmt in body:
+        if isinstance(stmt, n.Assign):
+            found.add(stmt.target.text)
+        elif isinstance(stmt, n.If):
+            for branch in stmt.branches:
+                found |= _set_in(branch.body)
+            if stmt.else_body is not None:
+                found |= _set_in(stmt.else_body)
+    return found
+
+
+def _first_set(body: tuple[n.Stmt, ...], name: str) -> Span | None:
+    for stmt in body:
+        if isinstance(stmt, n.Assign) and stmt.target.text == name:
+            return stmt.span
+        if isinstance(stmt, n.If):
+            for inner in (*(b.body for b in stmt.branches), stmt.else_body or ()):
+                found = _first_set(inner, name)
+                if found is not None:
+                    return found
+    return None
+
+
 # ------------------------------------------------------------------------------ priorities
+# Lockout and action writes compared for one output at most: a package of thousands of
+# prioritised writers of one output stays linear (the first pairs are the nearest priorities).
+MAX_LOCKOUT_PAIRS = 2000
+
+
 def _cancelled(model: Model, writes: list[Write], values: list[Const | None]) -> Iterator[Diagnostic]:
     """A writer of higher priority that writes in every scan cancels every lower one; a
-    lockout (a constant value, under a condition, not an alarm) cancels a lower writer's
-    conditional action wherever both can hold at once."""
+    lockout (an off value, under a condition, not an alarm's action) cancels a lower writer's
+    conditional action wherever both can hold at once. Each lower writer is reported once."""
     constructs: dict[str, list[tuple[Write, Const | None]]] = {}
     for write, value in zip(writes, values, strict=True):
         constructs.setdefault(write.construct.description, []).append((write, value))
     ranked = [entries for entries in constructs.values() if entries[0][0].construct.priority is not None]
     ranked.sort(key=lambda entries: -(entries[0][0].construct.priority or 0))
-    for i, high in enumerate(ranked):
-        for low in ranked[i + 1 :]:
-            hp, lp = high[0][0].construct.priority, low[0][0].construct.priority
-            if hp is None or lp is None or hp <= lp:
-                continue
-            found = _cancels(model, high, low)
-            if found is not None:
-                yield found
-
-
-def _cancels(
-    model: Model, high: list[tuple[Write, Const | None]], low: list[tuple[Write, Const | None]]
-) -> Diagnostic | None:
-    h0 = high[0][0].construct
-    target = high[0][0].target.name
-    always = next((w for w, _ in high if not w.conditional), None)
-    for lw, lv in low:
+    always: tuple[Write, Const | None] | None = None  # the highest writer in every scan so far
+    lockouts: list[tuple[Write, Const]] = []  # the lockout writes of the writers above
+    pairs_left = MAX_LOCKOUT_PAIRS
+    for entries in ranked:
         if always is not None:
-            av = next(v for w, v in high if w is always)
-            if lv is not None and av is not None and _key(lv) == _key(av):
+            found = _overridden(entries, always)
+        else:
+            found, pairs_left = _locked_out(entries, lockouts, pairs_left)
+        if found is not None:
+            yield found
+        for write, value in entries:
+            if not write.conditional and always is None:
+                always = (write, value)
+            elif (
+                write.conditional
+                and value is not None
+                and write.construct.kind != "alarm"
+                and _inactive(value, write.target)
+            ):
+                lockouts.append((write, value))
+
+
+def _overridden(
+    entries: list[tuple[Write, Const | None]], always: tuple[Write, Const | None]
+) -> Diagnostic | None:
+    """What a writer sets, when a higher one writes the output in every scan."""
+    high, high_value = always
+    h = high.construct
+    for write, value in entries:
+        if value is not None and high_value is not None and _key(value) == _key(high_value):
+            continue
+        return messages.CANCELLED_ACTION.at(
+            write.span,
+            what=(
+                f"{h.description} (priority {h.priority}) sets `{write.target.name}` in every scan, so "
+                f"what {write.construct.description} (priority {write.construct.priority}) sets here "
+                "never takes effect"
+            ),
+            hint="give the action the higher priority, or make the other writer set it only when it must",
+            notes=(Note(f"{h.description} sets `{write.target.name}` here, unconditionally", high.span),),
+        )
+    return None
+
+
+def _locked_out(
+    entries: list[tuple[Write, Const | None]], lockouts: list[tuple[Write, Const]], pairs_left: int
+) -> tuple[Diagnostic | None, int]:
+    """A conditional action of a writer that a lockout above it can cancel (and the pairs left)."""
+    for write, value in entries:
+        if not write.conditional:
+            continue  # a writer in every scan is a default for the others to override
+        for high, high_value in lockouts:
+            if pairs_left <= 0:
+                return None, 0
+            pairs_left -= 1
+            if value is not None and _key(value) == _key(high_value):
                 continue
+            if high.env.meet(write.env).unreachable:
+                continue
+            h, target = high.construct, write.target.name
             return messages.CANCELLED_ACTION.at(
-                lw.span,
+                write.span,
                 what=(
-                    f"{h0.description} (priority {h0.priority}) sets `{target}` in every scan, so what "
-                    f"{lw.construct.description} (priority {lw.construct.priority}) sets here "
-                    "never takes effect"
-                ),
-                hint=(
-                    "give the action the higher priority, or make the other writer set the value "
-                    "only when it must"
-                ),
-                notes=(Note(f"{h0.description} sets `{target}` here, unconditionally", always.span),),
-            )
-        if h0.kind == "alarm" or not lw.conditional:
-            continue  # protection wins by design; an unconditional low writer is a default
-        for hw, hv in high:
-            if hv is None or not hw.conditional or not _inactive(hv, hw.target):
-                continue
-            if lv is not None and _key(lv) == _key(hv):
-                continue
-            both = hw.env.meet(lw.env)
-            if both.unreachable:
-                continue
-            return messages.CANCELLED_ACTION.at(
-                lw.span,
-                what=(
-                    f"the lockout in {h0.description} (priority {h0.priority}) sets `{target}` to "
-                    f"`{hv.show()}` and cancels what {lw.construct.description} "
-                    f"(priority {lw.construct.priority}) sets here whenever both apply, and nothing "
+                    f"the lockout in {h.description} (priority {h.priority}) sets `{target}` to "
+                    f"`{high_value.show()}` and cancels what {write.construct.description} "
+                    f"(priority {write.construct.priority}) sets here whenever both apply, and nothing "
                     "keeps them apart"
                 ),
                 hint=(
                     "if this action must win (a protective action, such as supplemental heat during a "
                     "defrost), give it the higher priority, or exclude its condition from the lockout's"
                 ),
-                notes=(Note(f"{h0.description} sets `{target}` to `{hv.show()}` here", hw.span),),
-            )
-    return None
+                notes=(Note(f"{h.description} sets `{target}` to `{high_value.show()}` here", high.span),),
+            ), pairs_left
+    return None, pairs_left
 
 
 def _protective(construct: Construct, model: Model) -> bool:
+    """An alarm of severity `critical`, `high` or `medium`: one that protects the plant."""
     scope = model.package.program_scopes.get(construct.program)
     symbol = scope.symbols.get(construct.name) if scope is not None else None
     alarm = symbol.node if symbol is not None else None
     if not isinstance(alarm, n.Alarm) or alarm.severity is None:
         return False
-    return alarm.severity.text in ("critical", "high")
+    return alarm.severity.text in ("critical", "high", "medium")
 
 
 def _inactive(value: Const, target: Symbol) -> bool:
@@ -193,7 +309,7 @@ def _inactive(value: Const, target: Symbol) -> bool:
 def _fallbacks(model: Model) -> Iterator[Diagnostic]:
     """A fallback with which no alarm that reads the input can raise: a faulted sensor then
     hides the fault it should protect against."""
-    # The alarms that protect the plant: a fallback that hides an informative one is a choice.
+    # The alarms that protect the plant (not `low`): hiding an informative one is a choice.
     alarms = [c for c in model.conditions if c.kind == "alarm" and _protective(c.construct, model)]
     for _, symbol in model.symbols():
         decl = symbol.node
