@@ -12,6 +12,7 @@ from hpdsl.base import messages
 from hpdsl.base.diagnostics import Diagnostic
 from hpdsl.base.files import UsageError, decode
 from hpdsl.base.source import SourceFile, Span, discover, display_name
+from hpdsl.language.nodes import Module
 
 
 @dataclass
@@ -20,6 +21,7 @@ class CheckResult:
 
     sources: dict[str, SourceFile] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    modules: list[Module] = field(default_factory=list)  # the parsed files, when they all parsed
 
     @property
     def error_count(self) -> int:
@@ -67,8 +69,11 @@ def load_paths(paths: list[Path]) -> CheckResult:
 def check_paths(paths: list[Path]) -> CheckResult:
     """Load, parse and check every rules file under the given paths as one package."""
     result = load_paths(paths)
-    from hpdsl.check.checker import check_sources  # the checker imports the whole front end
+    from hpdsl.check.checker import check_package  # the checker imports the whole front end
 
-    result.diagnostics.extend(check_sources(list(result.sources.values())))
+    package, found = check_package(list(result.sources.values()))
+    result.diagnostics.extend(found)
     result.diagnostics.sort(key=Diagnostic.sort_key)
+    if package is not None:
+        result.modules = package.modules
     return result

@@ -11,9 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from hpdsl.base.diagnostics import Diagnostic
 from hpdsl.base.render import render_as, use_color, write
-from hpdsl.base.source import SourceFile
 from hpdsl.cli.common import COLOR_CHOICES, EXIT_ERRORS, EXIT_OK, FORMATS, params_argument
 
 
@@ -42,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
         from hpdsl.compile.site import read
 
         lowered = lower_paths(args.paths)
-        result = lowered.check
+        result, modules = lowered.check, lowered.modules
         if lowered.package is not None:
             for path in sites:
                 settings = read(path, lowered.package, lowered.modules)
@@ -52,27 +50,17 @@ def run(args: argparse.Namespace) -> int:
             result.diagnostics.sort(key=diagnostics.Diagnostic.sort_key)
     else:
         result = check_paths(args.paths)
-    if not any(d.is_error for d in result.diagnostics):
-        result.diagnostics.extend(plc_renames(result.sources))
+        modules = result.modules
+    if modules and not any(d.is_error for d in result.diagnostics):
+        from hpdsl.check.plc_names import target_renames
+
+        result.diagnostics.extend(target_renames(modules))
         result.diagnostics.sort(key=diagnostics.Diagnostic.sort_key)
     found = result.diagnostics
     if args.strict:
         found = diagnostics.promote_warnings(found)
     write(sys.stdout, render_as(found, result.sources, args.format, use_color(args.color, sys.stdout)))
     return EXIT_ERRORS if any(d.is_error for d in found) else EXIT_OK
-
-
-def plc_renames(sources: dict[str, SourceFile]) -> list[Diagnostic]:
-    """`target-rename` for the names the default PLC dialect writes differently (rules files only)."""
-    from hpdsl.check.plc_names import target_renames
-    from hpdsl.language.parser import parse_source
-
-    modules = [
-        parsed.module
-        for source in sources.values()
-        if source.name.endswith(".rules") and (parsed := parse_source(source)).module is not None
-    ]
-    return target_renames(modules)
 
 
 def site_files(paths: list[Path]) -> list[Path]:

@@ -33,7 +33,17 @@ class Env:
     """What is known at one point of a scan. Never changed once made: every step makes a new one
     (`replace`), sharing the dictionaries it does not change."""
 
-    __slots__ = ("cache", "defs", "facts", "held_false", "held_true", "machine", "unreachable", "values")
+    __slots__ = (
+        "assumed",
+        "cache",
+        "defs",
+        "facts",
+        "held_false",
+        "held_true",
+        "machine",
+        "unreachable",
+        "values",
+    )
 
     def __init__(
         self,
@@ -56,6 +66,7 @@ class Env:
         self.machine = machine  # id() of the machine whose state this is, for `time_in_state`
         self.unreachable = unreachable
         self.cache: dict[int, Value] = {}  # id(expression) -> its value here (an Env never changes)
+        self.assumed: dict[tuple[int, bool], Env] = {}  # (id(condition), truth) -> what follows here
 
     def replace(self, **changes: object) -> Env:
         copy = Env.__new__(Env)
@@ -67,6 +78,7 @@ class Env:
         copy.machine = self.machine
         copy.unreachable = self.unreachable
         copy.cache = {}
+        copy.assumed = {}
         for slot, value in changes.items():
             setattr(copy, slot, value)
         return copy
@@ -393,6 +405,12 @@ class Evaluator:
         """What is known where the condition has the truth `wanted`."""
         if env.unreachable:
             return env
+        found = env.assumed.get((id(condition), wanted))
+        if found is None:
+            found = env.assumed[(id(condition), wanted)] = self._assume(condition, wanted, env)
+        return found
+
+    def _assume(self, condition: n.Expr, wanted: bool, env: Env) -> Env:
         expr = strip(condition)
         current = self.value(expr, env)
         if isinstance(current, Choice) and not d.can_be(current, wanted):
