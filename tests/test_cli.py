@@ -31,7 +31,7 @@ def checker(monkeypatch: pytest.MonkeyPatch) -> types.ModuleType:
     """
     if importlib.util.find_spec("hpdsl.check.checker") is None:
         stub = types.ModuleType("hpdsl.check.checker")
-        stub.check_sources = lambda sources: []  # type: ignore[attr-defined]
+        stub.check_package = lambda sources: (None, [])  # type: ignore[attr-defined]
         monkeypatch.setitem(sys.modules, "hpdsl.check.checker", stub)
         return stub
     return importlib.import_module("hpdsl.check.checker")
@@ -156,8 +156,8 @@ def test_every_format_reports_the_error(capsys: pytest.CaptureFixture[str], in_t
 # --- Strictness, colour and internal errors ----------------------------------------------
 
 
-def one_warning(sources: list[SourceFile]) -> list[Diagnostic]:
-    return [Diagnostic("unused", Severity.WARNING, Span("site.rules", 1, 1, 1, 2), "`x` is never used")]
+def one_warning(sources: list[SourceFile]) -> tuple[None, list[Diagnostic]]:
+    return None, [Diagnostic("unused", Severity.WARNING, Span("site.rules", 1, 1, 1, 2), "`x` is never used")]
 
 
 def test_strict_turns_warnings_into_errors(
@@ -167,7 +167,7 @@ def test_strict_turns_warnings_into_errors(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     (in_tmp / "site.rules").write_text("x\n", encoding="utf-8")
-    monkeypatch.setattr(checker, "check_sources", one_warning)
+    monkeypatch.setattr(checker, "check_package", one_warning)
     code, out, _ = run(capsys, "check", "site.rules")
     assert code == 0
     assert "site.rules:1:1: warning: `x` is never used [unused]" in out
@@ -217,11 +217,11 @@ def test_internal_error_exits_3_without_traceback(
     checker: types.ModuleType,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    def broken(sources: list[SourceFile]) -> list[Diagnostic]:
+    def broken(sources: list[SourceFile]) -> tuple[None, list[Diagnostic]]:
         raise RuntimeError("the checker tripped")
 
     (in_tmp / "site.rules").write_text("x\n", encoding="utf-8")
-    monkeypatch.setattr(checker, "check_sources", broken)
+    monkeypatch.setattr(checker, "check_package", broken)
     code, out, err = run(capsys, "check", "site.rules")
     assert code == 3
     assert out == ""
