@@ -32,6 +32,17 @@ def test_readme_shows_what_the_mistake_gives(repo_root: Path) -> None:
     assert sorted(d.code for d in diagnostics) == ["constraint", "hysteresis-order", "out-of-range"]
 
 
+def test_readme_shows_what_the_value_check_says_without_the_require(repo_root: Path) -> None:
+    example = readme_example(repo_root)
+    without = re.sub(r"    require dead_band:.*\n.*\n", "", example)
+    assert without != example
+    _, diagnostics = check_package([SourceFile("changeover.rules", without)])
+    shown = (repo_root / "README.md").read_text(encoding="utf-8")
+    assert [d.code for d in diagnostics] == ["band-can-invert"]
+    (d,) = diagnostics
+    assert f"changeover.rules:{d.span.line}:{d.span.column}: warning: {d.message} [{d.code}]" in shown
+
+
 def test_readme_python_example_runs(repo_root: Path, tmp_path: Path) -> None:
     """The README's compile command and Python example, run as a user runs them.
 

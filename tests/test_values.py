@@ -9,7 +9,11 @@ cases here are the other shapes the same mistake takes.
 from __future__ import annotations
 
 import math
+import os
+import subprocess
+import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -22,6 +26,7 @@ from hpdsl.check.values import domain as d
 from hpdsl.check.values.domain import Num
 
 VALUES = {code for code, entry in CODES.items() if entry.category == "values"}
+CORPUS = Path(__file__).resolve().parent / "data" / "diagnostics"
 
 
 def diagnostics_of(text: str) -> list[tuple[int, str]]:
@@ -535,3 +540,28 @@ def test_timers_that_need_a_state_longer_than_its_timeout() -> None:
     shorter = body.replace("delay 20 min", "delay 10 min").replace("for 30 min", "for 12 min")
     shorter = shorter.replace("after 20 min -> Idle\n", "")
     assert warnings_of(program(shorter, 'output stuck: bool "Stuck"')) == []
+
+
+def test_the_warnings_are_the_same_bytes_in_every_process(tmp_path: Path) -> None:
+    """What the analysis says never depends on where objects happen to lie in memory."""
+    cases = sorted(str(CORPUS / code / "bad.rules") for code in VALUES if (CORPUS / code).is_dir())
+    script = (
+        "import sys\nfrom pathlib import Path\nfrom hpdsl.base.render import render_json\n"
+        "from hpdsl.check.package import check_paths\n"
+        "for case in sys.argv[1:]:\n"
+        "    result = check_paths([Path(case)])\n"
+        "    print(render_json(result.diagnostics))\n"
+    )
+    outputs = set()
+    for seed in ("1", "2", "3"):
+        done = subprocess.run(
+            [sys.executable, "-c", script, *cases],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            cwd=tmp_path,
+        )
+        assert done.returncode == 0, done.stderr
+        outputs.add(done.stdout)
+    assert len(outputs) == 1
+    assert outputs.pop().count('"code"') >= len(cases)

@@ -35,9 +35,9 @@ class Form:
         terms = dict(self.terms)
         for key, coefficient in other.terms:
             terms[key] = terms.get(key, 0.0) - coefficient
-        return Form(
-            tuple(sorted((k, c) for k, c in terms.items() if c != 0.0)), self.constant - other.constant
-        )
+        # In the order the parameters are written: ids order nothing a reader should see.
+        kept = tuple((k, c) for k, c in terms.items() if c != 0.0)
+        return Form(kept, self.constant - other.constant)
 
 
 def form(expr: n.Expr, model: Model) -> Form | None:
