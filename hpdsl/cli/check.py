@@ -8,6 +8,7 @@ checks the file it names instead.
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from pathlib import Path
 
@@ -31,6 +32,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # The process ends once the diagnostics are printed, and the checked tree holds no reference
+    # cycles: the cyclic collector stays paused to the end, not just while checking, so that it
+    # does not scan the whole tree once when checking ends (2.2 s of 12.6 s for 10,000 rules).
+    gc.disable()
     from hpdsl.base import diagnostics
     from hpdsl.check.package import check_paths
 
