@@ -282,6 +282,26 @@ SCENARIO_FAILED = _code(
     "An expectation of a scenario that does not hold when it runs (shown by the language server at its line).",
 )
 
+# --- Points files (hpdsl run) -----------------------------------------------------------
+POINTS_FILE = _code(
+    "points-file",
+    E,
+    "points",
+    "A points file that is not valid TOML of the expected shape, or names a point, device or register that cannot be.",
+)
+POINTS_UNIT = _code(
+    "points-unit",
+    E,
+    "points",
+    "A field point whose unit does not convert to the unit the rules declare for it.",
+)
+POINTS_UNMAPPED = _code(
+    "points-unmapped",
+    E,
+    "points",
+    "An input of the rules that the points file maps to no field point.",
+)
+
 # --- Site parameter files --------------------------------------------------------------
 SITE_FILE = _code(
     "site-file", E, "site", "A site parameter file that is not valid TOML of the expected shape."

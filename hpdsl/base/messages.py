@@ -194,6 +194,9 @@ SCENARIO_STRUCTURE = Message(codes.SCENARIO_STRUCTURE, "{problem}")
 
 # --- Site parameter files ------------------------------------------------------------
 SITE_FILE = Message(codes.SITE_FILE, "{problem}")
+POINTS_FILE = Message(codes.POINTS_FILE, "{problem}")
+POINTS_UNIT = Message(codes.POINTS_UNIT, "{problem}")
+POINTS_UNMAPPED = Message(codes.POINTS_UNMAPPED, "input `{column}` is mapped to no field point")
 SITE_PARAMETER = Message(codes.SITE_PARAMETER, "{problem}")
 SITE_VALUE = Message(codes.SITE_VALUE, "{problem}")
 PLANT_FILE = Message(codes.PLANT_FILE, "{problem}")

@@ -51,6 +51,7 @@ class PointSpec:
     high: float | None = None
     doc: str = ""
     cites: tuple[str, ...] = ()
+    default: object = None  # the declared initial value (an enumeration member by name)
 
 
 @dataclass
@@ -131,6 +132,7 @@ def _points(module: ModuleType) -> list[PointSpec]:
                     point.high,
                     point.doc,
                     tuple(point.cites),
+                    getattr(point.default, "name", point.default),
                 )
             )
         for alarm in cls.ALARMS:

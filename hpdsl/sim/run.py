@@ -134,6 +134,72 @@ def simulate(
     return Simulation(trend, source_type, count, seconds, lockouts)
 
 
+class PlantLoop:
+    """The plant model stepped one scan at a time, for a controller that keeps its own clock.
+
+    `hpdsl run --plant sim` drives the rules with it instead of field devices: before each scan
+    `sense` sets the package's inputs from the plant's sensors at the scan's time, after it
+    `actuate` takes the commands and advances the plant by the scan's step. The weather is
+    taken a day at a time, at the step given.
+    """
+
+    DAY_S = 86400.0
+
+    def __init__(
+        self,
+        loaded: LoadedPackage,
+        plant_file: config_.PlantFile,
+        weather: Weather,
+        start: datetime.datetime,
+        step_s: float,
+        package: Any,
+    ) -> None:
+        self.package = package
+        self.weather = weather
+        self.start = start
+        self.step_s = step_s
+        self.bindings = _bind(loaded, plant_file, package)
+        self.source_type = plant_file.parameters.source_type or _installed_source(package)
+        day_of_year = (start - datetime.datetime(start.year, 1, 1)).total_seconds() / self.DAY_S
+        self.plant = Plant(plant_file.parameters, self.source_type, day_of_year)
+        self.commands = Commands()
+        self.lockouts = 0
+        self._index = 0
+        self._chunk_start = 0
+        self._temp_air: list[float] = []
+        self._humidity: list[float] = []
+        self._irradiance: list[float] = []
+
+    def _weather_now(self) -> tuple[float, float, float]:
+        k = self._index - self._chunk_start
+        if not 0 <= k < len(self._temp_air):
+            self._chunk_start = self._index
+            count = max(1, round(self.DAY_S / self.step_s))
+            at = self.start + datetime.timedelta(seconds=self._index * self.step_s)
+            series = self.weather.at(at, self.step_s, count)
+            self._temp_air = series.temp_air.tolist()
+            self._humidity = series.relative_humidity.tolist()
+            self._irradiance = series.ghi.tolist()
+            k = 0
+        return self._temp_air[k], self._humidity[k], self._irradiance[k]
+
+    def sense(self) -> None:
+        """Set the package's inputs from what the plant's sensors read now."""
+        outdoor, rh, _ = self._weather_now()
+        self.plant.sense(outdoor, rh, self.commands)
+        if self.plant.alarm_reset:
+            self.lockouts += 1
+            self.plant.lockout_s = 0.0
+        self.bindings.feed(self.package, self.plant)
+
+    def actuate(self) -> None:
+        """Take the scan's commands and advance the plant by one step."""
+        outdoor, rh, ghi = self._weather_now()
+        self.bindings.read(self.package, self.commands, self.plant.load_demand)
+        self.plant.step(self.step_s, outdoor, rh, ghi, self.commands)
+        self._index += 1
+
+
 def source_type_of(loaded: LoadedPackage, plant_file: config_.PlantFile) -> str:
     """The heat source a run simulates: the plant file's, else the one the rules' parameters select."""
     return plant_file.parameters.source_type or _installed_source(loaded.new())

@@ -1,0 +1,188 @@
+"""What every field connection shares: the latest reading of each input, and the faults it implies.
+
+A link to a device (Modbus TCP, BACnet/IP) runs beside the scan loop: it polls its inputs once a
+cycle and stores each reading with the time it arrived; it writes outputs as the scan hands them
+over. The scan never waits for the network. Before each scan the controller asks the readings
+for their values, and a reading that is missing, failed or older than `stale_after` is given to
+the rules as no value (None): the generated program then uses the input's fallback (or its last
+good value) and raises the input's sensor-fault alarm, exactly as for a failed sensor.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from hpdsl.live.points import Mapping
+from hpdsl.sim.loaded import LoadedPackage
+
+FieldValue = bool | int | float | enum.Enum | None
+
+
+@dataclass
+class Reading:
+    """The last value of one input, and when it was taken (monotonic seconds)."""
+
+    value: FieldValue = None
+    at: float = -math.inf
+
+
+@dataclass
+class LinkStatus:
+    """What a device link has seen, for the status line, the log and the tests."""
+
+    device: str
+    connected: bool = False
+    reads: int = 0
+    read_errors: int = 0
+    writes: int = 0
+    write_errors: int = 0
+    last_error: str = ""
+    faults: list[tuple[float, str]] = field(default_factory=list)  # (monotonic time, what happened)
+
+
+class Field(Protocol):
+    """Where the controller's inputs come from and its outputs go."""
+
+    async def start(self) -> None: ...
+
+    def feed(self, package: Any, now: float) -> None:
+        """Set the package's inputs to the field's values at monotonic time `now` (None: a fault)."""
+
+    def deliver(self, package: Any, dt_s: float) -> None:
+        """Hand the outputs the last scan produced to the field."""
+
+    async def stop(self) -> int:
+        """Write every output's safe state, then close the connections; how many were written."""
+
+    def statuses(self) -> list[LinkStatus]: ...
+
+
+class Readings:
+    """The latest reading of every mapped input, and the function that feeds them to a package."""
+
+    def __init__(self, loaded: LoadedPackage, inputs: list[Mapping], stale_after_s: float) -> None:
+        self.stale_after_s = stale_after_s
+        self.readings = {mapping.column: Reading() for mapping in inputs}
+        self._setters: list[tuple[Reading, Callable[[Any, FieldValue], None]]] = []
+        for mapping in inputs:
+            point = mapping.point
+            self._setters.append((self.readings[mapping.column], _setter(point.instance, point.attribute)))
+
+    def put(self, column: str, value: FieldValue, now: float | None = None) -> None:
+        reading = self.readings[column]
+        reading.value = value
+        reading.at = time.monotonic() if now is None else now
+
+    def fail(self, column: str) -> None:
+        """A read of this input failed: no value until a good one arrives."""
+        reading = self.readings[column]
+        reading.value = None
+        reading.at = time.monotonic()
+
+    def feed(self, package: Any, now: float) -> None:
+        oldest = now - self.stale_after_s
+        for reading, set_value in self._setters:
+            set_value(package, reading.value if reading.at >= oldest else None)
+
+
+def _setter(instance: str, attribute: str) -> Callable[[Any, FieldValue], None]:
+    def set_value(package: Any, value: FieldValue) -> None:
+        setattr(getattr(package, instance), attribute, value)
+
+    return set_value
+
+
+def getter(instance: str, attribute: str) -> Callable[[Any], object]:
+    """A function reading one value of a package: `package.<instance>.<attribute>`."""
+
+    def get_value(package: Any) -> object:
+        return getattr(getattr(package, instance), attribute)
+
+    return get_value
+
+
+def member_index(value: object, members: tuple[str, ...]) -> int | None:
+    """An enumeration value's position among its members (0-based), or None."""
+    name = getattr(value, "name", value)
+    return members.index(name) if isinstance(name, str) and name in members else None
+
+
+def input_value(mapping: Mapping, loaded: LoadedPackage, number: float | bool) -> FieldValue:
+    """A field reading as the rules' input takes it; an enumeration from its 0-based state number."""
+    point = mapping.point
+    if point.kind == "bool":
+        return bool(number)
+    if point.kind == "enum":
+        index = int(number) if isinstance(number, int | float) and float(number).is_integer() else -1
+        if 0 <= index < len(point.members):
+            return loaded.enum_member(point, point.members[index])
+        return None  # not a state of the enumeration: a fault
+    value = mapping.to_rules(float(number))
+    if point.kind == "int":
+        return round(value) if math.isfinite(value) else None
+    return value
+
+
+def output_number(mapping: Mapping, value: object) -> float | None:
+    """An output of the rules as the number the field point takes (0-based state for a member)."""
+    point = mapping.point
+    if point.kind == "bool" or isinstance(value, bool):
+        return 1.0 if value else 0.0
+    if point.kind == "enum":
+        index = member_index(value, point.members)
+        return None if index is None else float(index)
+    if not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return mapping.to_field(float(value))
+
+
+def safe_number(mapping: Mapping) -> float | None:
+    """The number an output's safe state is written as, or None when it has none."""
+    if mapping.safe is None:
+        return None
+    return output_number(mapping, mapping.safe)
+
+
+class Link(Protocol):
+    """The devices of one protocol, as a part of the field."""
+
+    async def start(self) -> None: ...
+
+    def deliver(self, package: Any) -> None: ...
+
+    async def stop(self) -> int: ...
+
+    def statuses(self) -> list[LinkStatus]: ...
+
+
+class NetworkField:
+    """Field devices on the network: inputs from the shared readings, outputs through each link."""
+
+    def __init__(self, readings: Readings, links: list[Link]) -> None:
+        self.readings = readings
+        self.links = links
+
+    async def start(self) -> None:
+        for link in self.links:
+            await link.start()
+
+    def feed(self, package: Any, now: float) -> None:
+        self.readings.feed(package, now)
+
+    def deliver(self, package: Any, dt_s: float) -> None:
+        for link in self.links:
+            link.deliver(package)
+
+    async def stop(self) -> int:
+        written = 0
+        for link in self.links:
+            written += await link.stop()
+        return written
+
+    def statuses(self) -> list[LinkStatus]:
+        return [status for link in self.links for status in link.statuses()]

@@ -1,0 +1,322 @@
+"""`hpdsl run`: the live controller against real Modbus TCP devices on loopback, and on the built-in plant.
+
+The devices are pymodbus servers started by the tests on 127.0.0.1; nothing leaves loopback.
+The controller is checked against the Python target driven directly with the inputs each scan
+was given, so what the network adds (decoding, units, scaling, faults) is all that can differ.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("pymodbus")
+
+from fielddevices import ModbusDevice  # noqa: E402
+
+from hpdsl.base.source import SourceFile  # noqa: E402
+from hpdsl.live import eventlog, modbus  # noqa: E402
+from hpdsl.live import points as points_  # noqa: E402
+from hpdsl.live.controller import Controller  # noqa: E402
+from hpdsl.live.field import NetworkField, Readings, output_number  # noqa: E402
+from hpdsl.live.modbus import ModbusField  # noqa: E402
+from hpdsl.live.points import Register  # noqa: E402
+from hpdsl.sim import loaded as loaded_  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLE = REPO / "rules" / "points" / "modbus-example.toml"
+CYCLE_S = 0.05
+
+
+@pytest.fixture(scope="module")
+def shipped() -> loaded_.LoadedPackage:
+    package = loaded_.load([REPO / "rules"])
+    assert isinstance(package, loaded_.LoadedPackage)
+    return package
+
+
+def example_points(loaded: loaded_.LoadedPackage, port: int, tmp_path: Path, **controller: str) -> points_.PointsFile:
+    """The shipped example points file, pointed at a device on loopback, at a short cycle time."""
+    text = EXAMPLE.read_text(encoding="utf-8").replace("127.0.0.1:5020", f"127.0.0.1:{port}")
+    settings = {"cycle": f"{CYCLE_S} s", "stale_after": f"{4 * CYCLE_S} s", **controller}
+    for key, value in settings.items():
+        text = "\n".join(
+            f'{key} = "{value}"' if line.startswith(f"{key} =") else line for line in text.splitlines()
+        )
+    text = text.replace('timeout = "0.5 s"', 'timeout = "0.1 s"')
+    source = SourceFile(str(tmp_path / "points.toml"), text + "\n")
+    found = points_.check(source, loaded, tmp_path)
+    assert found.ok, [str(d.span) + " " + d.message for d in found.diagnostics]
+    return found
+
+
+# --- the points file --------------------------------------------------------------------------
+
+
+def test_the_shipped_example_maps_every_input_of_the_shipped_package(shipped: loaded_.LoadedPackage) -> None:
+    found = points_.read(EXAMPLE, shipped)
+    assert found.diagnostics == []
+    assert {m.column for m in found.inputs} == {p.column for p in shipped.field_inputs}
+    outdoor = next(m for m in found.inputs if m.column == "PlantSignals.outdoor_temp_sensor")
+    assert outdoor.to_rules(410) == pytest.approx(5.0)  # 41.0 F in tenths
+    power = next(m for m in found.inputs if m.column == "PlantSignals.electrical_power_meter")
+    assert power.to_rules(12500.0) == pytest.approx(12.5)  # W -> kW
+    stage = next(m for m in found.outputs if m.column == "CompressorStaging.stage_1_speed")
+    assert stage.safe == "Off"
+
+
+def diagnose(loaded: loaded_.LoadedPackage, text: str) -> list[tuple[int, int, str, str]]:
+    source = SourceFile("points.toml", textwrap.dedent(text))
+    found = points_.check(source, loaded)
+    return [(d.span.line, d.span.column, d.code, f"{d.message} | {d.hint}") for d in found.diagnostics]
+
+
+HEADER = """\
+[devices.io]
+protocol = "modbus"
+address = "127.0.0.1:5020"
+"""
+
+
+def only(found: list[tuple[int, int, str, str]], code: str) -> list[tuple[int, int, str, str]]:
+    return [d for d in found if d[2] == code]
+
+
+def test_a_unit_of_another_quantity_is_reported_at_its_unit(shipped: loaded_.LoadedPackage) -> None:
+    found = diagnose(
+        shipped,
+        HEADER
+        + """
+[points."PlantSignals.outdoor_temp_sensor"]
+device = "io"
+register = "input 0"
+unit = "K"
+""",
+    )
+    (line, column, _, message) = only(found, "points-unit")[0]
+    assert (line, column) == (8, 8)
+    assert "temperature difference" in message and "temperature" in message
+    # corrected: a unit of the same quantity converts, and the error goes
+    fixed = diagnose(shipped, HEADER + '\n[points."PlantSignals.outdoor_temp_sensor"]\ndevice = "io"\nregister = "input 0"\nunit = "F"\n')
+    assert only(fixed, "points-unit") == []
+
+
+def test_a_numeric_point_without_a_unit_is_a_unit_error(shipped: loaded_.LoadedPackage) -> None:
+    found = diagnose(shipped, HEADER + '\n[points."PlantSignals.space_temp_sensor"]\ndevice = "io"\nregister = "input 0"\n')
+    assert [(d[0], d[2]) for d in only(found, "points-unit")] == [(5, "points-unit")]
+
+
+def test_every_unmapped_input_is_an_error_before_start(shipped: loaded_.LoadedPackage) -> None:
+    found = diagnose(shipped, HEADER)
+    unmapped = {d[3].split(" | ")[0] for d in only(found, "points-unmapped")}
+    assert len(unmapped) == len(shipped.field_inputs) == 21
+    assert "input `PlantSignals.outdoor_temp_sensor` is mapped to no field point" in unmapped
+
+
+@pytest.mark.parametrize(
+    ("body", "where", "words"),
+    [
+        ('[points."PlantSignals.outdoor_temp_sensr"]\ndevice = "io"\n', (5, 10), "did you mean"),
+        ('[points."AuxHeat.aux_stage_1"]\ndevice = "io"\nregister = "input 4"\n', (7, 12), "read-only"),
+        ('[points."AuxHeat.aux_stage_1"]\ndevice = "iox"\nregister = "coil 4"\n', (6, 10), "names no device"),
+        ('[points."PlantSignals.space_temp_sensor"]\ndevice = "io"\nregister = "input 0"\ntype = "float64"\n', (8, 8), "not a register type"),
+        ('[points."PlantSignals.space_temp_sensor"]\ndevice = "io"\nregister = "coil 0"\nunit = "C"\n', (7, 12), "holds bits"),
+        ('[points."PerformanceTracking.aux_runtime_today"]\ndevice = "io"\nregister = "holding 0"\n', (5, 10), "total"),
+        ('[controller]\ncycle = "1 K"\n', (2, 9), "not a duration"),
+        ("[controller]\ncycle = 1\n", (2, 9), "needs a duration"),
+        ('[devices.io]\nprotocol = "modbus"\naddress = "127.0.0.1:5020"\nunit_id = 300\n', (4, 11), "whole number"),
+        ("x = 45C\n", (1, 7), "not valid TOML"),
+    ],
+)
+def test_each_mistake_in_a_points_file_is_reported_at_its_place(
+    shipped: loaded_.LoadedPackage, body: str, where: tuple[int, int], words: str
+) -> None:
+    text = body if body.startswith(("[devices", "[controller", "x =")) else HEADER + "\n" + body
+    found = [d for d in diagnose(shipped, text) if d[2] == "points-file"]
+    assert found, diagnose(shipped, text)
+    line, column, _, message = found[0]
+    assert words in message, found
+    assert (line, column) == where, found
+
+
+# --- registers ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "order", "number", "words"),
+    [
+        ("int16", "big", -215.0, [0xFF29]),
+        ("uint16", "big", 65535.0, [0xFFFF]),
+        ("int32", "big", -2.0, [0xFFFF, 0xFFFE]),
+        ("uint32", "little", 70000.0, [0x1170, 0x0001]),
+        ("float32", "big", 21.5, [0x41AC, 0x0000]),
+        ("float32", "little", 21.5, [0x0000, 0x41AC]),
+    ],
+)
+def test_registers_encode_and_decode_as_the_devices_hold_them(
+    kind: str, order: str, number: float, words: list[int]
+) -> None:
+    register = Register("holding", 0, kind, order)  # type: ignore[arg-type]
+    assert modbus.encode(number, register) == words
+    assert modbus.decode(words, register) == number
+
+
+def test_a_value_beyond_its_register_is_not_written() -> None:
+    assert modbus.encode(70000.0, Register("holding", 0, "int16")) is None
+    assert modbus.encode(math.nan, Register("holding", 0, "float32")) is None
+
+
+# --- a day on a Modbus device -------------------------------------------------------------------
+
+# A day of plant behaviour, one row per cycle: outdoor temperature (C), load demand (%), compressor
+# running, space temperature (C). A cold morning, a mild noon, a cold evening.
+DAY = [
+    (-8.0 + 22.0 * math.sin(math.pi * k / 80.0), 80.0 - 50.0 * math.sin(math.pi * k / 80.0), k % 40 > 5, 20.0 + k % 7 * 0.3)
+    for k in range(80)
+]
+
+
+class Recorded(NetworkField):
+    """The network field, remembering what each scan was given."""
+
+    def __init__(self, readings: Readings, links: list[Any], loaded: loaded_.LoadedPackage) -> None:
+        super().__init__(readings, links)
+        self.inputs = [(p.instance, p.attribute) for p in loaded.field_inputs]
+        self.fed: list[tuple[Any, ...]] = []
+
+    def feed(self, package: Any, now: float) -> None:
+        super().feed(package, now)
+        self.fed.append(tuple(getattr(getattr(package, i), a) for i, a in self.inputs))
+
+
+def outputs_of(package: Any, loaded: loaded_.LoadedPackage) -> tuple[Any, ...]:
+    values = tuple(
+        getattr(getattr(package, p.instance), p.attribute) for p in loaded.points if p.role in ("output", "alarm")
+    )
+    return values + tuple(sorted(a for cls in type(package).PROGRAMS for a in getattr(package, cls.INSTANCE).active_alarms()))
+
+
+async def run_day(
+    loaded: loaded_.LoadedPackage, found: points_.PointsFile, device: ModbusDevice, script: Any, cycles: int
+) -> tuple[Controller, Recorded, list[tuple[float, tuple[Any, ...]]]]:
+    log = eventlog.EventLog(found.event_log or Path("."), 1 << 20, 3)
+    readings = Readings(loaded, found.inputs, found.stale_after_s)
+
+    def record(kind: str, fields: dict[str, object]) -> None:
+        log.append({"kind": kind, **fields})
+
+    field = Recorded(readings, [ModbusField(loaded, found, readings, record)], loaded)
+    package = loaded.new()
+    seen: list[tuple[float, tuple[Any, ...]]] = []
+
+    def on_scan(pkg: Any, summary: Any) -> None:
+        seen.append((pkg.plant_signals._time_s, outputs_of(pkg, loaded)))
+
+    controller = Controller(package, field, found.cycle_s, log=log, duration_s=None, on_scan=on_scan)
+
+    running = asyncio.create_task(controller.run())
+    try:
+        await asyncio.wait_for(script(controller, field), timeout=60)
+    finally:
+        controller.stop("script")
+        await asyncio.wait_for(running, timeout=10)
+        log.close()
+    assert controller.summary.scans >= cycles * 0.5
+    return controller, field, seen
+
+
+def replay(loaded: loaded_.LoadedPackage, fed: list[tuple[Any, ...]], seen: list[tuple[float, tuple[Any, ...]]]) -> None:
+    """Drive the Python target directly with the inputs each scan was given; compare every scan."""
+    package = loaded.new()
+    previous = 0.0
+    for k, (values, (time_s, expected)) in enumerate(zip(fed, seen, strict=True)):
+        for point, value in zip(loaded.field_inputs, values, strict=True):
+            setattr(getattr(package, point.instance), point.attribute, value)
+        package.scan(time_s - previous)
+        previous = time_s
+        assert outputs_of(package, loaded) == expected, f"scan {k} differs"
+
+
+@pytest.mark.heavy
+def test_a_day_on_a_modbus_device_matches_the_python_target(shipped: loaded_.LoadedPackage, tmp_path: Path) -> None:
+    async def main() -> None:
+        device = ModbusDevice()
+        await device.start()
+        found = example_points(shipped, device.port, tmp_path)
+        by_column = {m.column: m for m in found.inputs}
+        out = {m.column: m for m in found.outputs}
+        constant = {
+            "PlantSignals.outdoor_coil_temp_sensor": 2.0,
+            "PlantSignals.supply_water_temp_sensor": 40.0,
+            "PlantSignals.return_water_temp_sensor": 35.0,
+            "PlantSignals.source_water_temp_sensor": 10.0,
+            "PlantSignals.electrical_power_meter": 4.0,
+            "EquipmentProtection.discharge_temp": 70.0,
+            "EquipmentProtection.suction_pressure": 6.0,
+            "EquipmentProtection.discharge_pressure": 25.0,
+            "EquipmentProtection.compressor_current": 12.0,
+            "Performance.load_flow": 0.8,
+            "DefrostControl.outdoor_humidity": 70.0,
+            "DefrostControl.coil_outlet_temp": 30.0,
+            "AuxHeat.required_heat": 8.0,
+            "SupplyTemperatureCheck.supply_temp_target": 40.0,
+            "PerformanceTracking.time_since_commissioning": 240.0,  # days
+        }
+        for column, value in constant.items():
+            await device.set_input(by_column[column], value)
+        # 41.0 F in tenths, written as the device holds it (not through the codec under test)
+        await device.set_words("input", 0, [410])
+
+        async def script(controller: Controller, field: Recorded) -> None:
+            await asyncio.sleep(5 * CYCLE_S)
+            # 410 tenths of a degree F reached the rules as 5 C
+            assert field.fed[-1][0] == pytest.approx(5.0), field.fed[-1]
+            for outdoor, demand, running, space in DAY:
+                await device.set_input(by_column["PlantSignals.outdoor_temp_sensor"], outdoor)
+                await device.set_input(by_column["PlantSignals.load_demand_signal"], demand)
+                await device.set_input(by_column["PlantSignals.compressor_running_status"], running)
+                await device.set_input(by_column["PlantSignals.space_temp_sensor"], space)
+                await asyncio.sleep(CYCLE_S)
+            await asyncio.sleep(4 * CYCLE_S)
+            # what the device holds now is what the controller's last scan commanded
+            package = controller.package
+            for column, mapping in out.items():
+                point = mapping.point
+                value = getattr(getattr(package, point.instance), point.attribute)
+                number = output_number(mapping, value)
+                assert number is not None and isinstance(mapping.where, Register), column
+                register = mapping.where
+                held = (  # as the register stores it: rounded to its type
+                    float(number != 0.0)
+                    if register.table == "coil"
+                    else modbus.decode(modbus.encode(number, register) or [], register)
+                )
+                assert await device.output(mapping) == pytest.approx(held), column
+
+        controller, field, seen = await run_day(shipped, found, device, script, len(DAY))
+        replay(shipped, field.fed, seen)
+        # the day reached both modes: the rules really ran on what the device reported
+        names = [p.column for p in shipped.points if p.role in ("output", "alarm")]
+        varied = {n for k, n in enumerate(names) if len({str(o[k]) for _, o in seen}) > 1}
+        assert {"OperatingRegime.regime", "CapacityDerating.hp_max_capacity", "Performance.cop"} <= varied
+        # before the first readings arrived the inputs were faulted (as at power-up); by the end none is
+        last = seen[-1][1]
+        assert not [n for k, n in enumerate(names) if n.endswith("sensor_fault") and last[k]]
+        # stopped: every output with a safe state holds it
+        for column in ("AuxHeat.aux_stage_1", "AuxHeat.backup_heat_enable", "CompressorStaging.stage_1_speed"):
+            assert await device.output(out[column]) == 0.0, column
+        assert controller.summary.safe_outputs == len([m for m in found.outputs if m.safe is not None])
+        await device.stop()
+
+    asyncio.run(main())
