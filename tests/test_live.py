@@ -8,14 +8,8 @@ was given, so what the network adds (decoding, units, scaling, faults) is all th
 from __future__ import annotations
 
 import asyncio
-import json
 import math
-import os
-import signal
-import subprocess
-import sys
 import textwrap
-import time
 from pathlib import Path
 from typing import Any
 
@@ -23,16 +17,16 @@ import pytest
 
 pytest.importorskip("pymodbus")
 
-from fielddevices import ModbusDevice  # noqa: E402
+from fielddevices import ModbusDevice
 
-from hpdsl.base.source import SourceFile  # noqa: E402
-from hpdsl.live import eventlog, modbus  # noqa: E402
-from hpdsl.live import points as points_  # noqa: E402
-from hpdsl.live.controller import Controller  # noqa: E402
-from hpdsl.live.field import NetworkField, Readings, output_number  # noqa: E402
-from hpdsl.live.modbus import ModbusField  # noqa: E402
-from hpdsl.live.points import Register  # noqa: E402
-from hpdsl.sim import loaded as loaded_  # noqa: E402
+from hpdsl.base.source import SourceFile
+from hpdsl.live import eventlog, modbus
+from hpdsl.live import points as points_
+from hpdsl.live.controller import Controller
+from hpdsl.live.field import NetworkField, Readings, output_number
+from hpdsl.live.modbus import ModbusField
+from hpdsl.live.points import Register
+from hpdsl.sim import loaded as loaded_
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "rules" / "points" / "modbus-example.toml"
@@ -46,7 +40,9 @@ def shipped() -> loaded_.LoadedPackage:
     return package
 
 
-def example_points(loaded: loaded_.LoadedPackage, port: int, tmp_path: Path, **controller: str) -> points_.PointsFile:
+def example_points(
+    loaded: loaded_.LoadedPackage, port: int, tmp_path: Path, **controller: str
+) -> points_.PointsFile:
     """The shipped example points file, pointed at a device on loopback, at a short cycle time."""
     text = EXAMPLE.read_text(encoding="utf-8").replace("127.0.0.1:5020", f"127.0.0.1:{port}")
     settings = {"cycle": f"{CYCLE_S} s", "stale_after": f"{4 * CYCLE_S} s", **controller}
@@ -108,12 +104,18 @@ unit = "K"
     assert (line, column) == (8, 8)
     assert "temperature difference" in message and "temperature" in message
     # corrected: a unit of the same quantity converts, and the error goes
-    fixed = diagnose(shipped, HEADER + '\n[points."PlantSignals.outdoor_temp_sensor"]\ndevice = "io"\nregister = "input 0"\nunit = "F"\n')
+    fixed = diagnose(
+        shipped,
+        HEADER
+        + '\n[points."PlantSignals.outdoor_temp_sensor"]\ndevice = "io"\nregister = "input 0"\nunit = "F"\n',
+    )
     assert only(fixed, "points-unit") == []
 
 
 def test_a_numeric_point_without_a_unit_is_a_unit_error(shipped: loaded_.LoadedPackage) -> None:
-    found = diagnose(shipped, HEADER + '\n[points."PlantSignals.space_temp_sensor"]\ndevice = "io"\nregister = "input 0"\n')
+    found = diagnose(
+        shipped, HEADER + '\n[points."PlantSignals.space_temp_sensor"]\ndevice = "io"\nregister = "input 0"\n'
+    )
     assert [(d[0], d[2]) for d in only(found, "points-unit")] == [(5, "points-unit")]
 
 
@@ -130,12 +132,29 @@ def test_every_unmapped_input_is_an_error_before_start(shipped: loaded_.LoadedPa
         ('[points."PlantSignals.outdoor_temp_sensr"]\ndevice = "io"\n', (5, 10), "did you mean"),
         ('[points."AuxHeat.aux_stage_1"]\ndevice = "io"\nregister = "input 4"\n', (7, 12), "read-only"),
         ('[points."AuxHeat.aux_stage_1"]\ndevice = "iox"\nregister = "coil 4"\n', (6, 10), "names no device"),
-        ('[points."PlantSignals.space_temp_sensor"]\ndevice = "io"\nregister = "input 0"\ntype = "float64"\n', (8, 8), "not a register type"),
-        ('[points."PlantSignals.space_temp_sensor"]\ndevice = "io"\nregister = "coil 0"\nunit = "C"\n', (7, 12), "holds bits"),
-        ('[points."PerformanceTracking.aux_runtime_today"]\ndevice = "io"\nregister = "holding 0"\n', (5, 10), "total"),
+        (
+            '[points."PlantSignals.space_temp_sensor"]\ndevice = "io"\nregister = "input 0"\n'
+            'type = "float64"\n',
+            (8, 8),
+            "not a register type",
+        ),
+        (
+            '[points."PlantSignals.space_temp_sensor"]\ndevice = "io"\nregister = "coil 0"\nunit = "C"\n',
+            (7, 12),
+            "holds bits",
+        ),
+        (
+            '[points."PerformanceTracking.aux_runtime_today"]\ndevice = "io"\nregister = "holding 0"\n',
+            (5, 10),
+            "total",
+        ),
         ('[controller]\ncycle = "1 K"\n', (2, 9), "not a duration"),
         ("[controller]\ncycle = 1\n", (2, 9), "needs a duration"),
-        ('[devices.io]\nprotocol = "modbus"\naddress = "127.0.0.1:5020"\nunit_id = 300\n', (4, 11), "whole number"),
+        (
+            '[devices.io]\nprotocol = "modbus"\naddress = "127.0.0.1:5020"\nunit_id = 300\n',
+            (4, 11),
+            "whole number",
+        ),
         ("x = 45C\n", (1, 7), "not valid TOML"),
     ],
 )
@@ -182,7 +201,12 @@ def test_a_value_beyond_its_register_is_not_written() -> None:
 # A day of plant behaviour, one row per cycle: outdoor temperature (C), load demand (%), compressor
 # running, space temperature (C). A cold morning, a mild noon, a cold evening.
 DAY = [
-    (-8.0 + 22.0 * math.sin(math.pi * k / 80.0), 80.0 - 50.0 * math.sin(math.pi * k / 80.0), k % 40 > 5, 20.0 + k % 7 * 0.3)
+    (
+        -8.0 + 22.0 * math.sin(math.pi * k / 80.0),
+        80.0 - 50.0 * math.sin(math.pi * k / 80.0),
+        k % 40 > 5,
+        20.0 + k % 7 * 0.3,
+    )
     for k in range(80)
 ]
 
@@ -202,9 +226,13 @@ class Recorded(NetworkField):
 
 def outputs_of(package: Any, loaded: loaded_.LoadedPackage) -> tuple[Any, ...]:
     values = tuple(
-        getattr(getattr(package, p.instance), p.attribute) for p in loaded.points if p.role in ("output", "alarm")
+        getattr(getattr(package, p.instance), p.attribute)
+        for p in loaded.points
+        if p.role in ("output", "alarm")
     )
-    return values + tuple(sorted(a for cls in type(package).PROGRAMS for a in getattr(package, cls.INSTANCE).active_alarms()))
+    return values + tuple(
+        sorted(a for cls in type(package).PROGRAMS for a in getattr(package, cls.INSTANCE).active_alarms())
+    )
 
 
 async def run_day(
@@ -236,7 +264,9 @@ async def run_day(
     return controller, field, seen
 
 
-def replay(loaded: loaded_.LoadedPackage, fed: list[tuple[Any, ...]], seen: list[tuple[float, tuple[Any, ...]]]) -> None:
+def replay(
+    loaded: loaded_.LoadedPackage, fed: list[tuple[Any, ...]], seen: list[tuple[float, tuple[Any, ...]]]
+) -> None:
     """Drive the Python target directly with the inputs each scan was given; compare every scan."""
     package = loaded.new()
     previous = 0.0
@@ -249,7 +279,9 @@ def replay(loaded: loaded_.LoadedPackage, fed: list[tuple[Any, ...]], seen: list
 
 
 @pytest.mark.heavy
-def test_a_day_on_a_modbus_device_matches_the_python_target(shipped: loaded_.LoadedPackage, tmp_path: Path) -> None:
+def test_a_day_on_a_modbus_device_matches_the_python_target(
+    shipped: loaded_.LoadedPackage, tmp_path: Path
+) -> None:
     async def main() -> None:
         device = ModbusDevice()
         await device.start()
@@ -314,7 +346,11 @@ def test_a_day_on_a_modbus_device_matches_the_python_target(shipped: loaded_.Loa
         last = seen[-1][1]
         assert not [n for k, n in enumerate(names) if n.endswith("sensor_fault") and last[k]]
         # stopped: every output with a safe state holds it
-        for column in ("AuxHeat.aux_stage_1", "AuxHeat.backup_heat_enable", "CompressorStaging.stage_1_speed"):
+        for column in (
+            "AuxHeat.aux_stage_1",
+            "AuxHeat.backup_heat_enable",
+            "CompressorStaging.stage_1_speed",
+        ):
             assert await device.output(out[column]) == 0.0, column
         assert controller.summary.safe_outputs == len([m for m in found.outputs if m.safe is not None])
         await device.stop()

@@ -602,7 +602,7 @@ class _Reader:
             self.error(
                 self.span(*path, "register"),
                 f"a {kind} holds bits, and `{point.column}` is {_kind_words(point)}",
-                "read a number from an input or holding register: `register = \"input 0\"`",
+                'read a number from an input or holding register: `register = "input 0"`',
             )
             return None
         if bits != (type_ == "bool"):
