@@ -8,8 +8,14 @@ was given, so what the network adds (decoding, units, scaling, faults) is all th
 from __future__ import annotations
 
 import asyncio
+import datetime
+import os
+import signal
+import subprocess
+import sys
 import math
 import textwrap
+import time
 from pathlib import Path
 from typing import Any
 
@@ -356,3 +362,234 @@ def test_a_day_on_a_modbus_device_matches_the_python_target(
         await device.stop()
 
     asyncio.run(main())
+
+
+# --- faults -------------------------------------------------------------------------------------
+
+SANE = {
+    "PlantSignals.outdoor_temp_sensor": 5.0,
+    "PlantSignals.outdoor_coil_temp_sensor": 2.0,
+    "PlantSignals.load_demand_signal": 50.0,
+    "PlantSignals.supply_water_temp_sensor": 40.0,
+    "PlantSignals.return_water_temp_sensor": 35.0,
+    "PlantSignals.source_water_temp_sensor": 10.0,
+    "PlantSignals.electrical_power_meter": 4.0,
+    "PlantSignals.space_temp_sensor": 21.0,
+    "EquipmentProtection.discharge_temp": 70.0,
+    "EquipmentProtection.suction_pressure": 6.0,
+    "EquipmentProtection.discharge_pressure": 25.0,
+    "EquipmentProtection.compressor_current": 12.0,
+    "Performance.load_flow": 0.8,
+    "DefrostControl.outdoor_humidity": 70.0,
+    "DefrostControl.coil_outlet_temp": 30.0,
+    "AuxHeat.required_heat": 8.0,
+    "SupplyTemperatureCheck.supply_temp_target": 40.0,
+    "PerformanceTracking.time_since_commissioning": 240.0,
+}
+
+
+def sensor_faults(package: Any) -> set[str]:
+    """The sensor-fault alarms of the field inputs active now."""
+    return {
+        f"{cls.NAME}.{name}"
+        for cls in type(package).PROGRAMS
+        for name in getattr(package, cls.INSTANCE).active_alarms()
+        if name.endswith("_sensor_fault") and cls.NAME in ("PlantSignals", "EquipmentProtection", "Performance")
+    }
+
+
+async def until(check: Any, what: str, cycles: int = 60) -> None:
+    for _ in range(cycles):
+        if check():
+            return
+        await asyncio.sleep(CYCLE_S)
+    raise AssertionError(f"not within {cycles} cycles: {what}")
+
+
+@pytest.mark.heavy
+def test_device_faults_are_sensor_faults_and_the_loop_goes_on(
+    shipped: loaded_.LoadedPackage, tmp_path: Path
+) -> None:
+    meter = "PlantSignals.electrical_power_meter_sensor_fault"
+    outdoor = "PlantSignals.outdoor_temp_sensor_sensor_fault"
+    every_plant_sensor = {
+        f"PlantSignals.{p.column.split('.')[1]}_sensor_fault"
+        for p in shipped.field_inputs
+        if p.column.startswith("PlantSignals.")
+    }
+
+    async def main() -> None:
+        device = ModbusDevice()
+        await device.start()
+        found = example_points(shipped, device.port, tmp_path)
+        by_column = {m.column: m for m in found.inputs}
+        for column, value in SANE.items():
+            await device.set_input(by_column[column], value)
+        timeline: list[tuple[str, int, float]] = []
+
+        async def script(controller: Controller, field: Recorded) -> None:
+            package = controller.package
+
+            def mark(what: str) -> None:
+                timeline.append((what, controller.summary.scans, time.monotonic()))
+
+            await until(lambda: not sensor_faults(package), "the readings arrive")
+            mark("healthy")
+            await device.stop()  # the device goes down
+            await until(lambda: every_plant_sensor <= sensor_faults(package), "every input faulted")
+            mark("down")
+            await device.start()  # and comes back on the same port
+            await until(lambda: not sensor_faults(package), "the faults clear")
+            mark("back")
+            device.delay_s = 0.3  # answers after the 0.1 s timeout
+            await until(lambda: every_plant_sensor <= sensor_faults(package), "slow replies fault")
+            device.delay_s = 0.0
+            await until(lambda: not sensor_faults(package), "the faults clear after slow replies")
+            mark("slow")
+            device.failing = True  # answers with an exception code
+            await until(lambda: every_plant_sensor <= sensor_faults(package), "exception codes fault")
+            device.failing = False
+            await until(lambda: not sensor_faults(package), "the faults clear after exception codes")
+            mark("failing")
+            await device.set_words("input", 6, [0x7FC0, 0x0000])  # the meter reads NaN
+            await device.set_words("input", 0, [32767])  # 3276.7 F: beyond the sensor's range
+            await until(lambda: {meter, outdoor} <= sensor_faults(package), "garbage values fault")
+            assert sensor_faults(package) == {meter, outdoor}  # only those two
+            await device.set_input(by_column["PlantSignals.electrical_power_meter"], 4.0)
+            await device.set_input(by_column["PlantSignals.outdoor_temp_sensor"], 5.0)
+            await until(lambda: not sensor_faults(package), "the faults clear after garbage")
+            mark("garbage")
+
+        controller, _, _ = await run_day(shipped, found, device, script, 0)
+        await device.stop()
+        # the loop never stopped: a scan every cycle, whatever the device did
+        (_, first_scans, first_time), (_, last_scans, last_time) = timeline[0], timeline[-1]
+        expected = (last_time - first_time) / CYCLE_S
+        assert last_scans - first_scans >= 0.5 * expected, (last_scans - first_scans, expected)
+        assert controller.summary.stopped_by == "script"
+        log = eventlog.read(found.event_log or tmp_path)
+        kinds = [str(r["kind"]) for r in log.records]
+        assert log.damaged == 0
+        assert kinds.count("comm_fault") == kinds.count("comm_restored") == 3, kinds  # down, slow, failing
+        raised = {str(r["alarm"]) for r in log.records if r["kind"] == "alarm_raised"}
+        assert {"outdoor_temp_sensor_sensor_fault", "electrical_power_meter_sensor_fault"} <= raised
+        assert [k for k in kinds if k.startswith("controller")] == ["controller_started", "controller_stopped"]
+
+    asyncio.run(main())
+
+
+# --- the command, on the built-in plant ---------------------------------------------------------
+
+
+def hpdsl(*args: str, cwd: Path) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "CI": "true"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "hpdsl", *args], cwd=cwd, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+
+
+def test_run_on_the_built_in_plant_for_a_day(tmp_path: Path) -> None:
+    process = hpdsl("run", str(REPO / "rules"), "--plant", "sim", "--speed", "max", "--duration", "1d", cwd=tmp_path)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
+    assert "86,401 scans at 1 s (24.00 h of plant time)" in out and "stopped by duration" in out
+    log = eventlog.read(tmp_path / "events")
+    kinds = [r["kind"] for r in log.records]
+    assert kinds[0] == "controller_started" and kinds[-1] == "controller_stopped"
+    defrosts = [r for r in log.records if r.get("event") == "defrost_completed"]
+    assert defrosts and all(r["units"] == {"duration": "min", "coil_outlet_temp": "C", "outdoor_temp": "C"} for r in defrosts)
+    assert str(defrosts[0]["time"]).startswith("2024-01-01T")
+
+
+def test_a_killed_controller_loses_no_record(tmp_path: Path) -> None:
+    killed = tmp_path / "killed"
+    killed.mkdir()
+    args = ["run", str(REPO / "rules"), "--plant", "sim", "--speed", "max", "--cycle", "1min"]
+    process = hpdsl(*args, "--duration", "3650d", cwd=killed)
+    deadline = time.monotonic() + 60
+    current = killed / "events" / "events.jsonl"
+    while time.monotonic() < deadline:
+        if current.exists() and current.read_text(encoding="utf-8").count("\n") >= 40:
+            break
+        time.sleep(0.01)
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=30)
+    cut = eventlog.read(killed / "events")
+    assert cut.damaged == 0 and len(cut.records) >= 40
+    assert cut.records[-1]["kind"] != "controller_stopped"  # it never got to say goodbye
+    # The same run, complete to a day past the last record: the killed log is exactly its beginning.
+    last = str(cut.records[-1]["time"])[:10]
+    days = (datetime.date.fromisoformat(last) - datetime.date(2024, 1, 1)).days + 2
+    whole = tmp_path / "whole"
+    whole.mkdir()
+    reference = hpdsl(*args, "--duration", f"{days}d", cwd=whole)
+    _, err = reference.communicate(timeout=120)
+    assert reference.returncode == 0, err
+    full = eventlog.read(whole / "events").records
+    assert full[: len(cut.records)] == cut.records
+
+
+def test_sigterm_stops_the_controller_cleanly(tmp_path: Path) -> None:
+    process = hpdsl("run", str(REPO / "rules"), "--plant", "sim", "--cycle", "0.1s", cwd=tmp_path)
+    current = tmp_path / "events" / "events.jsonl"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (current.exists() and current.stat().st_size):
+        time.sleep(0.05)  # until the controller has started (it logs that first)
+    time.sleep(0.5)
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    assert "stopped by SIGTERM" in out
+    records = eventlog.read(tmp_path / "events").records
+    assert records[-1]["kind"] == "controller_stopped" and records[-1]["by"] == "SIGTERM"
+
+
+def test_a_points_file_with_errors_stops_before_start(tmp_path: Path) -> None:
+    points = tmp_path / "points.toml"
+    points.write_text(HEADER, encoding="utf-8")
+    process = hpdsl("run", str(REPO / "rules"), "--points", str(points), cwd=tmp_path)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 1
+    assert "points.toml:1:1: error: input `PlantSignals.outdoor_temp_sensor` is mapped to no field point [points-unmapped]" in err
+    assert not (tmp_path / "events").exists()
+
+
+def test_run_needs_points_or_the_plant(tmp_path: Path) -> None:
+    process = hpdsl("run", str(REPO / "rules"), cwd=tmp_path)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 2
+    assert "--points FILE" in err and "--plant sim" in err and "Traceback" not in err
+
+
+# --- the event log ------------------------------------------------------------------------------
+
+
+def test_the_event_log_rotates_and_keeps_every_record_in_order(tmp_path: Path) -> None:
+    log = eventlog.EventLog(tmp_path, rotate_bytes=4096, keep=50)
+    for k in range(2000):
+        log.append({"kind": "event", "k": k, "value": math.nan if k == 7 else k / 3})
+    log.close()
+    files = eventlog.files(tmp_path)
+    assert len(files) > 10 and all(f.stat().st_size <= 4096 for f in files)
+    read = eventlog.read(tmp_path)
+    assert [r["k"] for r in read.records] == list(range(2000)) and read.damaged == 0
+    assert read.records[7]["value"] == "nan"
+
+
+def test_the_event_log_keeps_its_newest_files(tmp_path: Path) -> None:
+    log = eventlog.EventLog(tmp_path, rotate_bytes=4096, keep=3)
+    for k in range(2000):
+        log.append({"k": k})
+    log.close()
+    assert len(eventlog.files(tmp_path)) == 4  # the current file and three rotated ones
+    kept = [r["k"] for r in eventlog.read(tmp_path).records]
+    assert kept == list(range(kept[0], 2000))
+
+
+def test_a_line_a_power_cut_left_half_written_is_skipped_and_counted(tmp_path: Path) -> None:
+    (tmp_path / "events.jsonl").write_text('{"k": 1}\n{"k": 2, "fie', encoding="utf-8")
+    log = eventlog.EventLog(tmp_path, rotate_bytes=1 << 20, keep=3)
+    log.append({"k": 3})
+    log.close()
+    read = eventlog.read(tmp_path)
+    assert [r["k"] for r in read.records] == [1, 3] and read.damaged == 1

@@ -32,6 +32,10 @@ GAP = 8  # registers between two inputs that still share one request
 REFRESH_S = 60.0
 
 
+class DeviceError(RuntimeError):
+    """The device answered, with a Modbus exception code: the connection itself is sound."""
+
+
 @dataclass(frozen=True)
 class _Block:
     """One read request: a table, a first address, a count, and the inputs it carries."""
@@ -143,6 +147,8 @@ class ModbusLink:
 
         if self._client is not None and self._client.connected:
             return True
+        if self._client is not None:
+            self._drop()
         if self._client is None:
             self._client = AsyncModbusTcpClient(
                 self.device.host,
@@ -170,8 +176,6 @@ class ModbusLink:
             self._failing = True
             self.status.faults.append((time.monotonic(), what))
             self.log("comm_fault", {"device": self.device.name, "problem": what})
-        if self.status.connected and "connection" in what:
-            self.status.connected = False
 
     def _recovered(self) -> None:
         if self._failing:
@@ -183,10 +187,16 @@ class ModbusLink:
         call = getattr(self._client, method)(*args, device_id=self.device.unit_id, **kwargs)
         response = await asyncio.wait_for(call, self.device.timeout_s)
         if response.isError():
-            raise RuntimeError(
-                f"{method} answered with exception code {getattr(response, 'exception_code', '?')}"
-            )
+            code = getattr(response, "exception_code", "?")
+            raise DeviceError(f"{method} answered with exception code {code}")
         return response
+
+    def _drop(self) -> None:
+        """Close the connection; the next cycle opens a new one."""
+        if self._client is not None:
+            self._client.close()
+        self._client = None
+        self.status.connected = False
 
     # ------------------------------------------------------------------ reading
     async def poll(self) -> None:
@@ -205,8 +215,12 @@ class ModbusLink:
                 self._fault(f"read {block.table} {block.address}: {exc or type(exc).__name__}")
                 for mapping in block.mappings:
                     self.readings.fail(mapping.column)
-                if self._client is not None and not self._client.connected:
-                    self.status.connected = False
+                if not isinstance(exc, DeviceError):
+                    # No answer, or one that cannot be trusted: a late reply could be taken for the
+                    # next request's. The next cycle starts on a fresh connection.
+                    self._drop()
+                    for mapping in self.inputs:
+                        self.readings.fail(mapping.column)
                     return
                 continue
             self.status.reads += 1
@@ -258,6 +272,8 @@ class ModbusLink:
             except (TimeoutError, OSError, RuntimeError, ValueError, AttributeError) as exc:
                 self.status.write_errors += 1
                 self._fault(f"write {column}: {exc or type(exc).__name__}")
+                if not isinstance(exc, DeviceError | ValueError):
+                    self._drop()
                 return
             self.status.writes += 1
             self._written[column] = number
