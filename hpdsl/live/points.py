@@ -283,8 +283,8 @@ def positions(source: SourceFile) -> dict[tuple[str, ...], Span]:
     return found
 
 
-class _Reader:
-    """Reads the tables of a points file into a PointsFile, with a diagnostic for each problem."""
+class _Base:
+    """A points file being read: its positions, and the helpers that read values and report problems."""
 
     def __init__(self, source: SourceFile, loaded: LoadedPackage, result: PointsFile) -> None:
         self.source = source
@@ -383,131 +383,9 @@ class _Reader:
             return None
         return match.group(1), port
 
-    # ------------------------------------------------------------------ sections
-    def read(self, data: dict[str, object], folder: Path | None) -> None:
-        for key in data:
-            if key not in _SECTIONS:
-                self.unknown_keys({key: None}, _SECTIONS)
-        controller = self.table(data, "controller")
-        if controller is not None:
-            self.controller(controller, folder)
-        elif folder is not None:
-            self.result.event_log = folder / "events"
-        devices = self.table(data, "devices")
-        for name, table in (devices or {}).items():
-            if not isinstance(table, dict):
-                self.error(
-                    self.key_span("devices", name),
-                    f"device `{name}` is not a table",
-                    f"write `[devices.{name}]`",
-                )
-                continue
-            device = self.device(name, table)
-            if device is not None:
-                self.result.devices[name] = device
-        server = self.table(data, "server")
-        if server is not None:
-            self.server(server)
-        points = self.table(data, "points")
-        for column, table in (points or {}).items():
-            if not isinstance(table, dict):
-                self.error(
-                    self.key_span("points", column),
-                    f"point `{column}` is not a table",
-                    f'write `[points."{column}"]`',
-                )
-                continue
-            self.point(column, table)
-        self.unmapped()
 
-    def controller(self, table: dict[str, object], folder: Path | None) -> None:
-        self.unknown_keys(table, _CONTROLLER_KEYS, "controller")
-        result = self.result
-        if "cycle" in table:
-            cycle = self.duration(table["cycle"], "controller", "cycle")
-            if cycle is not None:
-                result.cycle_s = cycle
-        result.stale_after_s = result.cycle_s * STALE_CYCLES
-        if "stale_after" in table:
-            stale = self.duration(table["stale_after"], "controller", "stale_after")
-            if stale is not None:
-                if stale < result.cycle_s:
-                    self.error(
-                        self.span("controller", "stale_after"),
-                        "`stale_after` is shorter than a cycle: every reading would be stale",
-                        "make it at least the cycle time, e.g. "
-                        f'`stale_after = "{result.cycle_s * STALE_CYCLES:g} s"`',
-                    )
-                else:
-                    result.stale_after_s = stale
-        log = table.get("event_log", "events")
-        if not isinstance(log, str) or not log.strip():
-            self.error(
-                self.span("controller", "event_log"),
-                "`event_log` must name a folder",
-                'write `event_log = "events"`',
-            )
-        elif folder is not None:
-            result.event_log = folder / log
-        if "log_rotate_bytes" in table:
-            size = self.integer(table["log_rotate_bytes"], 4096, 2**40, "controller", "log_rotate_bytes")
-            if size is not None:
-                result.log_rotate_bytes = size
-        if "log_keep" in table:
-            keep = self.integer(table["log_keep"], 1, 10_000, "controller", "log_keep")
-            if keep is not None:
-                result.log_keep = keep
-
-    def device(self, name: str, table: dict[str, object]) -> Device | None:
-        self.unknown_keys(table, _DEVICE_KEYS, "devices", name)
-        protocol = table.get("protocol")
-        if protocol not in ("modbus", "bacnet"):
-            self.error(
-                self.span("devices", name, "protocol"),
-                f"device `{name}` has no protocol `modbus` or `bacnet`",
-                'write `protocol = "modbus"` (Modbus TCP) or `protocol = "bacnet"` (BACnet/IP)',
-            )
-            return None
-        address = self.address(table.get("address"), protocol, "devices", name, "address")
-        identifier_key = "unit_id" if protocol == "modbus" else "device_id"
-        wrong = "device_id" if protocol == "modbus" else "unit_id"
-        if wrong in table:
-            self.error(
-                self.key_span("devices", name, wrong),
-                f"a {protocol} device has no `{wrong}`",
-                f"write `{identifier_key}`",
-            )
-        limit = 247 if protocol == "modbus" else 4_194_302
-        identifier = self.integer(
-            table.get(identifier_key, 1 if protocol == "modbus" else None),
-            0,
-            limit,
-            "devices",
-            name,
-            identifier_key,
-        )
-        timeout = DEFAULT_TIMEOUT_S
-        if "timeout" in table:
-            given = self.duration(table["timeout"], "devices", name, "timeout")
-            timeout = given if given is not None else timeout
-        if address is None or identifier is None:
-            return None
-        return Device(
-            name, protocol, address[0], address[1], identifier, timeout, self.key_span("devices", name)
-        )
-
-    def server(self, table: dict[str, object]) -> None:
-        self.unknown_keys(table, _SERVER_KEYS, "server")
-        address = self.address(table.get("address"), "bacnet", "server", "address")
-        identifier = self.integer(table.get("device_id"), 0, 4_194_302, "server", "device_id")
-        name = table.get("name", "hpdsl controller")
-        if not isinstance(name, str) or not name.strip():
-            self.error(
-                self.span("server", "name"), "`name` must be text", 'write `name = "Plant room controller"`'
-            )
-            return
-        if address is not None and identifier is not None:
-            self.result.server = Server(address[0], address[1], identifier, name, self.key_span("server"))
+class _Points(_Base):
+    """The `[points]` tables: each point checked against the package it drives."""
 
     # ------------------------------------------------------------------ points
     def point(self, column: str, table: dict[str, object]) -> None:
@@ -807,6 +685,136 @@ class _Reader:
                 )
                 return None
         return number
+
+
+class _Reader(_Points):
+    """Reads the tables of a points file into a PointsFile, with a diagnostic for each problem."""
+
+    # ------------------------------------------------------------------ sections
+    def read(self, data: dict[str, object], folder: Path | None) -> None:
+        for key in data:
+            if key not in _SECTIONS:
+                self.unknown_keys({key: None}, _SECTIONS)
+        controller = self.table(data, "controller")
+        if controller is not None:
+            self.controller(controller, folder)
+        elif folder is not None:
+            self.result.event_log = folder / "events"
+        devices = self.table(data, "devices")
+        for name, table in (devices or {}).items():
+            if not isinstance(table, dict):
+                self.error(
+                    self.key_span("devices", name),
+                    f"device `{name}` is not a table",
+                    f"write `[devices.{name}]`",
+                )
+                continue
+            device = self.device(name, table)
+            if device is not None:
+                self.result.devices[name] = device
+        server = self.table(data, "server")
+        if server is not None:
+            self.server(server)
+        points = self.table(data, "points")
+        for column, table in (points or {}).items():
+            if not isinstance(table, dict):
+                self.error(
+                    self.key_span("points", column),
+                    f"point `{column}` is not a table",
+                    f'write `[points."{column}"]`',
+                )
+                continue
+            self.point(column, table)
+        self.unmapped()
+
+    def controller(self, table: dict[str, object], folder: Path | None) -> None:
+        self.unknown_keys(table, _CONTROLLER_KEYS, "controller")
+        result = self.result
+        if "cycle" in table:
+            cycle = self.duration(table["cycle"], "controller", "cycle")
+            if cycle is not None:
+                result.cycle_s = cycle
+        result.stale_after_s = result.cycle_s * STALE_CYCLES
+        if "stale_after" in table:
+            stale = self.duration(table["stale_after"], "controller", "stale_after")
+            if stale is not None:
+                if stale < result.cycle_s:
+                    self.error(
+                        self.span("controller", "stale_after"),
+                        "`stale_after` is shorter than a cycle: every reading would be stale",
+                        "make it at least the cycle time, e.g. "
+                        f'`stale_after = "{result.cycle_s * STALE_CYCLES:g} s"`',
+                    )
+                else:
+                    result.stale_after_s = stale
+        log = table.get("event_log", "events")
+        if not isinstance(log, str) or not log.strip():
+            self.error(
+                self.span("controller", "event_log"),
+                "`event_log` must name a folder",
+                'write `event_log = "events"`',
+            )
+        elif folder is not None:
+            result.event_log = folder / log
+        if "log_rotate_bytes" in table:
+            size = self.integer(table["log_rotate_bytes"], 4096, 2**40, "controller", "log_rotate_bytes")
+            if size is not None:
+                result.log_rotate_bytes = size
+        if "log_keep" in table:
+            keep = self.integer(table["log_keep"], 1, 10_000, "controller", "log_keep")
+            if keep is not None:
+                result.log_keep = keep
+
+    def device(self, name: str, table: dict[str, object]) -> Device | None:
+        self.unknown_keys(table, _DEVICE_KEYS, "devices", name)
+        protocol = table.get("protocol")
+        if protocol not in ("modbus", "bacnet"):
+            self.error(
+                self.span("devices", name, "protocol"),
+                f"device `{name}` has no protocol `modbus` or `bacnet`",
+                'write `protocol = "modbus"` (Modbus TCP) or `protocol = "bacnet"` (BACnet/IP)',
+            )
+            return None
+        address = self.address(table.get("address"), protocol, "devices", name, "address")
+        identifier_key = "unit_id" if protocol == "modbus" else "device_id"
+        wrong = "device_id" if protocol == "modbus" else "unit_id"
+        if wrong in table:
+            self.error(
+                self.key_span("devices", name, wrong),
+                f"a {protocol} device has no `{wrong}`",
+                f"write `{identifier_key}`",
+            )
+        limit = 247 if protocol == "modbus" else 4_194_302
+        identifier = self.integer(
+            table.get(identifier_key, 1 if protocol == "modbus" else None),
+            0,
+            limit,
+            "devices",
+            name,
+            identifier_key,
+        )
+        timeout = DEFAULT_TIMEOUT_S
+        if "timeout" in table:
+            given = self.duration(table["timeout"], "devices", name, "timeout")
+            timeout = given if given is not None else timeout
+        if address is None or identifier is None:
+            return None
+        return Device(
+            name, protocol, address[0], address[1], identifier, timeout, self.key_span("devices", name)
+        )
+
+    def server(self, table: dict[str, object]) -> None:
+        self.unknown_keys(table, _SERVER_KEYS, "server")
+        address = self.address(table.get("address"), "bacnet", "server", "address")
+        identifier = self.integer(table.get("device_id"), 0, 4_194_302, "server", "device_id")
+        name = table.get("name", "hpdsl controller")
+        if not isinstance(name, str) or not name.strip():
+            self.error(
+                self.span("server", "name"), "`name` must be text", 'write `name = "Plant room controller"`'
+            )
+            return
+        if address is not None and identifier is not None:
+            self.result.server = Server(address[0], address[1], identifier, name, self.key_span("server"))
 
     def unmapped(self) -> None:
         """Every input of the rules fed by no field point, as an error before the controller starts."""
