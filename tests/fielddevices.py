@@ -124,3 +124,108 @@ class ModbusDevice:
             return 1.0 if (await self.get("coil", register.address))[0] else 0.0
         words = await self.get(register.table, register.address, register.width)
         return modbus.decode(words, register)
+
+
+# --- BACnet/IP ----------------------------------------------------------------------------------
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind((LOOPBACK, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class BacnetDevice:
+    """A BACnet/IP device on loopback (bacpypes3): objects the test sets and reads, and faults.
+
+    `objects` maps an object (`"analog-value,1"`) to its initial present value: a number for an
+    analog object, a bool for a binary one, a state number (from 1) for a multi-state one.
+    `delay_s` makes every read answer late; `stop` takes the device off the network.
+    """
+
+    def __init__(self, objects: dict[str, float | bool | int], device_id: int = 1001) -> None:
+        self.port = free_udp_port()
+        self.device_id = device_id
+        self.spec = objects
+        self.delay_s = 0.0
+        self.app: Any = None
+        self.objects: dict[str, Any] = {}
+
+    def start(self) -> None:
+        from bacpypes3.app import Application
+        from bacpypes3.local.analog import AnalogInputObject, AnalogOutputObject, AnalogValueObject
+        from bacpypes3.local.binary import BinaryInputObject, BinaryOutputObject, BinaryValueObject
+        from bacpypes3.local.device import DeviceObject
+        from bacpypes3.local.multistate import MultiStateValueObject
+        from bacpypes3.local.networkport import NetworkPortObject
+
+        owner = self
+
+        def slow(base: type) -> type:
+            class Slow(base):  # type: ignore[misc, valid-type]
+                async def read_property(self, attr: Any, index: Any = None) -> Any:
+                    if owner.delay_s:
+                        await asyncio.sleep(owner.delay_s)
+                    return await super().read_property(attr, index)
+
+            return Slow
+
+        classes = {
+            "analog-input": slow(AnalogInputObject),
+            "analog-output": slow(AnalogOutputObject),
+            "analog-value": slow(AnalogValueObject),
+            "binary-input": slow(BinaryInputObject),
+            "binary-output": slow(BinaryOutputObject),
+            "binary-value": slow(BinaryValueObject),
+            "multi-state-value": slow(MultiStateValueObject),
+        }
+        made: list[Any] = []
+        for key, value in self.spec.items():
+            kind, instance = key.split(",")
+            previous = self.objects.get(key)
+            present = previous.presentValue if previous is not None else _present(kind, value)
+            extra: dict[str, Any] = {}
+            if kind == "multi-state-value":
+                extra["numberOfStates"] = 4
+            obj = classes[kind](
+                objectIdentifier=(kind, int(instance)),
+                objectName=f"{kind} {instance}",
+                presentValue=present,
+                **extra,
+            )
+            self.objects[key] = obj
+            made.append(obj)
+        device = DeviceObject(
+            objectIdentifier=("device", self.device_id), objectName="plant", vendorIdentifier=999
+        )
+        port = NetworkPortObject(
+            f"{LOOPBACK}:{self.port}", objectIdentifier=("network-port", 1), objectName="NetworkPort-1"
+        )
+        self.app = Application.from_object_list([device, port, *made])
+
+    def stop(self) -> None:
+        if self.app is not None:
+            self.app.close()
+            self.app = None
+
+    def set(self, key: str, value: float | bool | int) -> None:
+        self.objects[key].presentValue = _present(key.split(",")[0], value)
+
+    def get(self, key: str) -> float:
+        value = self.objects[key].presentValue
+        kind = key.split(",")[0]
+        if kind.startswith("binary"):
+            return 1.0 if int(value) == 1 else 0.0
+        return float(value)
+
+
+def _present(kind: str, value: float | bool | int) -> Any:
+    from bacpypes3.basetypes import BinaryPV
+    from bacpypes3.primitivedata import Real, Unsigned
+
+    if kind.startswith("binary"):
+        return BinaryPV("active" if value else "inactive")
+    if kind.startswith("multi-state"):
+        return Unsigned(int(value))
+    return Real(float(value))

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import json
+import math
 import os
 import signal
 import subprocess
 import sys
-import math
 import textwrap
 import time
 from pathlib import Path
@@ -23,11 +24,12 @@ import pytest
 
 pytest.importorskip("pymodbus")
 
-from fielddevices import ModbusDevice
+from fielddevices import BacnetDevice, ModbusDevice, free_udp_port
 
 from hpdsl.base.source import SourceFile
 from hpdsl.live import eventlog, modbus
 from hpdsl.live import points as points_
+from hpdsl.live.bacnet import BacnetField
 from hpdsl.live.controller import Controller
 from hpdsl.live.field import NetworkField, Readings, output_number
 from hpdsl.live.modbus import ModbusField
@@ -250,8 +252,13 @@ async def run_day(
     def record(kind: str, fields: dict[str, object]) -> None:
         log.append({"kind": kind, **fields})
 
-    field = Recorded(readings, [ModbusField(loaded, found, readings, record)], loaded)
     package = loaded.new()
+    links: list[Any] = [ModbusField(loaded, found, readings, record)]
+    if found.server is not None:
+        bacnet = BacnetField(loaded, found, readings, package, record)
+        log.listeners.append(bacnet.device.logged)
+        links.append(bacnet)
+    field = Recorded(readings, links, loaded)
     seen: list[tuple[float, tuple[Any, ...]]] = []
 
     def on_scan(pkg: Any, summary: Any) -> None:
@@ -394,7 +401,8 @@ def sensor_faults(package: Any) -> set[str]:
         f"{cls.NAME}.{name}"
         for cls in type(package).PROGRAMS
         for name in getattr(package, cls.INSTANCE).active_alarms()
-        if name.endswith("_sensor_fault") and cls.NAME in ("PlantSignals", "EquipmentProtection", "Performance")
+        if name.endswith("_sensor_fault")
+        and cls.NAME in ("PlantSignals", "EquipmentProtection", "Performance")
     }
 
 
@@ -473,7 +481,10 @@ def test_device_faults_are_sensor_faults_and_the_loop_goes_on(
         assert kinds.count("comm_fault") == kinds.count("comm_restored") == 3, kinds  # down, slow, failing
         raised = {str(r["alarm"]) for r in log.records if r["kind"] == "alarm_raised"}
         assert {"outdoor_temp_sensor_sensor_fault", "electrical_power_meter_sensor_fault"} <= raised
-        assert [k for k in kinds if k.startswith("controller")] == ["controller_started", "controller_stopped"]
+        assert [k for k in kinds if k.startswith("controller")] == [
+            "controller_started",
+            "controller_stopped",
+        ]
 
     asyncio.run(main())
 
@@ -484,12 +495,19 @@ def test_device_faults_are_sensor_faults_and_the_loop_goes_on(
 def hpdsl(*args: str, cwd: Path) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": str(REPO), "CI": "true"}
     return subprocess.Popen(
-        [sys.executable, "-m", "hpdsl", *args], cwd=cwd, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        [sys.executable, "-m", "hpdsl", *args],
+        cwd=cwd,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
 
 
 def test_run_on_the_built_in_plant_for_a_day(tmp_path: Path) -> None:
-    process = hpdsl("run", str(REPO / "rules"), "--plant", "sim", "--speed", "max", "--duration", "1d", cwd=tmp_path)
+    process = hpdsl(
+        "run", str(REPO / "rules"), "--plant", "sim", "--speed", "max", "--duration", "1d", cwd=tmp_path
+    )
     out, err = process.communicate(timeout=120)
     assert process.returncode == 0, err
     assert "86,401 scans at 1 s (24.00 h of plant time)" in out and "stopped by duration" in out
@@ -497,7 +515,9 @@ def test_run_on_the_built_in_plant_for_a_day(tmp_path: Path) -> None:
     kinds = [r["kind"] for r in log.records]
     assert kinds[0] == "controller_started" and kinds[-1] == "controller_stopped"
     defrosts = [r for r in log.records if r.get("event") == "defrost_completed"]
-    assert defrosts and all(r["units"] == {"duration": "min", "coil_outlet_temp": "C", "outdoor_temp": "C"} for r in defrosts)
+    assert defrosts and all(
+        r["units"] == {"duration": "min", "coil_outlet_temp": "C", "outdoor_temp": "C"} for r in defrosts
+    )
     assert str(defrosts[0]["time"]).startswith("2024-01-01T")
 
 
@@ -550,7 +570,10 @@ def test_a_points_file_with_errors_stops_before_start(tmp_path: Path) -> None:
     process = hpdsl("run", str(REPO / "rules"), "--points", str(points), cwd=tmp_path)
     out, err = process.communicate(timeout=120)
     assert process.returncode == 1
-    assert "points.toml:1:1: error: input `PlantSignals.outdoor_temp_sensor` is mapped to no field point [points-unmapped]" in err
+    assert (
+        "points.toml:1:1: error: input `PlantSignals.outdoor_temp_sensor` is mapped to no field point [points-unmapped]"
+        in err
+    )
     assert not (tmp_path / "events").exists()
 
 
@@ -593,3 +616,156 @@ def test_a_line_a_power_cut_left_half_written_is_skipped_and_counted(tmp_path: P
     log.close()
     read = eventlog.read(tmp_path)
     assert [r["k"] for r in read.records] == [1, 3] and read.damaged == 1
+
+
+# --- BACnet/IP ----------------------------------------------------------------------------------
+
+ON_BACNET = {
+    "PlantSignals.outdoor_temp_sensor": 'object = "analog-input,2"\nunit = "F"',
+    "PlantSignals.space_temp_sensor": 'object = "analog-value,1"\nunit = "C"',
+    "Occupancy.occupancy_override": 'object = "binary-value,1"',
+    "Changeover.system_mode": 'object = "multi-state-value,1"',
+    "AuxHeat.aux_stage_1": 'object = "binary-output,1"\nsafe = false',
+    "Occupancy.heating_setpoint": 'object = "analog-value,3"\nunit = "C"',
+}
+
+
+def mixed_points(
+    loaded: loaded_.LoadedPackage, modbus_port: int, bacnet: BacnetDevice, server_port: int, tmp_path: Path
+) -> points_.PointsFile:
+    """The example points file with some points moved to a BACnet device, and the controller's own device."""
+    text = EXAMPLE.read_text(encoding="utf-8").replace("127.0.0.1:5020", f"127.0.0.1:{modbus_port}")
+    blocks = text.split("\n\n")
+    kept = [b for b in blocks if not any(f'[points."{column}"]' in b for column in ON_BACNET)]
+    text = "\n\n".join(kept).replace('cycle = "1 s"', f'cycle = "{CYCLE_S} s"')
+    text = text.replace('stale_after = "5 s"', f'stale_after = "{4 * CYCLE_S} s"').replace(
+        'timeout = "0.5 s"', 'timeout = "0.1 s"'
+    )
+    text += f"""
+[devices.bms]
+protocol = "bacnet"
+address = "127.0.0.1:{bacnet.port}"
+device_id = {bacnet.device_id}
+timeout = "0.2 s"
+
+[server]
+address = "127.0.0.1:{server_port}"
+device_id = 599
+name = "plant room controller"
+"""
+    for column, body in ON_BACNET.items():
+        text += f'\n[points."{column}"]\ndevice = "bms"\n{body}\n'
+    found = points_.check(SourceFile(str(tmp_path / "points.toml"), text), loaded, tmp_path)
+    assert found.ok, [f"{d.span} {d.message}" for d in found.diagnostics]
+    return found
+
+
+@pytest.mark.heavy
+def test_bacnet_devices_and_the_controllers_own_device(
+    shipped: loaded_.LoadedPackage, tmp_path: Path
+) -> None:
+    from bacpypes3.apdu import ErrorRejectAbortNack
+    from bacpypes3.app import Application
+    from bacpypes3.local.device import DeviceObject
+    from bacpypes3.local.networkport import NetworkPortObject
+    from bacpypes3.pdu import Address
+    from bacpypes3.primitivedata import Real
+
+    async def main() -> None:
+        plant_io = ModbusDevice()
+        await plant_io.start()
+        bms = BacnetDevice(
+            {
+                "analog-input,2": 41.0,  # F
+                "analog-value,1": 21.0,
+                "binary-value,1": False,
+                "multi-state-value,1": 1,
+                "binary-output,1": True,
+                "analog-value,3": 0.0,
+            }
+        )
+        bms.start()
+        server_port = free_udp_port()
+        found = mixed_points(shipped, plant_io.port, bms, server_port, tmp_path)
+        by_column = {m.column: m for m in found.inputs}
+        for column, value in SANE.items():
+            if column in by_column and by_column[column].device.protocol == "modbus":
+                await plant_io.set_input(by_column[column], value)
+        # A BACnet workstation on loopback, reading and writing the controller's own objects.
+        workstation = Application.from_object_list(
+            [
+                DeviceObject(objectIdentifier=("device", 7), objectName="workstation", vendorIdentifier=999),
+                NetworkPortObject(
+                    f"127.0.0.1:{free_udp_port()}",
+                    objectIdentifier=("network-port", 1),
+                    objectName="NetworkPort-1",
+                ),
+            ]
+        )
+        controller_address = Address(f"127.0.0.1:{server_port}")
+
+        async def script(controller: Controller, field: Recorded) -> None:
+            package = controller.package
+            device = next(link for link in field.links if isinstance(link, BacnetField)).device
+            ids = {str(o.objectName): o.objectIdentifier for o in device.objects}
+            await until(lambda: not sensor_faults(package), "the readings arrive")
+            assert package.plant_signals.outdoor_temp_sensor == pytest.approx(
+                5.0
+            )  # 41 F from an analog input
+            for k, (outdoor, _, _, space) in enumerate(DAY[:30]):
+                bms.set("analog-input,2", outdoor * 1.8 + 32.0)
+                bms.set("analog-value,1", space)
+                bms.set("binary-value,1", k % 10 == 0)
+                await asyncio.sleep(CYCLE_S)
+            await asyncio.sleep(4 * CYCLE_S)
+            # the outputs on the BACnet device are what the last scan commanded
+            mode = package.changeover.system_mode.name
+            assert bms.get("multi-state-value,1") == ["Heating", "Cooling"].index(mode) + 1
+            assert bms.get("analog-value,3") == pytest.approx(package.occupancy.heating_setpoint)
+            # the controller's own device: outputs with their units, alarms with their severity
+            read = workstation.read_property
+            setpoint = ids["Occupancy.heating_setpoint"]
+            assert float(await read(controller_address, setpoint, "present-value")) == pytest.approx(
+                package.occupancy.heating_setpoint
+            )
+            assert str(await read(controller_address, setpoint, "units")) == "degrees-celsius"
+            alarm = ids["alarm PlantSignals.outdoor_temp_sensor_sensor_fault"]
+            assert str(await read(controller_address, alarm, "description")).startswith("severity high:")
+            # a parameter within its range is applied; outside it, refused with a BACnet error
+            parameter = ids["Changeover.cooling_above"]
+            await workstation.write_property(controller_address, parameter, "present-value", Real(24.0))
+            assert package.changeover.cooling_above == 24.0
+            with pytest.raises(ErrorRejectAbortNack) as refused:
+                await workstation.write_property(controller_address, parameter, "present-value", Real(45.0))
+            assert "value-out-of-range" in str(refused.value)
+            assert package.changeover.cooling_above == 24.0
+            with pytest.raises(ErrorRejectAbortNack) as denied:
+                await workstation.write_property(controller_address, setpoint, "present-value", Real(30.0))
+            assert "write-access-denied" in str(denied.value)
+            # the BACnet device goes down: its inputs are sensor faults; it comes back: they clear
+            bms.stop()
+            outdoor = "PlantSignals.outdoor_temp_sensor_sensor_fault"
+            await until(lambda: outdoor in sensor_faults(package), "the BACnet inputs fault")
+            bms.start()
+            await until(lambda: not sensor_faults(package), "the BACnet inputs come back")
+            # slow replies (beyond the 0.2 s timeout) are faults too
+            bms.delay_s = 0.5
+            await until(lambda: outdoor in sensor_faults(package), "slow BACnet replies fault", cycles=100)
+            bms.delay_s = 0.0
+            await until(lambda: not sensor_faults(package), "the faults clear", cycles=100)
+            # the event log is published as it is written
+            count = float(await read(controller_address, ids["event_log_records"], "present-value"))
+            assert count >= 4
+            newest = json.loads(str(await read(controller_address, ids["event_log"], "present-value")))
+            assert "kind" in newest
+
+        try:
+            controller, field, seen = await run_day(shipped, found, plant_io, script, 0)
+        finally:
+            workstation.close()
+        replay(shipped, field.fed, seen)
+        assert bms.get("binary-output,1") == 0.0  # aux stage 1 at its safe state after the stop
+        bms.stop()
+        await plant_io.stop()
+
+    asyncio.run(main())

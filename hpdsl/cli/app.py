@@ -67,7 +67,9 @@ _HELP = {
     "hpdsl.cli.simulate": (
         "run the rules in closed loop with a building and heat-pump model on a year of weather"
     ),
-    "hpdsl.cli.run": "run the rules as a live controller on Modbus TCP points, or on the built-in plant",
+    "hpdsl.cli.run": (
+        "run the rules as a live controller on BACnet/IP and Modbus TCP points, or on the built-in plant"
+    ),
     "hpdsl.cli.verify": "compare a trend log recorded on a controller with what the rules would have done",
     "hpdsl.tools.fmt": "rewrite rules files in the one canonical layout, or check that they are",
     "hpdsl.tools.doc.command": "write the package as a sequence-of-operations document (Markdown and HTML)",

@@ -85,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             assert points is not None
             package = loaded.new(datetime.datetime.now().replace(microsecond=0))
-            field = _network_field(loaded, points, log)
+            field = _network_field(loaded, points, log, package)
         status = _Status(progress.enabled, loaded, cycle_s)
         controller = Controller(
             package,
@@ -117,7 +117,7 @@ def _simulated_field(
     return SimulatedField(PlantLoop(loaded, config.defaults(), weather, start, cycle_s, package))
 
 
-def _network_field(loaded: Any, points: Any, log: Any) -> Any:
+def _network_field(loaded: Any, points: Any, log: Any, package: Any) -> Any:
     from hpdsl.live.field import NetworkField, Readings
     from hpdsl.live.modbus import ModbusField
 
@@ -130,6 +130,12 @@ def _network_field(loaded: Any, points: Any, log: Any) -> Any:
         )
 
     links: list[Any] = [ModbusField(loaded, points, readings, record)]
+    if points.server is not None:
+        from hpdsl.live.bacnet import BacnetField
+
+        bacnet = BacnetField(loaded, points, readings, package, record)
+        log.listeners.append(bacnet.device.logged)
+        links.append(bacnet)
     return NetworkField(readings, links)
 
 

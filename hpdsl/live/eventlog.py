@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +36,7 @@ class EventLog:
         self.folder = folder
         self.rotate_bytes = rotate_bytes
         self.keep = keep
+        self.listeners: list[Callable[[dict[str, object]], None]] = []  # told of every record
         folder.mkdir(parents=True, exist_ok=True)
         self._fd = self._open()
         self._size = os.fstat(self._fd).st_size
@@ -63,6 +64,8 @@ class EventLog:
         if self._size and self._size + len(line) > self.rotate_bytes:
             self.rotate()
         self._write(line)
+        for listener in self.listeners:
+            listener(record)
 
     def sync(self) -> None:
         """Ask the disk to keep every record written so far."""

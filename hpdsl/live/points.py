@@ -726,6 +726,14 @@ class _Reader(_Points):
                 continue
             self.point(column, table)
         self.unmapped()
+        bacnet = [d for d in self.result.devices.values() if d.protocol == "bacnet"]
+        if bacnet and self.result.server is None:
+            self.error(
+                bacnet[0].span,
+                f"device `{bacnet[0].name}` is on BACnet, and the controller has no BACnet identity"
+                " to reach it",
+                "a BACnet client is a device itself: declare `[server]` with its `address` and `device_id`",
+            )
 
     def controller(self, table: dict[str, object], folder: Path | None) -> None:
         self.unknown_keys(table, _CONTROLLER_KEYS, "controller")
