@@ -568,11 +568,11 @@ def test_a_points_file_with_errors_stops_before_start(tmp_path: Path) -> None:
     points = tmp_path / "points.toml"
     points.write_text(HEADER, encoding="utf-8")
     process = hpdsl("run", str(REPO / "rules"), "--points", str(points), cwd=tmp_path)
-    out, err = process.communicate(timeout=120)
+    _, err = process.communicate(timeout=120)
     assert process.returncode == 1
     assert (
-        "points.toml:1:1: error: input `PlantSignals.outdoor_temp_sensor` is mapped to no field point [points-unmapped]"
-        in err
+        "points.toml:1:1: error: input `PlantSignals.outdoor_temp_sensor` is mapped to no field point"
+        " [points-unmapped]" in err
     )
     assert not (tmp_path / "events").exists()
 
@@ -760,7 +760,7 @@ def test_bacnet_devices_and_the_controllers_own_device(
             assert "kind" in newest
 
         try:
-            controller, field, seen = await run_day(shipped, found, plant_io, script, 0)
+            _, field, seen = await run_day(shipped, found, plant_io, script, 0)
         finally:
             workstation.close()
         replay(shipped, field.fed, seen)
