@@ -247,6 +247,7 @@ def test_every_command_is_in_the_table() -> None:
         "doc": ["x", "-o", "out"],
         "diff": ["old", "new"],
         "lsp": [],
+        "run": ["x", "--plant", "sim"],
     }
     assert set(cli.COMMANDS) == set(minimal_arguments)
     for name, arguments in minimal_arguments.items():
@@ -276,6 +277,13 @@ def run_without_extras(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-c", WITHOUT_EXTRAS, *args], cwd=root, capture_output=True, text=True, check=False
     )
+
+
+def test_run_names_the_missing_extras() -> None:
+    result = run_without_extras("run", "rules/", "--plant", "sim")
+    assert result.returncode == 2
+    assert "run needs the runtime extras" in result.stderr and "pip install 'hpdsl[runtime]'" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_check_runs_without_the_simulation_extras() -> None:

@@ -58,6 +58,10 @@ GENERATED_CASES = {
     "site-file": "test_site_file",
     "site-parameter": "test_site_parameter",
     "site-value": "test_site_value",
+    # Found in the points file of `hpdsl run`.
+    "points-file": "test_points_file",
+    "points-unit": "test_points_unit",
+    "points-unmapped": "test_points_unmapped",
     # Found in the plant model and weather files of `hpdsl simulate`.
     "plant-file": "test_plant_file",
     "weather-file": "test_weather_file",
@@ -408,6 +412,46 @@ def test_site_parameter(tmp_path: Path) -> None:
 
 def test_site_value(tmp_path: Path) -> None:
     assert site_diagnostics(tmp_path, '[Pump]\nstart_above = "80C"\n') == [(2, "error", "site-value")]
+
+
+def points_diagnostics(tmp_path: Path, points: str) -> list[tuple[int, int, str]]:
+    """(line, column, code) of what `hpdsl run --points` reports in a points file for PUMP_RULES."""
+    pytest.importorskip("numpy")
+    from hpdsl.base.source import SourceFile
+    from hpdsl.live.points import check
+    from hpdsl.sim.loaded import LoadedPackage, load
+
+    (tmp_path / "pump.rules").write_text(textwrap.dedent(PUMP_RULES), encoding="utf-8")
+    package = load([tmp_path / "pump.rules"])
+    assert isinstance(package, LoadedPackage)
+    found = check(SourceFile("points.toml", textwrap.dedent(points)), package)
+    return [(d.span.line, d.span.column, d.code) for d in found.diagnostics]
+
+
+POINTS_DEVICE = '[devices.io]\nprotocol = "modbus"\naddress = "192.168.10.20"\n\n'
+POINTS_INPUT = '[points."Pump.water_temp"]\ndevice = "io"\nregister = "input 0"\nunit = "C"\n\n'
+
+
+def test_points_file(tmp_path: Path) -> None:
+    found = points_diagnostics(
+        tmp_path,
+        POINTS_DEVICE + POINTS_INPUT + '[points."Pump.running"]\ndevice = "io"\nregister = "discrete 0"\n',
+    )
+    assert found == [(12, 12, "points-file")]
+    fixed = POINTS_DEVICE + POINTS_INPUT + '[points."Pump.running"]\ndevice = "io"\nregister = "coil 0"\n'
+    assert points_diagnostics(tmp_path, fixed) == []
+
+
+def test_points_unit(tmp_path: Path) -> None:
+    found = points_diagnostics(tmp_path, POINTS_DEVICE + POINTS_INPUT.replace('unit = "C"', 'unit = "K"'))
+    assert found == [(8, 8, "points-unit")]
+    assert (
+        points_diagnostics(tmp_path, POINTS_DEVICE + POINTS_INPUT.replace('unit = "C"', 'unit = "F"')) == []
+    )
+
+
+def test_points_unmapped(tmp_path: Path) -> None:
+    assert points_diagnostics(tmp_path, POINTS_DEVICE) == [(1, 1, "points-unmapped")]
 
 
 def test_plant_file(tmp_path: Path) -> None:

@@ -769,3 +769,41 @@ def test_bacnet_devices_and_the_controllers_own_device(
         await plant_io.stop()
 
     asyncio.run(main())
+
+
+# --- docs/runtime.md ----------------------------------------------------------------------------
+
+
+def runtime_doc_toml() -> list[str]:
+    text = (REPO / "docs" / "runtime.md").read_text(encoding="utf-8")
+    return [block.split("```", 1)[0] for block in text.split("```toml\n")[1:]]
+
+
+def tables(text: str) -> list[str]:
+    """The tables of a TOML text, each from its header to the line before the next one."""
+    found: list[str] = []
+    for line in text.strip().splitlines():
+        if line.startswith("["):
+            found.append("")
+        if found and line.strip() and not line.startswith("#"):
+            found[-1] += line + "\n"
+    return [t.strip() for t in found]
+
+
+def test_the_runtime_docs_show_the_shipped_example_as_it_is(shipped: loaded_.LoadedPackage) -> None:
+    shown, _ = runtime_doc_toml()
+    example = tables(EXAMPLE.read_text(encoding="utf-8"))
+    for table in tables(shown):
+        assert table in example, table
+
+
+def test_the_runtime_docs_bacnet_fragment_fits_the_shipped_package(
+    shipped: loaded_.LoadedPackage, tmp_path: Path
+) -> None:
+    _, fragment = runtime_doc_toml()
+    replaced = {t.splitlines()[0] for t in tables(fragment)}
+    kept = [t for t in tables(EXAMPLE.read_text(encoding="utf-8")) if t.splitlines()[0] not in replaced]
+    text = "\n\n".join([*kept, fragment])
+    found = points_.check(SourceFile("points.toml", text + "\n"), shipped, tmp_path)
+    assert found.diagnostics == []
+    assert found.server is not None and found.server.device_id == 599

@@ -23,7 +23,6 @@ from typing import Any
 
 from hpdsl.base import progress as progress_
 from hpdsl.base.files import UsageError
-from hpdsl.sim.arguments import require_extras
 
 EXIT_OK = 0
 EXIT_ERRORS = 1
@@ -32,7 +31,7 @@ STATUS_EVERY_S = 1.0  # wall-clock seconds between two status lines on a termina
 
 
 def run(args: argparse.Namespace) -> int:
-    require_extras("run")
+    _require_runtime(field_devices=args.plant is None)
     from hpdsl.base.render import report
     from hpdsl.live import points as points_
     from hpdsl.live.controller import Controller
@@ -101,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
         status.clear()
     finally:
         log.close()
-    _print_summary(summary, cycle_s, args.plant == "sim", folder)
+    _print_summary(summary, cycle_s, args.plant == "sim", folder, log.written)
     return EXIT_OK
 
 
@@ -137,6 +136,20 @@ def _network_field(loaded: Any, points: Any, log: Any, package: Any) -> Any:
         log.listeners.append(bacnet.device.logged)
         links.append(bacnet)
     return NetworkField(readings, links)
+
+
+def _require_runtime(field_devices: bool) -> None:
+    """UsageError naming the install command when a library `run` needs is missing."""
+    import importlib
+
+    needed = ["numpy", "pyarrow", *(["pymodbus", "bacpypes3"] if field_devices else [])]
+    for name in needed:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            raise UsageError(
+                f"run needs the runtime extras ({name} is missing): pip install 'hpdsl[runtime]'"
+            ) from None
 
 
 def _speed(text: str) -> float:
@@ -196,17 +209,14 @@ class _Status:
             sys.stderr.flush()
 
 
-def _print_summary(summary: Any, cycle_s: float, simulated: bool, folder: Path) -> None:
+def _print_summary(summary: Any, cycle_s: float, simulated: bool, folder: Path, records: int) -> None:
     out = sys.stdout
-    hours = summary.simulated_s / 3600.0
     out.write(
         f"{summary.scans:,} scans at {cycle_s:g} s"
-        f" ({hours:.2f} h of {'plant' if simulated else 'controller'} time)"
+        f" ({_duration(summary.simulated_s)} of {'plant' if simulated else 'controller'} time)"
         f" in {summary.wall_s:.1f} s; stopped by {summary.stopped_by}\n"
     )
-    out.write(
-        f"alarms raised: {summary.alarms_raised}; event log: {summary.events_logged} records in {folder}\n"
-    )
+    out.write(f"alarms raised: {summary.alarms_raised}; event log: {records} records in {folder}\n")
     if summary.scan_ms:
         ordered = sorted(summary.scan_ms)
         out.write(f"scan time: median {ordered[len(ordered) // 2]:.2f} ms, largest {ordered[-1]:.2f} ms\n")
@@ -223,3 +233,14 @@ def _print_summary(summary: Any, cycle_s: float, simulated: bool, folder: Path) 
         )
     if summary.safe_outputs:
         out.write(f"{summary.safe_outputs} outputs written to their safe states\n")
+
+
+def _duration(seconds: float) -> str:
+    """A span of time as an engineer says it: 45 s, 12.5 min, 24.00 h, 30.0 d."""
+    if seconds < 120.0:
+        return f"{seconds:.0f} s"
+    if seconds < 7200.0:
+        return f"{seconds / 60.0:.1f} min"
+    if seconds < 4 * 86400.0:
+        return f"{seconds / 3600.0:.2f} h"
+    return f"{seconds / 86400.0:.1f} d"

@@ -46,7 +46,6 @@ class Summary:
     scan_ms: list[float] = field(default_factory=list)  # how long each scan took
     overruns: int = 0
     alarms_raised: int = 0
-    events_logged: int = 0
     stopped_by: str = "duration"
     safe_outputs: int = 0  # outputs written to their safe states when the loop ended
     links: list[LinkStatus] = field(default_factory=list)
@@ -106,7 +105,6 @@ class Controller:
         """An event of the controller itself (start, stop, a lost device) in the event log."""
         if self.log is not None:
             self.log.append({"time": _now_iso(self.package), "kind": kind, **fields})
-            self.summary.events_logged += 1
 
     async def run(self) -> Summary:
         loop = asyncio.get_running_loop()
@@ -192,7 +190,7 @@ class Controller:
                 if self.log is not None:
                     self.log.append(
                         {
-                            "time": change.timestamp.isoformat(),
+                            "time": change.timestamp.isoformat(timespec="milliseconds"),
                             "kind": "alarm_raised" if change.raised else "alarm_cleared",
                             "program": change.program,
                             "alarm": change.alarm,
@@ -200,13 +198,12 @@ class Controller:
                             "values": change.values,
                         }
                     )
-                    self.summary.events_logged += 1
                     wrote = True
             for entry in instance.log_entries:
                 if self.log is not None:
                     self.log.append(
                         {
-                            "time": entry.timestamp.isoformat(),
+                            "time": entry.timestamp.isoformat(timespec="milliseconds"),
                             "kind": "event",
                             "program": entry.program,
                             "event": entry.event,
@@ -214,7 +211,6 @@ class Controller:
                             "units": self._field_units.get((entry.program, entry.event), {}),
                         }
                     )
-                    self.summary.events_logged += 1
                     wrote = True
         if wrote and self.log is not None:
             self.log.sync()
@@ -224,5 +220,5 @@ def _now_iso(package: Any) -> str:
     programs = type(package).PROGRAMS
     if programs:
         now: datetime.datetime = getattr(package, programs[0].INSTANCE).now
-        return now.isoformat()
-    return datetime.datetime.now().isoformat()
+        return now.isoformat(timespec="milliseconds")
+    return datetime.datetime.now().isoformat(timespec="milliseconds")

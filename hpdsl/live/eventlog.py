@@ -41,6 +41,7 @@ class EventLog:
         self._fd = self._open()
         self._size = os.fstat(self._fd).st_size
         self._unsynced = False
+        self.written = 0  # records appended since this log was opened
         if self._size and not _ends_with_newline(folder / CURRENT):
             # A power cut left the last line incomplete: start the next record on a line of its own.
             self._write(b"\n")
@@ -64,6 +65,7 @@ class EventLog:
         if self._size and self._size + len(line) > self.rotate_bytes:
             self.rotate()
         self._write(line)
+        self.written += 1
         for listener in self.listeners:
             listener(record)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import math
 import struct
 import time
@@ -25,6 +26,9 @@ from typing import Any
 from hpdsl.live.field import LinkStatus, Readings, getter, input_value, output_number, safe_number
 from hpdsl.live.points import Device, Mapping, PointsFile, Register
 from hpdsl.sim.loaded import LoadedPackage
+
+# pymodbus logs every failed connect on its own; the controller logs faults once, in its event log.
+logging.getLogger("pymodbus").setLevel(logging.CRITICAL)
 
 MAX_REGISTERS = 125  # per read request (Modbus limit)
 MAX_BITS = 2000

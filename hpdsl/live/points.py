@@ -292,6 +292,7 @@ class _Base:
         self.result = result
         self.positions = positions(source)
         self.start = Span.point(source.name, 1, 1)
+        self.named: set[str] = set()  # the points the file has a table for, right or wrong
 
     # ------------------------------------------------------------------ helpers
     def span(self, *path: str) -> Span:
@@ -390,6 +391,7 @@ class _Points(_Base):
     # ------------------------------------------------------------------ points
     def point(self, column: str, table: dict[str, object]) -> None:
         path = ("points", column)
+        self.named.add(column)
         self.unknown_keys(table, _POINT_KEYS, *path)
         point = self.loaded.point(column)
         if point is None:
@@ -826,7 +828,8 @@ class _Reader(_Points):
 
     def unmapped(self) -> None:
         """Every input of the rules fed by no field point, as an error before the controller starts."""
-        mapped = {mapping.column for mapping in self.result.inputs}
+        # A point the file names but gets wrong has its own diagnostic already.
+        mapped = {mapping.column for mapping in self.result.inputs} | self.named
         for point in self.loaded.field_inputs:
             if point.column in mapped:
                 continue
