@@ -60,39 +60,17 @@ from hpdsl.live.field import (
 )
 from hpdsl.live.points import BacnetObject, Device, Mapping, PointsFile, Server
 from hpdsl.sim.loaded import LoadedPackage
+from hpdsl.tools.doc.bacnet import ENGINEERING_UNITS, NO_UNITS
 
 VENDOR_ID = 999  # BACnet's identifier for a device of no registered vendor
 PRIORITY = 10  # the priority the controller commands outputs at (8 is manual operator)
 DESCRIPTION_LIMIT = 200
 
-# The rules' units as BACnet engineering units; a unit not listed is published as no-units.
-ENGINEERING_UNITS = {
-    "C": "degreesCelsius",
-    "F": "degreesFahrenheit",
-    "K": "deltaDegreesKelvin",
-    "delta_F": "deltaDegreesFahrenheit",
-    "W": "watts",
-    "kW": "kilowatts",
-    "MW": "megawatts",
-    "kWh": "kilowattHours",
-    "%": "percent",
-    "bar": "bars",
-    "A": "amperes",
-    "V": "volts",
-    "l/s": "litersPerSecond",
-    "m/s": "metersPerSecond",
-    "s": "seconds",
-    "min": "minutes",
-    "h": "hours",
-    "d": "days",
-    "K/h": "degreesKelvinPerHour",
-    "Hz": "hertz",
-    "USD": "currency1",
-}
-
 
 def engineering_units(unit: str) -> EngineeringUnits:
-    return EngineeringUnits(ENGINEERING_UNITS.get(unit, "noUnits"))
+    """The rules' unit as BACnet engineering units, as `hpdsl doc` lists them (no-units where none)."""
+    _, number = ENGINEERING_UNITS.get(unit, NO_UNITS)
+    return EngineeringUnits(number)
 
 
 class CharacterStringValueObject(LocalObject, _CharacterStringValueObject):  # type: ignore[misc]
@@ -222,7 +200,7 @@ class ControllerDevice:
             objectName="event_log_records",
             description="records written to the event log since the controller started",
             presentValue=Real(0.0),
-            units=EngineeringUnits("noUnits"),
+            units=engineering_units(""),
         )
         objects += [self._log_text, self._log_count]
         return objects
