@@ -686,6 +686,10 @@ def test_bacnet_devices_and_the_controllers_own_device(
         )
         bms.start()
         server_port = free_udp_port()
+        # Every BACnet address of the test is a loopback host without a netmask: its broadcast
+        # address is itself, so not even a Who-Is leaves 127.0.0.0/8.
+        for port in (bms.port, server_port):
+            assert Address(f"127.0.0.1:{port}").addrBroadcastTuple == ("127.0.0.1", port)
         found = mixed_points(shipped, plant_io.port, bms, server_port, tmp_path)
         by_column = {m.column: m for m in found.inputs}
         for column, value in SANE.items():
@@ -753,6 +757,13 @@ def test_bacnet_devices_and_the_controllers_own_device(
             await until(lambda: outdoor in sensor_faults(package), "slow BACnet replies fault", cycles=100)
             bms.delay_s = 0.0
             await until(lambda: not sensor_faults(package), "the faults clear", cycles=100)
+            # a garbage value (NaN from an analog value) is that input's fault alone
+            space = "PlantSignals.space_temp_sensor_sensor_fault"
+            bms.set("analog-value,1", math.nan)
+            await until(lambda: space in sensor_faults(package), "a NaN faults its input")
+            assert sensor_faults(package) == {space}
+            bms.set("analog-value,1", 21.0)
+            await until(lambda: not sensor_faults(package), "the fault clears")
             # the event log is published as it is written
             count = float(await read(controller_address, ids["event_log_records"], "present-value"))
             assert count >= 4

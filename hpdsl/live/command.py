@@ -85,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
             assert points is not None
             package = loaded.new(datetime.datetime.now().replace(microsecond=0))
             field = _network_field(loaded, points, log, package)
-        status = _Status(progress.enabled, loaded, cycle_s)
+        status = _Status(progress.enabled, field.statuses)
         controller = Controller(
             package,
             field,
@@ -176,12 +176,11 @@ def _start(text: str | None) -> datetime.datetime:
 class _Status:
     """One status line on a terminal, rewritten about once a second; nothing elsewhere."""
 
-    def __init__(self, enabled: bool, loaded: Any, cycle_s: float) -> None:
+    def __init__(self, enabled: bool, statuses: Any) -> None:
         import time
 
         self.enabled = enabled
-        self.loaded = loaded
-        self.cycle_s = cycle_s
+        self.statuses = statuses  # the device links' states, now
         self._clock = time.monotonic
         self._next = 0.0
         self._width = 0
@@ -194,11 +193,11 @@ class _Status:
         programs = type(package).PROGRAMS
         active = sum(len(getattr(package, cls.INSTANCE).active_alarms()) for cls in programs)
         when = getattr(package, programs[0].INSTANCE).now.strftime("%Y-%m-%d %H:%M:%S") if programs else ""
-        faults = sum(1 for link in getattr(summary, "links", []) if link.last_error)
+        faults = sum(1 for link in self.statuses() if not link.connected)
         line = f"hpdsl run: {when}  scan {summary.scans:,}  alarms active {active}"
         line += f"  raised {summary.alarms_raised}"
         if faults:
-            line += f"  link faults {faults}"
+            line += f"  devices not answering {faults}"
         sys.stderr.write("\r" + line.ljust(self._width))
         sys.stderr.flush()
         self._width = len(line)
