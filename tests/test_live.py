@@ -818,3 +818,17 @@ def test_the_runtime_docs_bacnet_fragment_fits_the_shipped_package(
     found = points_.check(SourceFile("points.toml", text + "\n"), shipped, tmp_path)
     assert found.diagnostics == []
     assert found.server is not None and found.server.device_id == 599
+
+
+def test_a_reading_older_than_stale_after_is_no_value(shipped: loaded_.LoadedPackage) -> None:
+    found = points_.read(EXAMPLE, shipped)
+    readings = Readings(shipped, found.inputs, stale_after_s=5.0)
+    package = shipped.new()
+    readings.put("PlantSignals.space_temp_sensor", 21.5, now=100.0)
+    readings.feed(package, now=104.9)
+    assert package.plant_signals.space_temp_sensor == 21.5
+    readings.feed(package, now=105.1)  # the device went quiet: the value is stale
+    assert package.plant_signals.space_temp_sensor is None
+    package.scan(0.0)
+    assert "space_temp_sensor_sensor_fault" in package.plant_signals.active_alarms()
+    assert package.plant_signals.space_temp == 19.0  # its fallback
