@@ -28,10 +28,8 @@ file's `[server]` is the identity the controller reads and writes with.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import math
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -50,13 +48,14 @@ from bacpypes3.pdu import Address
 from bacpypes3.primitivedata import CharacterString, ObjectIdentifier, Real, Unsigned
 
 from hpdsl.live.field import (
-    LinkStatus,
+    DeviceLink,
+    LinkError,
+    Log,
+    PolledLinks,
     Readings,
     getter,
     input_value,
     member_index,
-    output_number,
-    safe_number,
 )
 from hpdsl.live.points import BacnetObject, Device, Mapping, PointsFile, Server
 from hpdsl.sim.loaded import LoadedPackage
@@ -381,7 +380,7 @@ def _parameter_setter(instance: str, attribute: str) -> Callable[[Any, Any], Non
 
 
 # --------------------------------------------------------------------- the field
-class BacnetLink:
+class BacnetLink(DeviceLink):
     """One BACnet device of the field, read and written through the controller's application."""
 
     def __init__(
@@ -392,51 +391,32 @@ class BacnetLink:
         readings: Readings,
         loaded: LoadedPackage,
         application: Callable[[], Any],
-        log: Callable[[str, dict[str, object]], None],
+        log: Log,
     ) -> None:
-        self.device = device
-        self.inputs = inputs
-        self.outputs = outputs
-        self.readings = readings
-        self.loaded = loaded
+        super().__init__(device, inputs, outputs, readings, loaded, log)
         self.application = application
-        self.log = log
-        self.status = LinkStatus(device.name)
         self.address = Address(f"{device.host}:{device.port}")
-        self._written: dict[str, float] = {}
-        self._pending: dict[str, float] = {}
-        self._failing = False
 
-    def _fault(self, what: str) -> None:
-        self.status.last_error = what
-        self.status.connected = False
-        if not self._failing:
-            self._failing = True
-            self.status.faults.append((time.monotonic(), what))
-            self.log("comm_fault", {"device": self.device.name, "problem": what})
-
-    def _recovered(self) -> None:
-        self.status.connected = True
-        if self._failing:
-            self._failing = False
-            self.log("comm_restored", {"device": self.device.name})
+    async def _request(self, call: Any, what: str) -> Any:
+        try:
+            return await asyncio.wait_for(call, self.device.timeout_s)
+        except (TimeoutError, ErrorRejectAbortNack, ExecutionError, ValueError, TypeError, OSError) as exc:
+            raise LinkError(f"{what}: {_describe(exc)}") from None
 
     async def _read(self, mapping: Mapping) -> None:
         where = mapping.where
         assert isinstance(where, BacnetObject)
-        app = self.application()
+        identifier = ObjectIdentifier(f"{where.object_type},{where.instance}")
+        what = f"read {where.object_type},{where.instance}"
         try:
-            value = await asyncio.wait_for(
-                app.read_property(
-                    self.address, ObjectIdentifier(f"{where.object_type},{where.instance}"), where.property
-                ),
-                self.device.timeout_s,
+            value = await self._request(
+                self.application().read_property(self.address, identifier, where.property), what
             )
             number = _number(value, where.object_type)
-        except (TimeoutError, ErrorRejectAbortNack, ExecutionError, ValueError, TypeError, OSError) as exc:
+        except (LinkError, ValueError, TypeError) as error:
             self.status.read_errors += 1
             self.readings.fail(mapping.column)
-            raise _ReadFailed(f"read {where.object_type},{where.instance}: {_describe(exc)}") from None
+            raise LinkError(str(error)) from None
         self.status.reads += 1
         if where.object_type.startswith("multi-state"):
             number -= 1  # BACnet numbers states from 1
@@ -446,56 +426,24 @@ class BacnetLink:
         results = await asyncio.gather(*(self._read(m) for m in self.inputs), return_exceptions=True)
         failures = [r for r in results if isinstance(r, BaseException)]
         for failure in failures:
-            if not isinstance(failure, _ReadFailed):
+            if not isinstance(failure, LinkError):
                 raise failure
         if failures:
-            self._fault(str(failures[0]))
+            self.fault(str(failures[0]))
         elif self.inputs:
-            self._recovered()
+            self.recovered()
 
-    def hand_over(self, numbers: dict[str, float]) -> None:
-        for column, number in numbers.items():
-            if self._written.get(column) != number:
-                self._pending[column] = number
-
-    async def flush(self) -> None:
-        by_column = {m.column: m for m in self.outputs}
-        for column, number in list(self._pending.items()):
-            mapping = by_column[column]
-            where = mapping.where
-            assert isinstance(where, BacnetObject)
-            try:
-                await asyncio.wait_for(
-                    self.application().write_property(
-                        self.address,
-                        ObjectIdentifier(f"{where.object_type},{where.instance}"),
-                        where.property,
-                        _bacnet_value(number, where.object_type),
-                        priority=PRIORITY,
-                    ),
-                    self.device.timeout_s,
-                )
-            except (TimeoutError, ErrorRejectAbortNack, ExecutionError, ValueError, OSError) as exc:
-                self.status.write_errors += 1
-                self._fault(f"write {column}: {_describe(exc)}")
-                return
-            self.status.writes += 1
-            self._written[column] = number
-            del self._pending[column]
-
-    async def write_safe_states(self) -> int:
-        self._pending.clear()
-        for mapping in self.outputs:
-            number = safe_number(mapping)
-            if number is not None:
-                self._pending[mapping.column] = number
-        wanted = len(self._pending)
-        await self.flush()
-        return wanted - len(self._pending)
-
-
-class _ReadFailed(Exception):
-    pass
+    async def write_one(self, mapping: Mapping, number: float) -> None:
+        where = mapping.where
+        assert isinstance(where, BacnetObject)
+        call = self.application().write_property(
+            self.address,
+            ObjectIdentifier(f"{where.object_type},{where.instance}"),
+            where.property,
+            _bacnet_value(number, where.object_type),
+            priority=PRIORITY,
+        )
+        await self._request(call, "write")
 
 
 def _describe(exc: BaseException) -> str:
@@ -521,21 +469,15 @@ def _bacnet_value(number: float, object_type: str) -> Any:
     return Real(number)
 
 
-class BacnetField:
-    """The controller's BACnet device and the BACnet devices of the field, behind the `Link` interface."""
+class BacnetField(PolledLinks):
+    """The controller's BACnet device, and the BACnet devices of the field polled beside the scan."""
 
     def __init__(
-        self,
-        loaded: LoadedPackage,
-        points: PointsFile,
-        readings: Readings,
-        package: Any,
-        log: Callable[[str, dict[str, object]], None],
+        self, loaded: LoadedPackage, points: PointsFile, readings: Readings, package: Any, log: Log
     ) -> None:
         assert points.server is not None
         self.device = ControllerDevice(points.server, loaded, package)
-        self.cycle_s = points.cycle_s
-        self.links = [
+        links: list[DeviceLink] = [
             BacnetLink(
                 device,
                 [m for m in points.inputs if m.device.name == device.name],
@@ -548,53 +490,18 @@ class BacnetField:
             for device in points.devices.values()
             if device.protocol == "bacnet"
         ]
-        self._getters = {
-            m.column: getter(m.point.instance, m.point.attribute) for link in self.links for m in link.outputs
-        }
-        self._tasks: list[asyncio.Task[None]] = []
-        self._running = False
+        super().__init__(links, points.cycle_s)
 
     async def start(self) -> None:
         self.device.start()
-        self._running = True
-        self._tasks = [asyncio.create_task(self._run(link)) for link in self.links]
-
-    async def _run(self, link: BacnetLink) -> None:
-        next_at = time.monotonic()
-        while self._running:
-            await link.poll()
-            await link.flush()
-            next_at += self.cycle_s
-            delay = next_at - time.monotonic()
-            if delay < 0:
-                next_at = time.monotonic()
-                delay = 0
-            await asyncio.sleep(delay)
+        await super().start()
 
     def deliver(self, package: Any) -> None:
         self.device.update(package)
-        for link in self.links:
-            numbers: dict[str, float] = {}
-            for mapping in link.outputs:
-                number = output_number(mapping, self._getters[mapping.column](package))
-                if number is not None:
-                    numbers[mapping.column] = number
-            link.hand_over(numbers)
+        super().deliver(package)
 
     async def stop(self) -> int:
-        self._running = False
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-        written = 0
         try:
-            for link in self.links:
-                written += await link.write_safe_states()
+            return await super().stop()
         finally:
             self.device.close()
-        return written
-
-    def statuses(self) -> list[LinkStatus]:
-        return [link.status for link in self.links]

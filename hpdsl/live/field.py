@@ -10,6 +10,8 @@ good value) and raises the input's sensor-fault alarm, exactly as for a failed s
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import enum
 import math
 import time
@@ -17,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from hpdsl.live.points import Mapping
+from hpdsl.live.points import Device, Mapping
 from hpdsl.sim.loaded import LoadedPackage
 
 FieldValue = bool | int | float | enum.Enum | None
@@ -186,3 +188,172 @@ class NetworkField:
 
     def statuses(self) -> list[LinkStatus]:
         return [status for link in self.links for status in link.statuses()]
+
+
+REFRESH_S = 60.0  # every output is written again this often, whether it changed or not
+
+Log = Callable[[str, dict[str, object]], None]
+
+
+class LinkError(Exception):
+    """A request to a device failed; `drop` when the connection itself is in doubt."""
+
+    def __init__(self, problem: str, drop: bool = False) -> None:
+        super().__init__(problem)
+        self.drop = drop
+
+
+class DeviceLink:
+    """One device of the field, whatever its protocol: its faults and the outputs it is owed.
+
+    A protocol's link reads the device's inputs in `poll` and writes one output in `write_one`;
+    this class keeps the queue of outputs to write (those that changed, all of them every
+    `REFRESH_S` and whenever the device comes back), the fault and recovery records, and the
+    safe states at the end.
+    """
+
+    def __init__(
+        self,
+        device: Device,
+        inputs: list[Mapping],
+        outputs: list[Mapping],
+        readings: Readings,
+        loaded: LoadedPackage,
+        log: Log,
+    ) -> None:
+        self.device = device
+        self.inputs = inputs
+        self.outputs = outputs
+        self.readings = readings
+        self.loaded = loaded
+        self.log = log
+        self.status = LinkStatus(device.name)
+        self._by_column = {mapping.column: mapping for mapping in outputs}
+        self._written: dict[str, float] = {}
+        self._pending: dict[str, float] = {}
+        self._last_refresh = -math.inf
+        self._failing = False
+
+    async def poll(self) -> None:
+        """Read every input once; a failed read marks its inputs faulted."""
+        raise NotImplementedError
+
+    async def write_one(self, mapping: Mapping, number: float) -> None:
+        """Write one output's field number; LinkError when it could not be written."""
+        raise NotImplementedError
+
+    def drop(self) -> None:
+        """Close the connection, so that the next cycle opens a new one (where there is one)."""
+
+    def close(self) -> None:
+        """Release the connection for good."""
+
+    def fault(self, what: str) -> None:
+        """The device failed: recorded once, until it answers again."""
+        self.status.last_error = what
+        self.status.connected = False
+        if not self._failing:
+            self._failing = True
+            self.status.faults.append((time.monotonic(), what))
+            self.log("comm_fault", {"device": self.device.name, "problem": what})
+
+    def recovered(self) -> None:
+        if not self.status.connected:
+            self._written.clear()  # a device that comes back gets every output again
+        self.status.connected = True
+        if self._failing:
+            self._failing = False
+            self.log("comm_restored", {"device": self.device.name})
+
+    def hand_over(self, numbers: dict[str, float]) -> None:
+        """The outputs of the last scan; those not written as they are now are queued."""
+        now = time.monotonic()
+        refresh = now - self._last_refresh >= REFRESH_S
+        if refresh:
+            self._last_refresh = now
+        for column, number in numbers.items():
+            if refresh or self._written.get(column) != number:
+                self._pending[column] = number
+
+    async def flush(self) -> None:
+        """Write what is queued; what fails stays queued for the next cycle."""
+        for column, number in list(self._pending.items()):
+            try:
+                await self.write_one(self._by_column[column], number)
+            except LinkError as error:
+                self.status.write_errors += 1
+                self.fault(f"write {column}: {error}")
+                if error.drop:
+                    self.drop()
+                return
+            self.status.writes += 1
+            self._written[column] = number
+            del self._pending[column]
+
+    async def write_safe_states(self) -> int:
+        """Write every output's safe state now; how many were written."""
+        self._pending.clear()
+        for mapping in self.outputs:
+            number = safe_number(mapping)
+            if number is not None:
+                self._pending[mapping.column] = number
+        wanted = len(self._pending)
+        await self.flush()
+        return wanted - len(self._pending)
+
+
+class PolledLinks:
+    """The devices of one protocol, each polled once a cycle by a task of its own beside the scan."""
+
+    def __init__(self, links: list[DeviceLink], cycle_s: float) -> None:
+        self.links = links
+        self.cycle_s = cycle_s
+        self._getters = {
+            m.column: getter(m.point.instance, m.point.attribute) for link in links for m in link.outputs
+        }
+        self._tasks: list[asyncio.Task[None]] = []
+        self._running = False
+
+    async def start(self) -> None:
+        self._running = True
+        self._tasks = [asyncio.create_task(self._run(link)) for link in self.links]
+
+    async def _run(self, link: DeviceLink) -> None:
+        next_at = time.monotonic()
+        while self._running:
+            await link.poll()
+            await link.flush()
+            next_at += self.cycle_s
+            delay = next_at - time.monotonic()
+            if delay < 0:  # the device is slower than a cycle: poll again at once, do not pile up
+                next_at = time.monotonic()
+                delay = 0
+            await asyncio.sleep(delay)
+
+    def deliver(self, package: Any) -> None:
+        for link in self.links:
+            numbers: dict[str, float] = {}
+            for mapping in link.outputs:
+                number = output_number(mapping, self._getters[mapping.column](package))
+                if number is not None:
+                    numbers[mapping.column] = number
+            link.hand_over(numbers)
+
+    async def stop(self) -> int:
+        """Stop polling, write every output's safe state, close; how many outputs were written."""
+        self._running = False
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task  # a link's own failures are already in the log
+        written = 0
+        for link in self.links:
+            try:
+                written += await link.write_safe_states()
+            finally:
+                link.close()
+        return written
+
+    def statuses(self) -> list[LinkStatus]:
+        return [link.status for link in self.links]

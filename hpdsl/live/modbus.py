@@ -14,16 +14,14 @@ controller stops.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import math
 import struct
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from hpdsl.live.field import LinkStatus, Readings, getter, input_value, output_number, safe_number
+from hpdsl.live.field import DeviceLink, LinkError, Log, PolledLinks, Readings, input_value
 from hpdsl.live.points import Device, Mapping, PointsFile, Register
 from hpdsl.sim.loaded import LoadedPackage
 
@@ -33,11 +31,6 @@ logging.getLogger("pymodbus").setLevel(logging.CRITICAL)
 MAX_REGISTERS = 125  # per read request (Modbus limit)
 MAX_BITS = 2000
 GAP = 8  # registers between two inputs that still share one request
-REFRESH_S = 60.0
-
-
-class DeviceError(RuntimeError):
-    """The device answered, with a Modbus exception code: the connection itself is sound."""
 
 
 @dataclass(frozen=True)
@@ -116,7 +109,7 @@ def encode(number: float, register: Register) -> list[int] | None:
     return [high_word, low_word] if register.word_order == "big" else [low_word, high_word]
 
 
-class ModbusLink:
+class ModbusLink(DeviceLink):
     """One Modbus TCP device: its reads, its writes and its connection."""
 
     def __init__(
@@ -126,24 +119,11 @@ class ModbusLink:
         outputs: list[Mapping],
         readings: Readings,
         loaded: LoadedPackage,
-        cycle_s: float,
-        log: Callable[[str, dict[str, object]], None],
+        log: Log,
     ) -> None:
-        self.device = device
-        self.inputs = inputs
-        self.outputs = outputs
-        self.readings = readings
-        self.loaded = loaded
-        self.cycle_s = cycle_s
-        self.log = log
-        self.status = LinkStatus(device.name)
+        super().__init__(device, inputs, outputs, readings, loaded, log)
         self.blocks = blocks(inputs)
         self._client: Any = None
-        self._written: dict[str, float] = {}
-        self._pending: dict[str, float] = {}
-        self._last_refresh = -math.inf
-        self._task: asyncio.Task[None] | None = None
-        self._failing = False
 
     # ------------------------------------------------------------------ connection
     async def _connected(self) -> bool:
@@ -151,60 +131,49 @@ class ModbusLink:
 
         if self._client is not None and self._client.connected:
             return True
-        if self._client is not None:
-            self._drop()
-        if self._client is None:
-            self._client = AsyncModbusTcpClient(
-                self.device.host,
-                port=self.device.port,
-                timeout=self.device.timeout_s,
-                retries=0,
-                reconnect_delay=0,
-            )
+        self.drop()
+        self._client = AsyncModbusTcpClient(
+            self.device.host,
+            port=self.device.port,
+            timeout=self.device.timeout_s,
+            retries=0,
+            reconnect_delay=0,
+        )
         try:
             ok = await asyncio.wait_for(self._client.connect(), self.device.timeout_s)
-        except (TimeoutError, OSError) as exc:
+        except (TimeoutError, OSError):
             ok = False
-            self.status.last_error = f"connect: {exc or type(exc).__name__}"
         if not ok:
-            self._fault(f"no connection to {self.device.host}:{self.device.port}")
+            self.fault(f"no connection to {self.device.host}:{self.device.port}")
             return False
-        if not self.status.connected:
-            self.status.connected = True
-            self._written.clear()  # a device that comes back gets every output again
         return True
 
-    def _fault(self, what: str) -> None:
-        self.status.last_error = what
-        if not self._failing:
-            self._failing = True
-            self.status.faults.append((time.monotonic(), what))
-            self.log("comm_fault", {"device": self.device.name, "problem": what})
-
-    def _recovered(self) -> None:
-        if self._failing:
-            self._failing = False
-            self.log("comm_restored", {"device": self.device.name})
-
-    async def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        """One request with the device's timeout; raises on a timeout, a lost link or an exception code."""
-        call = getattr(self._client, method)(*args, device_id=self.device.unit_id, **kwargs)
-        response = await asyncio.wait_for(call, self.device.timeout_s)
-        if response.isError():
-            code = getattr(response, "exception_code", "?")
-            raise DeviceError(f"{method} answered with exception code {code}")
-        return response
-
-    def _drop(self) -> None:
-        """Close the connection; the next cycle opens a new one."""
+    def drop(self) -> None:
         if self._client is not None:
             self._client.close()
         self._client = None
         self.status.connected = False
 
+    close = drop
+
+    async def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        """One request with the device's timeout; LinkError on a timeout, a lost link or an exception code.
+
+        Only an exception code leaves the connection as it is: after no answer, or a broken one,
+        a late reply could be taken for the next request's, so the next cycle starts afresh.
+        """
+        try:
+            call = getattr(self._client, method)(*args, device_id=self.device.unit_id, **kwargs)
+            response = await asyncio.wait_for(call, self.device.timeout_s)
+        except (TimeoutError, OSError, AttributeError, ValueError) as exc:
+            raise LinkError(f"{method}: {exc or type(exc).__name__}", drop=True) from None
+        if response.isError():
+            code = getattr(response, "exception_code", "?")
+            raise LinkError(f"{method} answered with exception code {code}")
+        return response
+
     # ------------------------------------------------------------------ reading
     async def poll(self) -> None:
-        """Read every input once; a failed request marks its inputs faulted."""
         if not await self._connected():
             for mapping in self.inputs:
                 self.readings.fail(mapping.column)
@@ -213,18 +182,15 @@ class ModbusLink:
         for block in self.blocks:
             try:
                 values = await self._read(block)
-            except (TimeoutError, OSError, RuntimeError, ValueError, AttributeError) as exc:
+            except LinkError as error:
                 all_ok = False
                 self.status.read_errors += 1
-                self._fault(f"read {block.table} {block.address}: {exc or type(exc).__name__}")
-                for mapping in block.mappings:
+                self.fault(f"read {block.table} {block.address}: {error}")
+                failed = self.inputs if error.drop else block.mappings
+                for mapping in failed:
                     self.readings.fail(mapping.column)
-                if not isinstance(exc, DeviceError):
-                    # No answer, or one that cannot be trusted: a late reply could be taken for the
-                    # next request's. The next cycle starts on a fresh connection.
-                    self._drop()
-                    for mapping in self.inputs:
-                        self.readings.fail(mapping.column)
+                if error.drop:
+                    self.drop()
                     return
                 continue
             self.status.reads += 1
@@ -238,7 +204,7 @@ class ModbusLink:
                     number = decode(values[offset : offset + register.width], register)
                 self.readings.put(mapping.column, input_value(mapping, self.loaded, number), now)
         if all_ok:
-            self._recovered()
+            self.recovered()
 
     async def _read(self, block: _Block) -> list[Any]:
         method = {
@@ -250,132 +216,36 @@ class ModbusLink:
         response = await self._call(method, block.address, count=block.count)
         values = list(response.bits if block.table in ("coil", "discrete") else response.registers)
         if len(values) < block.count:
-            raise ValueError(f"{len(values)} values where {block.count} were asked for")
+            raise LinkError(f"{len(values)} values where {block.count} were asked for", drop=True)
         return values
 
     # ------------------------------------------------------------------ writing
-    def hand_over(self, numbers: dict[str, float]) -> None:
-        """The outputs of the last scan; those that changed since written are queued."""
-        now = time.monotonic()
-        refresh = now - self._last_refresh >= REFRESH_S
-        if refresh:
-            self._last_refresh = now
-        for column, number in numbers.items():
-            if refresh or self._written.get(column) != number:
-                self._pending[column] = number
-
-    async def flush(self) -> None:
-        """Write what is queued; what fails stays queued for the next cycle."""
-        if not self._pending or not await self._connected():
-            return
-        by_column = {mapping.column: mapping for mapping in self.outputs}
-        for column, number in list(self._pending.items()):
-            mapping = by_column[column]
-            try:
-                await self._write(mapping, number)
-            except (TimeoutError, OSError, RuntimeError, ValueError, AttributeError) as exc:
-                self.status.write_errors += 1
-                self._fault(f"write {column}: {exc or type(exc).__name__}")
-                if not isinstance(exc, DeviceError | ValueError):
-                    self._drop()
-                return
-            self.status.writes += 1
-            self._written[column] = number
-            del self._pending[column]
-
-    async def _write(self, mapping: Mapping, number: float) -> None:
+    async def write_one(self, mapping: Mapping, number: float) -> None:
+        if not await self._connected():
+            raise LinkError("no connection")
         register = _register(mapping)
         if register.table == "coil":
             await self._call("write_coil", register.address, number != 0.0)
             return
         words = encode(number, register)
         if words is None:
-            raise ValueError(f"{number:g} does not fit a {register.type} register")
+            raise LinkError(f"{number:g} does not fit a {register.type} register")
         if len(words) == 1:
             await self._call("write_register", register.address, words[0])
         else:
             await self._call("write_registers", register.address, words)
 
-    async def write_safe_states(self) -> int:
-        """Write every output's safe state now; how many were written."""
-        self._pending.clear()
-        for mapping in self.outputs:
-            number = safe_number(mapping)
-            if number is not None:
-                self._pending[mapping.column] = number
-        wanted = len(self._pending)
-        await self.flush()
-        return wanted - len(self._pending)
 
-    def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
+class ModbusField(PolledLinks):
+    """Every Modbus device of a points file, polled beside the scan."""
 
-
-class ModbusField:
-    """Every Modbus device of a points file, behind the controller's `Field` interface."""
-
-    def __init__(
-        self,
-        loaded: LoadedPackage,
-        points: PointsFile,
-        readings: Readings,
-        log: Callable[[str, dict[str, object]], None],
-    ) -> None:
-        self.links: list[ModbusLink] = []
+    def __init__(self, loaded: LoadedPackage, points: PointsFile, readings: Readings, log: Log) -> None:
+        links: list[DeviceLink] = []
         for device in points.devices.values():
             if device.protocol != "modbus":
                 continue
             inputs = [m for m in points.inputs if m.device.name == device.name]
             outputs = [m for m in points.outputs if m.device.name == device.name]
             if inputs or outputs:
-                self.links.append(ModbusLink(device, inputs, outputs, readings, loaded, points.cycle_s, log))
-        self._getters = {
-            m.column: getter(m.point.instance, m.point.attribute) for link in self.links for m in link.outputs
-        }
-        self.cycle_s = points.cycle_s
-        self._tasks: list[asyncio.Task[None]] = []
-        self._running = False
-
-    async def start(self) -> None:
-        self._running = True
-        self._tasks = [asyncio.create_task(self._run(link)) for link in self.links]
-
-    async def _run(self, link: ModbusLink) -> None:
-        next_at = time.monotonic()
-        while self._running:
-            await link.poll()
-            await link.flush()
-            next_at += self.cycle_s
-            delay = next_at - time.monotonic()
-            if delay < 0:  # the device is slower than a cycle: poll again at once, do not pile up
-                next_at = time.monotonic()
-                delay = 0
-            await asyncio.sleep(delay)
-
-    def deliver(self, package: Any) -> None:
-        for link in self.links:
-            numbers: dict[str, float] = {}
-            for mapping in link.outputs:
-                number = output_number(mapping, self._getters[mapping.column](package))
-                if number is not None:
-                    numbers[mapping.column] = number
-            link.hand_over(numbers)
-
-    async def stop(self) -> int:
-        self._running = False
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task  # a link's own failures are already in the log
-        written = 0
-        for link in self.links:
-            try:
-                written += await link.write_safe_states()
-            finally:
-                link.close()
-        return written
-
-    def statuses(self) -> list[LinkStatus]:
-        return [link.status for link in self.links]
+                links.append(ModbusLink(device, inputs, outputs, readings, loaded, log))
+        super().__init__(links, points.cycle_s)
