@@ -3,7 +3,7 @@ across modules, no module or class grown past its size without saying why.
 
 The layers, lowest first (docs/architecture.md):
 
-    base -> language -> check -> compile -> codegen -> tools, sim -> live -> cli
+    base -> language -> check -> compile -> codegen -> tools, sim -> live, fleet -> cli
 
 A module may import its own layer and any lower one, never a higher one; `tools` and `sim`
 are peers that do not import each other. The graph is read from the source with `ast`, every
@@ -30,6 +30,7 @@ LAYERS = {
     "tools": 5,
     "sim": 5,
     "live": 6,
+    "fleet": 6,
     "cli": 7,
 }
 TOP_LEVEL = {"__init__", "__main__"}  # the only modules outside a layer's package

@@ -248,6 +248,7 @@ def test_every_command_is_in_the_table() -> None:
         "diff": ["old", "new"],
         "lsp": [],
         "run": ["x", "--plant", "sim"],
+        "fleet": ["verify", "fleet.toml", "-o", "out"],
     }
     assert set(cli.COMMANDS) == set(minimal_arguments)
     for name, arguments in minimal_arguments.items():

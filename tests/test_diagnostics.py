@@ -62,6 +62,8 @@ GENERATED_CASES = {
     "points-file": "test_points_file",
     "points-unit": "test_points_unit",
     "points-unmapped": "test_points_unmapped",
+    # Found in the manifest of `hpdsl fleet verify`.
+    "fleet-manifest": "test_fleet_manifest",
     # Found in the plant model and weather files of `hpdsl simulate`.
     "plant-file": "test_plant_file",
     "weather-file": "test_weather_file",
@@ -452,6 +454,18 @@ def test_points_unit(tmp_path: Path) -> None:
 
 def test_points_unmapped(tmp_path: Path) -> None:
     assert points_diagnostics(tmp_path, POINTS_DEVICE) == [(1, 1, "points-unmapped")]
+
+
+def test_fleet_manifest(tmp_path: Path) -> None:
+    from hpdsl.base.source import SourceFile
+    from hpdsl.fleet.manifest import check
+
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "site-01.csv").write_text("time,x\n", encoding="utf-8")
+    site = '[[site]]\nid = "site-01"\nrules = "rules"\ntrend = "site-01.csv"\n'
+    assert check(SourceFile("fleet.toml", site), tmp_path).diagnostics == []
+    found = check(SourceFile("fleet.toml", site.replace("site-01.csv", "nope.parquet")), tmp_path)
+    assert [(d.span.line, d.span.column, d.code) for d in found.diagnostics] == [(4, 9, "fleet-manifest")]
 
 
 def test_plant_file(tmp_path: Path) -> None:

@@ -282,6 +282,14 @@ SCENARIO_FAILED = _code(
     "An expectation of a scenario that does not hold when it runs (shown by the language server at its line).",
 )
 
+# --- Fleet manifests (hpdsl fleet verify) ----------------------------------------------
+FLEET_MANIFEST = _code(
+    "fleet-manifest",
+    E,
+    "fleet",
+    "A fleet manifest that is not valid TOML of the expected shape, or names a site's rules, site file or trend that is not there.",
+)
+
 # --- Points files (hpdsl run) -----------------------------------------------------------
 POINTS_FILE = _code(
     "points-file",

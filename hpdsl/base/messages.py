@@ -195,6 +195,7 @@ SCENARIO_STRUCTURE = Message(codes.SCENARIO_STRUCTURE, "{problem}")
 # --- Site parameter files ------------------------------------------------------------
 SITE_FILE = Message(codes.SITE_FILE, "{problem}")
 POINTS_FILE = Message(codes.POINTS_FILE, "{problem}")
+FLEET_MANIFEST = Message(codes.FLEET_MANIFEST, "{problem}")
 POINTS_UNIT = Message(codes.POINTS_UNIT, "{problem}")
 POINTS_UNMAPPED = Message(codes.POINTS_UNMAPPED, "input `{column}` is mapped to no field point")
 SITE_PARAMETER = Message(codes.SITE_PARAMETER, "{problem}")

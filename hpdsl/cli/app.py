@@ -71,6 +71,7 @@ _HELP = {
         "run the rules as a live controller on BACnet/IP and Modbus TCP points, or on the built-in plant"
     ),
     "hpdsl.cli.verify": "compare a trend log recorded on a controller with what the rules would have done",
+    "hpdsl.cli.fleet": "verify a fleet of sites, each a year of trends through its own rules, on Dask",
     "hpdsl.tools.fmt": "rewrite rules files in the one canonical layout, or check that they are",
     "hpdsl.tools.doc.command": "write the package as a sequence-of-operations document (Markdown and HTML)",
     "hpdsl.tools.diff.command": (
@@ -87,6 +88,7 @@ COMMANDS: dict[str, Command] = {
     "simulate": _lazy("hpdsl.cli.simulate"),
     "verify": _lazy("hpdsl.cli.verify"),
     "run": _lazy("hpdsl.cli.run"),
+    "fleet": _lazy("hpdsl.cli.fleet"),
     "fmt": _lazy("hpdsl.tools.fmt"),
     "doc": _lazy("hpdsl.tools.doc.command"),
     "diff": _lazy("hpdsl.tools.diff.command"),

@@ -22,6 +22,7 @@ May import: hpdsl.sim.kpi, hpdsl.sim.trend, numpy.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -89,6 +90,31 @@ def compute(trend: Trend) -> list[Goal]:
     goals.append(_dry_defrosts(trend))
     goals.append(_hunting(trend))
     return goals
+
+
+# A controller's recorded trend has no plant model: its own readings stand for the plant's.
+RECORDED_AS_PLANT = {
+    SUPPLY: "PlantSignals.supply_water_temp",
+    SUPPLY_TARGET: "SupplyTemperatureCheck.supply_temp_target",
+    LOAD_DEMAND: "PlantSignals.load_demand",
+    kpi.COMPRESSOR_ON: "PlantSignals.compressor_running",
+    kpi.INDOOR_TEMP: "PlantSignals.space_temp",
+}
+
+
+def recorded_goals(trend: Trend) -> tuple[Goal, Goal]:
+    """Q5 (supply within its band) and the occupied comfort measure of a controller's recorded trend.
+
+    The same measures as a simulation's scorecard, with the controller's readings of the supply
+    water, its target, the load demand, the compressor and the zone in place of the plant
+    model's (RECORDED_AS_PLANT).
+    """
+    view = Trend(trend.time, dict(trend.columns))
+    for plant, recorded in RECORDED_AS_PLANT.items():
+        if plant not in view and recorded in trend:
+            view.add(dataclasses.replace(trend[recorded], name=plant))
+    held = kpi.held_seconds(view)
+    return _supply(view, held), _comfort(view, held)
 
 
 def met(goals: list[Goal]) -> bool:

@@ -1,0 +1,120 @@
+"""How fast `hpdsl fleet verify` gets through site-years, in process and on a Dask LocalCluster.
+
+    python3 benchmarks/bench_fleet.py [--sites N] [--days D]
+
+N sites (default 4) are simulated once, each a year (D days) of one-minute trends of the shipped
+package from its own start day, written as Parquet. Then, in the same run, each in a fresh
+process so that its peak memory is its own:
+
+1. reference: one `hpdsl verify` of one site's trend;
+2. `hpdsl fleet verify` of the N sites in process;
+3. the same on a LocalCluster of 1 worker, and of 2 workers.
+
+For each: wall time, site-years per minute, per core used, and the time per site-year as a
+ratio to the reference. Not a test: the numbers go into docs/fleet.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+# Runs a command and prints the peak resident memory of the largest process it started (each
+# of a LocalCluster's workers is such a process): a fresh interpreter, so no earlier peak counts.
+WRAPPER = (
+    "import resource, subprocess, sys\n"
+    "code = subprocess.run(sys.argv[1:], capture_output=True).returncode\n"
+    "print(code, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+)
+
+
+def timed(command: list[str], cwd: Path) -> tuple[float, float]:
+    """Wall seconds, and the peak memory (MB) of the largest process the command ran."""
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", WRAPPER, *command], cwd=cwd, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    code, peak_kb = done.stdout.split()
+    if int(code) not in (0, 1):
+        raise SystemExit(f"$ {' '.join(command)} exited {code}\n{done.stderr}")
+    return seconds, int(peak_kb) / 1024.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sites", type=int, default=4)
+    parser.add_argument("--days", type=float, default=365.0)
+    args = parser.parse_args()
+    hpdsl = [sys.executable, "-m", "hpdsl"]
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        lines = ['[fleet]\nname = "Benchmark"\n']
+        for k in range(args.sites):
+            start = f"2024-01-{1 + k % 28:02d}"
+            subprocess.run(
+                [
+                    *hpdsl,
+                    "simulate",
+                    str(REPO / "rules"),
+                    "-o",
+                    str(folder / f"sim{k}"),
+                    "--days",
+                    str(args.days),
+                    "--start",
+                    start,
+                    "--no-plots",
+                    "-q",
+                ],
+                cwd=folder,
+                capture_output=True,
+                check=True,
+            )
+            lines.append(
+                f'[[site]]\nid = "site-{k:02d}"\nrules = "{REPO / "rules"}"\ntrend = "sim{k}/trend.parquet"\n'
+            )
+        (folder / "fleet.toml").write_text("\n".join(lines), encoding="utf-8")
+        site_years = args.sites * args.days / 365.0
+        rows = []
+        seconds, peak = timed(
+            [*hpdsl, "verify", str(REPO / "rules"), "--trend", "sim0/trend.parquet"], folder
+        )
+        reference = seconds / (args.days / 365.0)
+        rows.append(("reference: one `hpdsl verify`, one site", seconds, peak, args.days / 365.0, 1))
+        for label, extra, cores in (
+            ("`hpdsl fleet verify`, in process", [], 1),
+            ("`hpdsl fleet verify --workers 1` (LocalCluster)", ["--workers", "1"], 1),
+            ("`hpdsl fleet verify --workers 2` (LocalCluster)", ["--workers", "2"], 2),
+        ):
+            out = folder / f"out-{cores}-{len(extra)}"
+            seconds, peak = timed(
+                [*hpdsl, "fleet", "verify", "fleet.toml", "-o", str(out), "-q", *extra], folder
+            )
+            rows.append((label, seconds, peak, site_years, cores))
+        print(f"## {args.sites} site-years of one-minute trends ({args.days:g} days each)")
+        print()
+        print(
+            "| what | wall time | site-years per minute | per core | time per site-year / reference"
+            " | peak memory of a process |"
+        )
+        print("|---|---|---|---|---|---|")
+        for label, seconds, peak, years, cores in rows:
+            per_minute = years / (seconds / 60.0)
+            print(
+                f"| {label} | {seconds:.1f} s | {per_minute:.2f} | {per_minute / cores:.2f} |"
+                f" {(seconds / years) / reference:.2f} | {peak:.0f} MB |"
+            )
+        print()
+        print(json.dumps({"reference_s_per_site_year": round(reference, 2)}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,29 @@
+"""`hpdsl fleet`: its arguments are declared without Dask, which only running needs."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    verify = actions.add_parser("verify", help="verify every site of a manifest and rank them")
+    verify.add_argument("manifest", metavar="MANIFEST", type=Path, help="the fleet manifest (TOML)")
+    verify.add_argument(
+        "-o", "--output", metavar="DIR", type=Path, required=True, help="folder for the report"
+    )
+    verify.add_argument(
+        "--workers", metavar="N", type=int, help="run on a local Dask cluster of N worker processes"
+    )
+    verify.add_argument(
+        "--scheduler", metavar="ADDRESS", help="run on the Dask cluster whose scheduler is at ADDRESS"
+    )
+    verify.add_argument("--force", action="store_true", help="write into a folder that holds other files")
+    verify.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    from hpdsl.fleet import command
+
+    return command.run(args)

@@ -1,0 +1,82 @@
+"""`hpdsl fleet verify MANIFEST -o DIR`: every site's trend replayed through its own rules.
+
+    hpdsl fleet verify fleet.toml -o portfolio/                # in this process
+    hpdsl fleet verify fleet.toml -o portfolio/ --workers 2    # on a local Dask cluster
+    hpdsl fleet verify fleet.toml -o portfolio/ --scheduler tcp://10.0.0.5:8786
+
+reads the manifest, verifies each site (in process, or on Dask), and writes the portfolio
+report into DIR: `portfolio.parquet`, `portfolio.html` and `runs.json`. The report is written
+beside DIR first and moved in at the end; DIR is replaced only when it holds nothing but an
+earlier fleet report. Exit code 0 when every site was verified and meets its goals, 1 when one
+departs from its rules, misses a goal or could not be verified.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+from hpdsl.base import progress as progress_
+from hpdsl.base.files import UsageError
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+MARKER = ".hpdsl-fleet"
+OUTPUTS = (MARKER, "portfolio.parquet", "portfolio.html", "runs.json")
+
+
+def run(args: argparse.Namespace) -> int:
+    from hpdsl.base.render import report
+    from hpdsl.fleet import engine, manifest, portfolio
+
+    if args.workers is not None and args.workers < 1:
+        raise UsageError("--workers: give at least 1")
+    if args.workers is not None and args.scheduler is not None:
+        raise UsageError("give --workers (a local cluster) or --scheduler (a running one), not both")
+    output: Path = args.output
+    _check_output(output, args.force)
+    found = manifest.read(args.manifest)
+    if found.diagnostics:
+        sources = {found.source.name: found.source} if found.source is not None else {}
+        report(found.diagnostics, sources, sys.stderr)
+    if not found.ok:
+        return EXIT_FINDINGS
+    how = engine.Engine(args.workers or 0, args.scheduler)
+    progress = progress_.Progress("fleet verify", progress_.wanted(quiet=args.quiet))
+    with progress.phase(
+        f"verifying {len(found.sites)} sites on {how.describe()}", total=len(found.sites), unit="sites"
+    ) as step:
+        runs = engine.run_sites(found.sites, how, on_done=lambda run: step.advance())
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=output.parent, prefix=".hpdsl-fleet-") as staging:
+        folder = Path(staging)
+        (folder / MARKER).write_text("written by hpdsl fleet verify\n", encoding="utf-8")
+        portfolio.write(folder, found.name, runs)
+        output.mkdir(exist_ok=True)
+        for name in OUTPUTS:
+            (output / name).unlink(missing_ok=True)
+        for entry in sorted(folder.iterdir()):
+            entry.rename(output / entry.name)
+    results = portfolio.ranked([run.result for run in runs])
+    for result in results:
+        state = result.error or (
+            f"shortfall {result.shortfall:.3f}, {len(result.departures)} departure group(s)"
+            if result.shortfall
+            else "meets its goals"
+        )
+        sys.stdout.write(f"{result.site}: {state}\n")
+    sys.stdout.write(f"wrote {', '.join(OUTPUTS[1:])} to {output}\n")
+    return EXIT_FINDINGS if any(r.shortfall for r in results) else EXIT_OK
+
+
+def _check_output(output: Path, force: bool) -> None:
+    if output.exists() and not output.is_dir():
+        raise UsageError(f"`{output}` exists and is not a folder")
+    if force or not output.exists() or not any(output.iterdir()) or (output / MARKER).exists():
+        return
+    raise UsageError(
+        f"will not write into `{output}`: it is not empty and holds no earlier fleet report"
+        " (use --force to write into it)"
+    )

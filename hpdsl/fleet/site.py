@@ -1,0 +1,302 @@
+"""One site of a fleet: its trend replayed through its own rules, and what the portfolio needs of it.
+
+`verify_site` is the unit of work the engine hands out, in this process or to a Dask worker:
+it compiles the site's rules with its site file (once per worker and combination), runs
+`hpdsl verify`'s comparison on the site's trend (fetched first when it is an fsspec URL), and
+reads from the same trend what the commissioning goals need:
+
+- **seasonal COP against the nominal COP** (M9, Q4): the heat delivered over the electricity
+  used, on the rows where the rules hold the COP valid, and the nominal COP of the regimes
+  those rows ran in, weighted the same way; the ratio is what M9 alerts on below 0.75;
+- **Q5**: the share of settled heating time within the plant's capacity that the supply water
+  is within 3 K of its target, and **Q6**: the share of occupied time the zone is no colder
+  than its setpoint less 1 K: the commissioning scorecard's measures of `hpdsl simulate`
+  (docs/kpis.md), with the controller's readings in place of the plant model's;
+- **alarm counts**: how often each alarm was raised in the recorded trend.
+
+A problem with the site's own files (rules with errors, a trend that cannot be read) is the
+site's result, reported and not retried; anything else raises, so that the engine retries it.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from hpdsl.fleet.manifest import Site
+from hpdsl.sim import kpi, scorecard
+from hpdsl.sim.loaded import LoadedPackage, PointSpec, load
+from hpdsl.sim.trend import Column, Trend
+from hpdsl.sim.verify.compare import verify
+from hpdsl.sim.verify.results import Report, Settings
+from hpdsl.sim.verify.trendfile import TrendFile, TrendFileError
+
+COP_ALERT = 0.75  # M9: alert below this share of the nominal COP
+Q5_GOAL = scorecard.SUPPLY_SHARE  # of settled heating within capacity, supply within 3 K of target
+Q6_GOAL = 1.0 - scorecard.COLD_SHARE  # of occupied time, the zone no colder than setpoint - 1 K
+
+THERMAL = "Performance.thermal_output"
+ELECTRICAL = "PlantSignals.electrical_power"
+COP_VALID = "Performance.cop_valid"
+NOMINAL = "OperatingRegime.nominal_cop"
+# The columns the goals read: the COP's, and those of the scorecard's Q5 and comfort measures.
+_GOAL_COLUMNS = (
+    THERMAL,
+    ELECTRICAL,
+    COP_VALID,
+    NOMINAL,
+    *scorecard.RECORDED_AS_PLANT.values(),
+    kpi.SYSTEM_MODE,
+    kpi.DEFROST_ACTIVE,
+    scorecard.OCCUPIED,
+    scorecard.HEATING_SETPOINT,
+)
+
+
+@dataclass(frozen=True)
+class Departure:
+    """A group of points that departed together, and what explains it."""
+
+    first_point: str
+    first_time: str
+    points: int
+    cause: str
+
+
+@dataclass(frozen=True)
+class SiteResult:
+    """What the portfolio knows of one site. Equal whatever worker produced it."""
+
+    site: str
+    error: str = ""  # why the site could not be verified; "" when it was
+    rows: int = 0
+    start: str = ""
+    end: str = ""
+    departed_points: int = 0
+    departures: tuple[Departure, ...] = ()
+    seasonal_cop: float | None = None
+    nominal_cop: float | None = None
+    q5_fraction: float | None = None
+    q6_fraction: float | None = None
+    alarms: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def cop_ratio(self) -> float | None:
+        if self.seasonal_cop is None or not self.nominal_cop:
+            return None
+        return self.seasonal_cop / self.nominal_cop
+
+    @property
+    def shortfall(self) -> float:
+        """How far the site falls from its goals: 0 when it meets them all (the ranking's key).
+
+        Each goal counts its shortfall as a share of the goal (a COP at 0.60 of nominal against
+        0.75 counts 0.2); each group of departures from the rules counts 1; a site that could
+        not be verified ranks first.
+        """
+        if self.error:
+            return math.inf
+        total = float(len(self.departures))
+        ratio = self.cop_ratio
+        if ratio is not None:
+            total += max(0.0, COP_ALERT - ratio) / COP_ALERT
+        for fraction, goal in ((self.q5_fraction, Q5_GOAL), (self.q6_fraction, Q6_GOAL)):
+            if fraction is not None:
+                total += max(0.0, goal - fraction) / goal
+        return total
+
+
+@dataclass
+class Run:
+    """A site's result and how it was obtained (not part of the result: it depends on the machine)."""
+
+    result: SiteResult
+    seconds: float = 0.0
+    attempts: int = 1
+    worker: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+_PACKAGES: dict[tuple[str, str], LoadedPackage | str] = {}  # per process: compiled once
+
+
+def _package(site: Site) -> LoadedPackage | str:
+    key = (str(site.rules), str(site.params or ""))
+    if key not in _PACKAGES:
+        loaded = load([site.rules], site.params, name="fleet_rules")
+        if isinstance(loaded, LoadedPackage):
+            _PACKAGES[key] = loaded
+        else:
+            errors = [d for d in loaded.diagnostics if d.is_error]
+            first = errors[0] if errors else None
+            _PACKAGES[key] = (
+                f"the rules have errors: {first.span}: {first.message}" if first else "the rules have errors"
+            )
+    return _PACKAGES[key]
+
+
+def verify_site(site: Site, settings: Settings | None = None) -> Run:
+    """Verify one site; raises only for what a retry may cure."""
+    import pyfunnel  # type: ignore[import-untyped, unused-ignore]
+
+    started = time.perf_counter()
+    package = _package(site)
+    if isinstance(package, str):
+        return Run(SiteResult(site.id, error=package), time.perf_counter() - started)
+    with tempfile.TemporaryDirectory(prefix="hpdsl-fleet-") as folder:
+        path = _local_trend(site, Path(folder))
+        try:
+            report = verify(package, path, settings or Settings(), None, pyfunnel)
+        except TrendFileError as exc:
+            return Run(SiteResult(site.id, error=exc.diagnostics[0].message), time.perf_counter() - started)
+        errors = [d for d in report.diagnostics if d.is_error]
+        if errors:
+            return Run(
+                SiteResult(site.id, error=f"{errors[0].span}: {errors[0].message}"),
+                time.perf_counter() - started,
+            )
+        metrics = _metrics(path, package)
+    result = SiteResult(
+        site.id,
+        rows=report.rows,
+        start=report.start.isoformat() if report.start else "",
+        end=report.end.isoformat() if report.end else "",
+        departed_points=sum(1 for r in report.results if r.departed),
+        departures=_departures(report),
+        **metrics,
+    )
+    return Run(result, time.perf_counter() - started)
+
+
+def _local_trend(site: Site, folder: Path) -> Path:
+    """The site's trend as a local file: fetched through fsspec when it is a URL."""
+    if "://" not in site.trend:
+        return Path(site.trend)
+    import fsspec
+
+    suffix = ".parquet" if site.trend.lower().endswith(".parquet") else ".csv"
+    local = folder / f"trend{suffix}"
+    with fsspec.open(site.trend, "rb") as remote, local.open("wb") as copy:
+        shutil.copyfileobj(remote, copy, 1 << 20)
+    return local
+
+
+def _departures(report: Report) -> tuple[Departure, ...]:
+    from hpdsl.sim.verify.causes import describe
+
+    found: list[Departure] = []
+    for group in report.groups:
+        root = group.root
+        first = report.at(group.first_s).isoformat() if report.start else ""
+        if group.explanations:
+            best = group.explanations[0]
+            values = ", ".join(describe(v, best.unit) for v in best.values[:3])
+            cause = f"{best.parameter} = {values} (the rules have {describe(best.rules_value, best.unit)})"
+        else:
+            cause = f"not explained by a parameter; written at {', '.join(group.writers[:2]) or 'unknown'}"
+        found.append(Departure(root.point.column, first, len(group.results), cause))
+    return tuple(found)
+
+
+def _metrics(path: Path, package: LoadedPackage) -> dict[str, Any]:
+    """Seasonal and nominal COP, the Q5 and Q6 fractions and the alarm counts, from the trend.
+
+    The few columns the goals read are kept, as a trend of their own for the scorecard's
+    measures; the alarm columns are streamed, batch by batch, keeping only each one's count and
+    last state: a year of a hundred alarm columns costs no more memory than a day.
+    """
+    trend_file = TrendFile.open(path)
+    positions = {column.name: column.position for column in trend_file.columns}
+    points = {point.column: point for point in package.points}
+    kept = [name for name in _GOAL_COLUMNS if name in positions and name in points]
+    alarms = [p.column for p in package.points if p.role == "alarm" and p.column in positions]
+    times = trend_file.times()
+    parts: dict[str, list[npt.NDArray[np.float64]]] = {name: [] for name in kept}
+    raised = dict.fromkeys(alarms, 0)
+    previous = dict.fromkeys(alarms, False)
+    for batch in trend_file.batches([positions[name] for name in [*kept, *alarms]]):
+        for name in kept:
+            parts[name].append(_numbers(batch[positions[name]], points[name].members))
+        for name in alarms:
+            on = _numbers(batch[positions[name]]) > 0.5
+            if len(on):
+                raised[name] += int(np.count_nonzero(on[1:] & ~on[:-1])) + int(on[0] and not previous[name])
+                previous[name] = bool(on[-1])
+    trend = Trend(times.astype("datetime64[ms]"))
+    for name in kept:
+        trend.add(_column(points[name], np.concatenate(parts[name]) if parts[name] else np.zeros(0)))
+    result: dict[str, Any] = {"alarms": tuple(sorted((n, c) for n, c in raised.items() if c))}
+    result.update(_cop(trend))
+    supply, comfort = scorecard.recorded_goals(trend)
+    if not math.isnan(supply.value):
+        result["q5_fraction"] = round(supply.value / 100.0, 6)
+    if not math.isnan(comfort.value):
+        result["q6_fraction"] = round(1.0 - comfort.value / 100.0, 6)
+    return result
+
+
+def _column(point: PointSpec, numbers: npt.NDArray[np.float64]) -> Column:
+    """A trend column of a point, from its values as numbers (NaN where the trend has none)."""
+    missing = np.isnan(numbers)
+    if point.kind == "bool":
+        return Column(point.column, "bool", "", numbers > 0.5, missing=missing if missing.any() else None)
+    if point.kind == "enum":
+        codes = np.where(missing, -1, numbers).astype(np.int64)
+        return Column(
+            point.column, "enum", "", codes, members=point.members, missing=missing if missing.any() else None
+        )
+    return Column(point.column, "real", point.unit, numbers)
+
+
+def _cop(trend: Trend) -> dict[str, float]:
+    """The heat delivered over the electricity used where the rules hold the COP valid, and the
+    nominal COP of those rows weighted by the electricity."""
+    if not all(name in trend for name in (THERMAL, ELECTRICAL, COP_VALID)):
+        return {}
+    held = kpi.held_seconds(trend)
+    thermal, electrical = trend[THERMAL].as_float(), trend[ELECTRICAL].as_float()
+    rows = (trend[COP_VALID].as_float() > 0.5) & np.isfinite(thermal) & np.isfinite(electrical)
+    weights = electrical[rows] * held[rows]
+    used = float(np.sum(weights))
+    if used <= 0:
+        return {}
+    found = {"seasonal_cop": round(float(np.sum(thermal[rows] * held[rows])) / used, 6)}
+    if NOMINAL in trend:
+        found["nominal_cop"] = round(float(np.sum(trend[NOMINAL].as_float()[rows] * weights)) / used, 6)
+    return found
+
+
+def _numbers(column: Any, members: tuple[str, ...] = ()) -> npt.NDArray[np.float64]:
+    """A trend column as numbers: flags as 0/1, an enumeration by its member's position, text as NaN."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pa.types.is_boolean(column.type):
+        return np.asarray(pc.fill_null(column.cast(pa.float64()), math.nan).to_numpy(zero_copy_only=False))
+    if pa.types.is_integer(column.type) or pa.types.is_floating(column.type):
+        return np.asarray(pc.fill_null(column.cast(pa.float64()), math.nan).to_numpy(zero_copy_only=False))
+    texts = [None if v is None else str(v).strip() for v in column.to_pylist()]
+    out = np.full(len(texts), math.nan)
+    for k, text in enumerate(texts):
+        if text is None:
+            continue
+        lowered = text.lower()
+        if lowered in ("true", "false"):
+            out[k] = 1.0 if lowered == "true" else 0.0
+            continue
+        if text in members:
+            out[k] = float(members.index(text))
+            continue
+        try:
+            out[k] = float(text)
+        except ValueError:
+            out[k] = math.nan
+    return out

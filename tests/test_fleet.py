@@ -1,0 +1,200 @@
+"""`hpdsl fleet verify`: sites verified in process and on a Dask LocalCluster on loopback.
+
+The fleet is made here: three short simulations of the shipped package (one with a site file
+its trend was not recorded under, so that it departs), written as Parquet and CSV.
+"""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("dask.distributed")
+
+from hpdsl.base.source import SourceFile
+from hpdsl.cli import main
+from hpdsl.fleet import engine, manifest, portfolio
+from hpdsl.fleet.site import SiteResult, verify_site
+
+REPO = Path(__file__).resolve().parent.parent
+RULES = REPO / "rules"
+GROUND = RULES / "sites" / "ground-source-example.toml"
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("fleet")
+    for k, start in enumerate(("2024-01-08", "2024-03-11", "2024-07-15"), start=1):
+        code = main(
+            [
+                "simulate",
+                str(RULES),
+                "-o",
+                str(folder / f"sim{k}"),
+                "--days",
+                "1",
+                "--start",
+                start,
+                "--no-plots",
+                "-q",
+            ]
+        )
+        assert code == 0
+    shutil.copy(folder / "sim2" / "trend.parquet", folder / "copy2.parquet")
+    main(
+        [
+            "simulate",
+            str(RULES),
+            "-o",
+            str(folder / "csv"),
+            "--days",
+            "1",
+            "--start",
+            "2024-02-05",
+            "--no-plots",
+            "-q",
+            "--trend-format",
+            "csv",
+        ]
+    )
+    (folder / "fleet.toml").write_text(
+        textwrap.dedent(
+            f"""\
+            [fleet]
+            name = "Test portfolio"
+
+            [[site]]
+            id = "winter"
+            rules = "{RULES}"
+            trend = "sim1/trend.parquet"
+
+            [[site]]
+            id = "spring"
+            rules = "{RULES}"
+            trend = "file://{folder / "copy2.parquet"}"
+
+            [[site]]
+            id = "summer-wrong-site-file"
+            rules = "{RULES}"
+            params = "{GROUND}"
+            trend = "sim3/trend.parquet"
+
+            [[site]]
+            id = "february-csv"
+            rules = "{RULES}"
+            trend = "csv/trend.csv"
+            """
+        ),
+        encoding="utf-8",
+    )
+    return folder
+
+
+def test_each_site_is_verified_against_its_own_rules_and_site_file(fleet: Path) -> None:
+    found = manifest.read(fleet / "fleet.toml")
+    assert found.ok, found.diagnostics
+    runs = engine.run_sites(found.sites, engine.Engine())
+    by_site = {run.result.site: run.result for run in runs}
+    assert [run.result.site for run in runs] == sorted(by_site)
+    for name in ("winter", "spring", "february-csv"):
+        result = by_site[name]
+        assert result.error == "" and result.departures == (), result
+        assert (
+            result.seasonal_cop is not None and result.nominal_cop is not None and result.seasonal_cop > 1.5
+        )
+        # Q5 is n/a for a day without settled heating within the plant's capacity
+        assert result.q5_fraction is None or 0.0 <= result.q5_fraction <= 1.0
+        assert result.q6_fraction is None or 0.0 <= result.q6_fraction <= 1.0
+    assert by_site["spring"].rows == 1441  # a day of minutes, read through an fsspec URL
+    assert any(r.q5_fraction is not None for r in by_site.values())
+    # the site file says ground source; the trend was recorded on an air-source plant
+    wrong = by_site["summer-wrong-site-file"]
+    causes = [d.cause for d in wrong.departures]
+    assert "Sources.installed_source = Air (the rules have Ground)" in causes, causes
+    assert portfolio.ranked(list(by_site.values()))[0].site == "summer-wrong-site-file"
+
+
+@pytest.mark.heavy
+def test_the_report_is_the_same_in_process_and_on_one_or_two_workers(fleet: Path, tmp_path: Path) -> None:
+    outputs = {}
+    for name, extra in (("in-process", []), ("one", ["--workers", "1"]), ("two", ["--workers", "2"])):
+        out = tmp_path / name
+        code = main(["fleet", "verify", str(fleet / "fleet.toml"), "-o", str(out), "-q", *extra])
+        assert code == 1  # one site departs from its rules
+        outputs[name] = {f: (out / f).read_bytes() for f in ("portfolio.parquet", "portfolio.html")}
+    assert outputs["in-process"] == outputs["one"] == outputs["two"]
+    runs = (tmp_path / "two" / "runs.json").read_text(encoding="utf-8")
+    assert "a local Dask cluster of 2 worker processes" in runs
+
+
+def test_a_failing_site_is_retried_and_reported_never_fatal(fleet: Path, tmp_path: Path) -> None:
+    good = manifest.Site("good", RULES, str(fleet / "sim1" / "trend.parquet"))
+    gone = manifest.Site("gone", RULES, f"file://{tmp_path / 'not-there.parquet'}")
+    attempts: dict[str, int] = {}
+
+    def flaky(site: manifest.Site) -> engine.Run:
+        attempts[site.id] = attempts.get(site.id, 0) + 1
+        if site.id == "good" and attempts[site.id] == 1:
+            raise OSError("the file system hiccupped")
+        return verify_site(site)
+
+    runs = engine.run_sites([gone, good], engine.Engine(), job=flaky)
+    assert [r.result.site for r in runs] == ["gone", "good"]
+    assert runs[1].attempts == 2 and runs[1].result.error == ""
+    assert runs[0].attempts == engine.RETRIES + 1
+    assert "failed after 3 attempts" in runs[0].result.error and "FileNotFoundError" in runs[0].result.error
+
+
+@pytest.mark.heavy
+def test_a_site_that_fails_on_the_cluster_is_retried_there_and_reported(fleet: Path) -> None:
+    good = manifest.Site("good", RULES, str(fleet / "sim1" / "trend.parquet"))
+    gone = manifest.Site("gone", RULES, "file:///nowhere/at/all.parquet")
+    runs = engine.run_sites([good, gone], engine.Engine(workers=2))
+    assert [r.result.site for r in runs] == ["gone", "good"]
+    assert "failed after 3 attempts" in runs[0].result.error
+    assert runs[1].result.error == "" and runs[1].result.rows == 1441
+
+
+def test_a_site_with_a_broken_trend_is_its_own_result(fleet: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.csv"
+    broken.write_text("this is not a trend\n1,2,3\n", encoding="utf-8")
+    run = verify_site(manifest.Site("broken", RULES, str(broken)))
+    assert run.result.error and run.result.shortfall == float("inf")
+
+
+def diagnose(text: str, folder: Path) -> list[tuple[int, int, str]]:
+    found = manifest.check(SourceFile("fleet.toml", textwrap.dedent(text)), folder)
+    return [(d.span.line, d.span.column, d.message) for d in found.diagnostics]
+
+
+def test_manifest_mistakes_are_reported_at_their_place(fleet: Path) -> None:
+    site = f'[[site]]\nid = "a"\nrules = "{RULES}"\ntrend = "sim1/trend.parquet"\n'
+    assert diagnose(site, fleet) == []
+    assert diagnose(site.replace("sim1/", "simX/"), fleet) == [
+        (4, 9, "no trend file at `simX/trend.parquet`")
+    ]
+    twice = diagnose(site + "\n" + site, fleet)
+    assert twice == [(7, 6, "site `a` is listed twice")]
+    typo = diagnose(site + 'trnd = "x"\n', fleet)
+    assert typo[0][2] == "`trnd` is not a setting of a site"
+    assert diagnose("[fleet]\nname = 'x'\n", fleet) == [(1, 1, "the manifest lists no site")]
+    assert diagnose("x = 45C\n", fleet)[0][:2] == (1, 7)
+
+
+def test_an_output_folder_of_other_files_is_not_written_into(fleet: Path, tmp_path: Path) -> None:
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep me", encoding="utf-8")
+    assert main(["fleet", "verify", str(fleet / "fleet.toml"), "-o", str(out), "-q"]) == 2
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "keep me"
+
+
+def test_the_shortfall_ranks_by_how_far_from_the_goals() -> None:
+    meets = SiteResult("a", seasonal_cop=3.0, nominal_cop=3.0, q5_fraction=0.99, q6_fraction=1.0)
+    low_cop = SiteResult("b", seasonal_cop=1.8, nominal_cop=3.0, q5_fraction=0.99, q6_fraction=1.0)
+    assert meets.shortfall == 0.0
+    assert low_cop.shortfall == pytest.approx((0.75 - 0.6) / 0.75)
+    assert [r.site for r in portfolio.ranked([meets, low_cop])] == ["b", "a"]
