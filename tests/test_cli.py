@@ -287,6 +287,12 @@ def test_run_names_the_missing_extras() -> None:
     assert "Traceback" not in result.stderr
 
 
+def test_fleet_names_the_missing_extras() -> None:
+    result = run_without_extras("fleet", "verify", "fleet.toml", "-o", "out")
+    assert result.returncode == 2
+    assert "pip install 'hpdsl[fleet]'" in result.stderr and "Traceback" not in result.stderr
+
+
 def test_check_runs_without_the_simulation_extras() -> None:
     result = run_without_extras("check", "rules/")
     assert result.returncode == 0, result.stderr

@@ -28,6 +28,7 @@ OUTPUTS = (MARKER, "portfolio.parquet", "portfolio.html", "runs.json")
 
 
 def run(args: argparse.Namespace) -> int:
+    _require_fleet(distributed=args.workers is not None or args.scheduler is not None)
     from hpdsl.base.render import report
     from hpdsl.fleet import engine, manifest, portfolio
 
@@ -69,6 +70,19 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(f"{result.site}: {state}\n")
     sys.stdout.write(f"wrote {', '.join(OUTPUTS[1:])} to {output}\n")
     return EXIT_FINDINGS if any(r.shortfall for r in results) else EXIT_OK
+
+
+def _require_fleet(distributed: bool) -> None:
+    """UsageError naming the install command when a library the fleet needs is missing."""
+    import importlib
+
+    for name in ("numpy", "pyarrow", "pyfunnel", *(("dask.distributed",) if distributed else ())):
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            raise UsageError(
+                f"fleet verify needs the fleet extras ({name} is missing): pip install 'hpdsl[fleet]'"
+            ) from None
 
 
 def _check_output(output: Path, force: bool) -> None:
