@@ -136,7 +136,7 @@ def _html(title: str, rows: list[dict[str, Any]], results: list[SiteResult]) -> 
 <style>
 body {{ font-family: system-ui, sans-serif; margin: 2rem; max-width: 80rem; }}
 table {{ border-collapse: collapse; }} td, th {{ border: 1px solid #ccc; padding: 0.3rem 0.6rem; }}
-th {{ background: #f3f3f3; }} img {{ max-width: 100%; }}
+th {{ background: #f3f3f3; }} img {{ max-width: 100%; }} td:nth-child(2) {{ white-space: nowrap; }}
 </style></head><body>
 <h1>{html.escape(title)}</h1>
 <p>{len(rows)} sites, worst first: each goal counts its shortfall as a share of the goal, each group of
