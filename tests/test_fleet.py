@@ -198,3 +198,17 @@ def test_the_shortfall_ranks_by_how_far_from_the_goals() -> None:
     assert meets.shortfall == 0.0
     assert low_cop.shortfall == pytest.approx((0.75 - 0.6) / 0.75)
     assert [r.site for r in portfolio.ranked([meets, low_cop])] == ["b", "a"]
+
+
+@pytest.mark.heavy
+def test_the_portfolio_page_fits_the_screen(fleet: Path, tmp_path: Path) -> None:
+    """The report a person reads, in headless Chromium: no table or image cut off, nothing spilling."""
+    from test_browser import measure, screenshot
+
+    out = tmp_path / "portfolio"
+    assert main(["fleet", "verify", str(fleet / "fleet.toml"), "-o", str(out), "-q"]) == 1
+    page = out / "portfolio.html"
+    layout = measure(page, tmp_path)
+    assert layout["problems"] == []
+    assert layout["images"] == 1 and layout["tables"] == 1
+    screenshot(page, tmp_path, 1400)
