@@ -823,3 +823,29 @@ def test_a_reading_older_than_stale_after_is_no_value(shipped: loaded_.LoadedPac
     package.scan(0.0)
     assert "space_temp_sensor_sensor_fault" in package.plant_signals.active_alarms()
     assert package.plant_signals.space_temp == 19.0  # its fallback
+
+
+def test_a_taken_bacnet_port_or_an_unwritable_log_stops_before_start(
+    shipped: loaded_.LoadedPackage, tmp_path: Path
+) -> None:
+    import socket
+
+    _, fragment = runtime_doc_toml()
+    replaced = {t.splitlines()[0] for t in tables(fragment)}
+    kept = [t for t in tables(EXAMPLE.read_text(encoding="utf-8")) if t.splitlines()[0] not in replaced]
+    port = free_udp_port()
+    points = tmp_path / "points.toml"
+    points.write_text("\n\n".join([*kept, fragment.replace("127.0.0.1:47808", f"127.0.0.1:{port}")]) + "\n")
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
+        taken.bind(("127.0.0.1", port))
+        process = hpdsl("run", str(REPO / "rules"), "--points", str(points), "--duration", "1s", cwd=tmp_path)
+        _, err = process.communicate(timeout=120)
+    assert process.returncode == 2 and "Traceback" not in err
+    assert f"cannot listen on 127.0.0.1:{port} for the controller's BACnet device" in err
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder", encoding="utf-8")
+    process = hpdsl(
+        "run", str(REPO / "rules"), "--plant", "sim", "--event-log", str(blocked / "log"), cwd=tmp_path
+    )
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 2 and "cannot write the event log" in err and "Traceback" not in err

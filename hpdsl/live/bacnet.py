@@ -367,6 +367,25 @@ class ControllerDevice:
         self._log_count.presentValue = Real(float(self._log_records))
 
 
+def address_problem(server: Server) -> str | None:
+    """Why the controller's device cannot listen at its address (taken, not this host's), or None.
+
+    bacpypes3 would keep retrying in the background and leave the device invisible; this asks
+    the operating system first.
+    """
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.bind((server.host, server.port))
+        except OSError as exc:
+            return (
+                f"cannot listen on {server.host}:{server.port} for the controller's BACnet device:"
+                f" {exc.strerror or exc}"
+            )
+    return None
+
+
 def _real(value: object) -> Real:
     number = float(value) if isinstance(value, int | float) and not isinstance(value, bool) else math.nan
     return Real(number if math.isfinite(number) else 0.0)

@@ -65,17 +65,24 @@ def run(args: argparse.Namespace) -> int:
         if not points.ok:
             return EXIT_ERRORS
     cycle_s = args.cycle or (points.cycle_s if points is not None else points_.DEFAULT_CYCLE_S)
+    if points is not None and points.server is not None and args.plant is None:
+        from hpdsl.live.bacnet import address_problem
+
+        problem = address_problem(points.server)
+        if problem is not None:
+            raise UsageError(f"{problem} (is another BACnet device on that port? see `[server] address`)")
     folder = args.event_log or (
         points.event_log if points is not None and points.event_log else Path("events")
     )
-    log = EventLog(
-        folder,
-        *(
-            (points.log_rotate_bytes, points.log_keep)
-            if points is not None
-            else (points_.LOG_ROTATE_BYTES, points_.LOG_KEEP)
-        ),
+    rotation = (
+        (points.log_rotate_bytes, points.log_keep)
+        if points is not None
+        else (points_.LOG_ROTATE_BYTES, points_.LOG_KEEP)
     )
+    try:
+        log = EventLog(folder, *rotation)
+    except OSError as exc:
+        raise UsageError(f"cannot write the event log in `{folder}`: {exc.strerror or exc}") from None
     try:
         if args.plant == "sim":
             start = _start(args.start)
