@@ -359,6 +359,69 @@ def toml_positions(source: SourceFile) -> dict[tuple[str, str | None], Span]:
     return found
 
 
+_HEADER = re.compile(r"\s*(\[\[?)\s*([^\[\]]+?)\s*\]\]?\s*(?:#.*)?$")
+_BARE_KEY = re.compile(r"\s*([A-Za-z0-9_-]+)\s*=\s*")
+
+
+def toml_places(source: SourceFile) -> dict[tuple[str, ...], Span]:
+    """Where each table, key and value of a TOML file stands, by path (tomllib gives no positions).
+
+    A table's path is its dotted name with the quotes removed (`[points."A.b"]` is
+    `("points", "A.b")`), its span the last name; each element of an array of tables adds its
+    index (`[[site]]` is `("site", "0")`, then `("site", "1")`, ...). A key adds its name
+    (`(*table, "unit")`, the key's span) and its value is at `(*table, "=unit")`.
+    """
+    found: dict[tuple[str, ...], Span] = {}
+    table: tuple[str, ...] = ()
+    elements: dict[tuple[str, ...], int] = {}
+    for number, text in enumerate(source.lines, start=1):
+        header = _HEADER.match(text)
+        if header:
+            table = _dotted(header.group(2))
+            start = text.rfind(table[-1], header.start(2), header.end(2))
+            start = header.start(2) if start < 0 else start
+            span = Span(source.name, number, start + 1, number, start + len(table[-1]) + 1)
+            if header.group(1) == "[[":
+                index = elements.get(table, 0)
+                elements[table] = index + 1
+                table = (*table, str(index))
+            found[table] = span
+            continue
+        key = _BARE_KEY.match(text)
+        if key and table:
+            quoted = _QUOTED.match(text, key.end())
+            value_end = quoted.end() if quoted else len(text.split("#", 1)[0].rstrip())
+            found[(*table, key.group(1))] = Span(
+                source.name, number, key.start(1) + 1, number, key.end(1) + 1
+            )
+            found[(*table, "=" + key.group(1))] = Span(
+                source.name, number, key.end() + 1, number, max(value_end + 1, key.end() + 2)
+            )
+    return found
+
+
+def _dotted(text: str) -> tuple[str, ...]:
+    """`points."A.b"` -> ("points", "A.b"): a TOML dotted key, quotes removed."""
+    parts: list[str] = []
+    current = ""
+    quote = ""
+    for char in text:
+        if quote:
+            if char == quote:
+                quote = ""
+            else:
+                current += char
+        elif char in "\"'":
+            quote = char
+        elif char == ".":
+            parts.append(current.strip())
+            current = ""
+        else:
+            current += char
+    parts.append(current.strip())
+    return tuple(parts)
+
+
 def toml_value(raw: object, span: Span) -> Value:
     """A TOML value as the engineer wrote it."""
     if isinstance(raw, bool):

@@ -18,6 +18,7 @@ diagnostic at its line (`fleet-manifest`).
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +27,7 @@ from hpdsl.base import messages
 from hpdsl.base.diagnostics import Diagnostic
 from hpdsl.base.files import read_source
 from hpdsl.base.source import SourceFile, Span, display_name
-from hpdsl.compile.site import load_toml
+from hpdsl.compile.site import load_toml, toml_places
 
 _SITE_KEYS = ("id", "rules", "params", "trend")
 _FLEET_KEYS = ("name",)
@@ -71,25 +72,9 @@ def read(path: Path) -> Manifest:
     return check(source, path.resolve().parent)
 
 
-def _site_spans(source: SourceFile) -> list[tuple[Span, dict[str, Span]]]:
-    """For each `[[site]]` in order: the header's span and each key's value span."""
-    found: list[tuple[Span, dict[str, Span]]] = []
-    inside = False
-    for number, text in enumerate(source.lines, start=1):
-        stripped = text.strip()
-        if stripped.startswith("["):
-            inside = stripped.replace(" ", "").startswith("[[site]]")
-            if inside:
-                column = text.index("site") + 1
-                found.append((Span(source.name, number, column, number, column + 4), {}))
-            continue
-        key = re.match(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*", text)
-        if inside and key and found:
-            end = len(text.split("#", 1)[0].rstrip())
-            found[-1][1][key.group(1)] = Span(
-                source.name, number, key.end() + 1, number, max(end + 1, key.end() + 2)
-            )
-    return found
+def _value_span(places: dict[tuple[str, ...], Span], index: int, header: Span, key: str) -> Span:
+    """Where the value of `key` of the index-th site stands; its header when it has none."""
+    return places.get(("site", str(index), "=" + key), header)
 
 
 def check(source: SourceFile, folder: Path) -> Manifest:
@@ -117,10 +102,11 @@ def check(source: SourceFile, folder: Path) -> Manifest:
     if not isinstance(sites, list) or not sites:
         error(start, "the manifest lists no site", _HINT)
         return manifest
-    spans = _site_spans(source)
+    places = toml_places(source)
     seen: dict[str, Span] = {}
     for index, table in enumerate(sites):
-        header, keys = spans[index] if index < len(spans) else (start, {})
+        header = places.get(("site", str(index)), start)
+        at = functools.partial(_value_span, places, index, header)
         if not isinstance(table, dict):
             error(header, "a site is a `[[site]]` table", _HINT)
             continue
@@ -128,7 +114,7 @@ def check(source: SourceFile, folder: Path) -> Manifest:
             if key not in _SITE_KEYS:
                 suggestion = messages.did_you_mean(key, _SITE_KEYS)
                 error(
-                    keys.get(key, header),
+                    at(key),
                     f"`{key}` is not a setting of a site",
                     suggestion or "a site takes " + ", ".join(_SITE_KEYS),
                 )
@@ -136,13 +122,13 @@ def check(source: SourceFile, folder: Path) -> Manifest:
         for key in ("id", "rules", "trend"):
             value = table.get(key)
             if not isinstance(value, str) or not value.strip():
-                error(keys.get(key, header), f"the site has no `{key}`", _HINT)
+                error(at(key), f"the site has no `{key}`", _HINT)
             else:
                 values[key] = value.strip()
         params = table.get("params")
         if params is not None and (not isinstance(params, str) or not params.strip()):
             error(
-                keys.get("params", header),
+                at("params"),
                 "`params` names a site parameter file",
                 'write `params = "sites/site-01.toml"`',
             )
@@ -152,23 +138,23 @@ def check(source: SourceFile, folder: Path) -> Manifest:
         site_id = values["id"]
         if not _ID.fullmatch(site_id):
             error(
-                keys.get("id", header),
+                at("id"),
                 f"`{site_id}` is not a site id",
                 "letters, digits, `-`, `_` and `.`, at most 64",
             )
             continue
         if site_id in seen:
             error(
-                keys.get("id", header),
+                at("id"),
                 f"site `{site_id}` is listed twice",
                 f"the first is at line {seen[site_id].line}",
             )
             continue
-        seen[site_id] = keys.get("id", header)
+        seen[site_id] = at("id")
         rules = folder / values["rules"]
         if not rules.exists():
             error(
-                keys.get("rules", header),
+                at("rules"),
                 f"no rules at `{values['rules']}`",
                 "a rules folder or file, relative to the manifest",
             )
@@ -178,7 +164,7 @@ def check(source: SourceFile, folder: Path) -> Manifest:
             local = folder / trend
             if not local.is_file():
                 error(
-                    keys.get("trend", header),
+                    at("trend"),
                     f"no trend file at `{trend}`",
                     "a Parquet or CSV file, or an fsspec URL",
                 )
@@ -186,7 +172,10 @@ def check(source: SourceFile, folder: Path) -> Manifest:
             trend = str(local)
         params_path = folder / params if isinstance(params, str) else None
         if params_path is not None and not params_path.is_file():
-            error(keys.get("params", header), f"no site parameter file at `{params}`")
+            error(
+                at("params"),
+                f"no site parameter file at `{params}`",
+            )
             continue
         manifest.sites.append(Site(site_id, rules, trend, params_path))
     return manifest

@@ -52,7 +52,7 @@ from hpdsl.base import messages
 from hpdsl.base.diagnostics import Diagnostic
 from hpdsl.base.files import read_source
 from hpdsl.base.source import SourceFile, Span, display_name
-from hpdsl.compile.site import load_toml
+from hpdsl.compile.site import load_toml, toml_places
 from hpdsl.language import units
 from hpdsl.language.values import ValueProblem, from_text
 from hpdsl.sim.loaded import LoadedPackage, PointSpec
@@ -190,8 +190,6 @@ class PointsFile:
         return not any(d.is_error for d in self.diagnostics)
 
 
-_HEADER = re.compile(r"\s*\[\s*([^\[\]]+?)\s*\]\s*(?:#.*)?$")
-_KEY_LINE = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_-]*)\s*=\s*")
 _REGISTER = re.compile(r"\s*(coil|discrete|input|holding)\s+(\d+)\s*")
 _OBJECT = re.compile(r"\s*([a-z-]+)\s*,\s*(\d+)\s*")
 _ADDRESS = re.compile(r"\s*([A-Za-z0-9_.-]+)(?::(\d+))?\s*")
@@ -236,53 +234,6 @@ def check(source: SourceFile, loaded: LoadedPackage, folder: Path | None = None)
     return result
 
 
-def _header_path(text: str) -> tuple[str, ...]:
-    """`points."A.b"` -> ("points", "A.b"): a TOML dotted key, quotes removed."""
-    parts: list[str] = []
-    current = ""
-    quote = ""
-    for char in text:
-        if quote:
-            if char == quote:
-                quote = ""
-            else:
-                current += char
-        elif char in "\"'":
-            quote = char
-        elif char == ".":
-            parts.append(current.strip())
-            current = ""
-        else:
-            current += char
-    parts.append(current.strip())
-    return tuple(parts)
-
-
-def positions(source: SourceFile) -> dict[tuple[str, ...], Span]:
-    """Where each table header and each key stands (tomllib gives no positions)."""
-    found: dict[tuple[str, ...], Span] = {}
-    table: tuple[str, ...] = ()
-    for number, text in enumerate(source.lines, start=1):
-        header = _HEADER.match(text)
-        if header:
-            table = _header_path(header.group(1))
-            # The caret goes on the last name of the header: the point or device it declares.
-            start = text.rfind(table[-1], header.start(1), header.end(1))
-            start = header.start(1) if start < 0 else start
-            found[table] = Span(source.name, number, start + 1, number, start + len(table[-1]) + 1)
-            continue
-        key = _KEY_LINE.match(text)
-        if key and table:
-            value_end = len(text.split("#", 1)[0].rstrip())
-            found[(*table, key.group(1))] = Span(
-                source.name, number, key.start(1) + 1, number, key.end(1) + 1
-            )
-            found[(*table, "=" + key.group(1))] = Span(
-                source.name, number, key.end() + 1, number, max(value_end + 1, key.end() + 2)
-            )
-    return found
-
-
 class _Base:
     """A points file being read: its positions, and the helpers that read values and report problems."""
 
@@ -290,7 +241,7 @@ class _Base:
         self.source = source
         self.loaded = loaded
         self.result = result
-        self.positions = positions(source)
+        self.positions = toml_places(source)
         self.start = Span.point(source.name, 1, 1)
         self.named: set[str] = set()  # the points the file has a table for, right or wrong
 
