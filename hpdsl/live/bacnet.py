@@ -28,6 +28,7 @@ file's `[server]` is the identity the controller reads and writes with.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import math
 from collections.abc import Callable
@@ -56,6 +57,7 @@ from hpdsl.live.field import (
     getter,
     input_value,
     member_index,
+    setter,
 )
 from hpdsl.live.points import BacnetObject, Device, Mapping, PointsFile, Server
 from hpdsl.sim.loaded import LoadedPackage
@@ -116,7 +118,10 @@ class _Parameter:
     ) -> None:
         if str(attr) not in ("presentValue", "present-value", "85"):
             _refuse("writeAccessDenied")
-        accepted = self._accept(value)
+        try:
+            accepted = self._accept(value)
+        except (TypeError, ValueError):  # a value of another type than the object's
+            accepted = None
         if accepted is None:
             _refuse("valueOutOfRange")
         self._apply(accepted)
@@ -147,8 +152,6 @@ class ControllerDevice:
         self.loaded = loaded
         self.package = package
         self.application: Any = None
-        self.writes_applied = 0
-        self.writes_refused = 0
         # (object, how to read its value from the package, how to turn that into a present value)
         self._published: list[tuple[Any, Callable[[Any], object], Callable[[object], Any]]] = []
         self._alarms: list[tuple[Any, Callable[[Any], object]]] = []
@@ -239,12 +242,6 @@ class ControllerDevice:
         return obj
 
     def _parameter(self, name: str, point: Any, instance: str, description: str) -> Any:
-        set_value = _parameter_setter(instance, point.attribute)
-
-        def apply(value: Any) -> None:
-            set_value(self.package, value)
-            self.writes_applied += 1
-
         current = getattr(getattr(self.package, instance), point.attribute)
         if point.type == "bool":
             obj = ParameterBinary(
@@ -257,7 +254,7 @@ class ControllerDevice:
             def accept_bool(value: Any) -> bool | None:
                 return int(value) == 1 if int(value) in (0, 1) else None
 
-            obj._accept = self._counted(accept_bool)
+            obj._accept = accept_bool
         elif point.type in ("int", "real"):
             low, high = point.low, point.high
             kwargs: dict[str, Any] = {}
@@ -287,7 +284,7 @@ class ControllerDevice:
                     return round(number) if number.is_integer() else None
                 return number
 
-            obj._accept = self._counted(accept_number)
+            obj._accept = accept_number
         else:
             enum_class = getattr(self.loaded.module, point.type)
             members = list(enum_class)
@@ -304,21 +301,9 @@ class ControllerDevice:
                 state = int(value)
                 return members[state - 1] if 1 <= state <= len(members) else None
 
-            obj._accept = self._counted(accept_member)
-        obj._apply = apply
+            obj._accept = accept_member
+        obj._apply = functools.partial(setter(instance, point.attribute), self.package)
         return obj
-
-    def _counted(self, accept: Callable[[Any], Any]) -> Callable[[Any], Any]:
-        def counted(value: Any) -> Any:
-            try:
-                result = accept(value)
-            except (TypeError, ValueError):
-                result = None
-            if result is None:
-                self.writes_refused += 1
-            return result
-
-        return counted
 
     # ------------------------------------------------------------------ life
     def network_objects(self) -> list[Any]:
@@ -389,13 +374,6 @@ def address_problem(server: Server) -> str | None:
 def _real(value: object) -> Real:
     number = float(value) if isinstance(value, int | float) and not isinstance(value, bool) else math.nan
     return Real(number if math.isfinite(number) else 0.0)
-
-
-def _parameter_setter(instance: str, attribute: str) -> Callable[[Any, Any], None]:
-    def set_value(package: Any, value: Any) -> None:
-        setattr(getattr(package, instance), attribute, value)
-
-    return set_value
 
 
 # --------------------------------------------------------------------- the field

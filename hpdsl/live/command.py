@@ -224,8 +224,8 @@ def _print_summary(summary: Any, cycle_s: float, simulated: bool, folder: Path, 
     )
     out.write(f"alarms raised: {summary.alarms_raised}; event log: {records} records in {folder}\n")
     if summary.scan_ms:
-        ordered = sorted(summary.scan_ms)
-        out.write(f"scan time: median {ordered[len(ordered) // 2]:.2f} ms, largest {ordered[-1]:.2f} ms\n")
+        scan = summary.scan_ms
+        out.write(f"scan time: median {scan.median():.2f} ms, largest {scan.largest:.2f} ms\n")
     if summary.late_ms and not simulated:
         jitter = summary.jitter()
         out.write(

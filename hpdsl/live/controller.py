@@ -27,12 +27,46 @@ import math
 import signal
 import statistics
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from hpdsl.live.eventlog import EventLog
 from hpdsl.live.field import Field, LinkStatus
+
+TIMING_WINDOW = 100_000  # the latest scans whose timings are kept: more than a day at 1 s
+
+
+class Samples:
+    """Timings in ms: those of the latest TIMING_WINDOW scans, and the largest of the whole run.
+
+    A controller runs for months; what it keeps of its timings must not grow with them.
+    """
+
+    def __init__(self) -> None:
+        self.latest: deque[float] = deque(maxlen=TIMING_WINDOW)
+        self.largest = 0.0
+
+    def add(self, ms: float) -> None:
+        self.latest.append(ms)
+        self.largest = max(self.largest, ms)
+
+    def __len__(self) -> int:
+        return len(self.latest)
+
+    def __iter__(self) -> Iterator[float]:
+        return iter(self.latest)
+
+    def median(self) -> float:
+        return statistics.median(self.latest) if self.latest else 0.0
+
+    def p99(self) -> float:
+        """The 99th percentile of the latest timings (nearest rank)."""
+        if not self.latest:
+            return 0.0
+        ordered = sorted(self.latest)
+        return ordered[min(len(ordered) - 1, math.ceil(0.99 * len(ordered)) - 1)]
 
 
 @dataclass
@@ -42,8 +76,8 @@ class Summary:
     scans: int = 0
     simulated_s: float = 0.0
     wall_s: float = 0.0
-    late_ms: list[float] = field(default_factory=list)  # how late each cycle started (real time only)
-    scan_ms: list[float] = field(default_factory=list)  # how long each scan took
+    late_ms: Samples = field(default_factory=Samples)  # how late each cycle started (real time only)
+    scan_ms: Samples = field(default_factory=Samples)  # how long each scan took
     overruns: int = 0
     alarms_raised: int = 0
     stopped_by: str = "duration"
@@ -52,14 +86,7 @@ class Summary:
 
     def jitter(self) -> dict[str, float]:
         """Scan-start lateness in ms: median, 99th percentile, largest."""
-        if not self.late_ms:
-            return {"p50": 0.0, "p99": 0.0, "max": 0.0}
-        ordered = sorted(self.late_ms)
-        return {
-            "p50": statistics.median(ordered),
-            "p99": ordered[min(len(ordered) - 1, math.ceil(0.99 * len(ordered)) - 1)],
-            "max": ordered[-1],
-        }
+        return {"p50": self.late_ms.median(), "p99": self.late_ms.p99(), "max": self.late_ms.largest}
 
 
 class Controller:
@@ -76,7 +103,6 @@ class Controller:
         speed: float = 1.0,
         duration_s: float | None = None,
         on_scan: Callable[[Any, Summary], None] | None = None,
-        publish: Callable[[Any], None] | None = None,
     ) -> None:
         self.package = package
         self.field = field_
@@ -86,7 +112,6 @@ class Controller:
         self.speed = speed
         self.duration_s = duration_s
         self.on_scan = on_scan
-        self.publish = publish
         self.summary = Summary()
         self._stop = asyncio.Event()
         self._instances = [getattr(package, cls.INSTANCE) for cls in type(package).PROGRAMS]
@@ -162,19 +187,17 @@ class Controller:
                     k += skipped
                     target = began + k * period
                     late = woke - target
-                summary.late_ms.append(late * 1000.0)
+                summary.late_ms.add(late * 1000.0)
             elif paced:
-                summary.late_ms.append((woke - target) * 1000.0)
+                summary.late_ms.add((woke - target) * 1000.0)
             dt = (self.cycle_s if self.simulated else woke - last) if summary.scans else 0.0
             self.field.feed(self.package, woke)
             started = time.perf_counter()
             self.package.scan(dt)
-            summary.scan_ms.append((time.perf_counter() - started) * 1000.0)
+            summary.scan_ms.add((time.perf_counter() - started) * 1000.0)
             last = woke
-            self.field.deliver(self.package, dt)
+            self.field.deliver(self.package)
             self._log_scan()
-            if self.publish is not None:
-                self.publish(self.package)
             summary.scans += 1
             summary.simulated_s += dt
             if self.on_scan is not None:

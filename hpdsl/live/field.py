@@ -16,7 +16,7 @@ import enum
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from hpdsl.live.points import Device, Mapping
@@ -43,8 +43,6 @@ class LinkStatus:
     read_errors: int = 0
     writes: int = 0
     write_errors: int = 0
-    last_error: str = ""
-    faults: list[tuple[float, str]] = field(default_factory=list)  # (monotonic time, what happened)
 
 
 class Field(Protocol):
@@ -55,7 +53,7 @@ class Field(Protocol):
     def feed(self, package: Any, now: float) -> None:
         """Set the package's inputs to the field's values at monotonic time `now` (None: a fault)."""
 
-    def deliver(self, package: Any, dt_s: float) -> None:
+    def deliver(self, package: Any) -> None:
         """Hand the outputs the last scan produced to the field."""
 
     async def stop(self) -> int:
@@ -70,10 +68,10 @@ class Readings:
     def __init__(self, loaded: LoadedPackage, inputs: list[Mapping], stale_after_s: float) -> None:
         self.stale_after_s = stale_after_s
         self.readings = {mapping.column: Reading() for mapping in inputs}
-        self._setters: list[tuple[Reading, Callable[[Any, FieldValue], None]]] = []
+        self._setters: list[tuple[Reading, Callable[[Any, Any], None]]] = []
         for mapping in inputs:
             point = mapping.point
-            self._setters.append((self.readings[mapping.column], _setter(point.instance, point.attribute)))
+            self._setters.append((self.readings[mapping.column], setter(point.instance, point.attribute)))
 
     def put(self, column: str, value: FieldValue, now: float | None = None) -> None:
         reading = self.readings[column]
@@ -92,8 +90,10 @@ class Readings:
             set_value(package, reading.value if reading.at >= oldest else None)
 
 
-def _setter(instance: str, attribute: str) -> Callable[[Any, FieldValue], None]:
-    def set_value(package: Any, value: FieldValue) -> None:
+def setter(instance: str, attribute: str) -> Callable[[Any, Any], None]:
+    """A function setting one value of a package: `package.<instance>.<attribute> = value`."""
+
+    def set_value(package: Any, value: Any) -> None:
         setattr(getattr(package, instance), attribute, value)
 
     return set_value
@@ -176,7 +176,7 @@ class NetworkField:
     def feed(self, package: Any, now: float) -> None:
         self.readings.feed(package, now)
 
-    def deliver(self, package: Any, dt_s: float) -> None:
+    def deliver(self, package: Any) -> None:
         for link in self.links:
             link.deliver(package)
 
@@ -250,11 +250,9 @@ class DeviceLink:
 
     def fault(self, what: str) -> None:
         """The device failed: recorded once, until it answers again."""
-        self.status.last_error = what
         self.status.connected = False
         if not self._failing:
             self._failing = True
-            self.status.faults.append((time.monotonic(), what))
             self.log("comm_fault", {"device": self.device.name, "problem": what})
 
     def recovered(self) -> None:

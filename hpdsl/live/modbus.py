@@ -14,6 +14,7 @@ controller stops.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import math
 import struct
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hpdsl.live.field import DeviceLink, LinkError, Log, PolledLinks, Readings, input_value
-from hpdsl.live.points import Device, Mapping, PointsFile, Register
+from hpdsl.live.points import Mapping, PointsFile, Register
 from hpdsl.sim.loaded import LoadedPackage
 
 # pymodbus logs every failed connect on its own; the controller logs faults once, in its event log.
@@ -43,7 +44,7 @@ class _Block:
     mappings: tuple[Mapping, ...]
 
 
-def blocks(mappings: list[Mapping]) -> list[_Block]:
+def read_requests(mappings: list[Mapping]) -> list[_Block]:
     """The read requests that cover these inputs, fewest first by table and address."""
     found: list[_Block] = []
     by_table: dict[str, list[Mapping]] = {}
@@ -112,18 +113,12 @@ def encode(number: float, register: Register) -> list[int] | None:
 class ModbusLink(DeviceLink):
     """One Modbus TCP device: its reads, its writes and its connection."""
 
-    def __init__(
-        self,
-        device: Device,
-        inputs: list[Mapping],
-        outputs: list[Mapping],
-        readings: Readings,
-        loaded: LoadedPackage,
-        log: Log,
-    ) -> None:
-        super().__init__(device, inputs, outputs, readings, loaded, log)
-        self.blocks = blocks(inputs)
-        self._client: Any = None
+    _client: Any = None  # the pymodbus client while connected
+
+    @functools.cached_property
+    def blocks(self) -> list[_Block]:
+        """The read requests that cover this device's inputs."""
+        return read_requests(self.inputs)
 
     # ------------------------------------------------------------------ connection
     async def _connected(self) -> bool:

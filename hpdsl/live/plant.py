@@ -26,7 +26,7 @@ class SimulatedField:
     def feed(self, package: Any, now: float) -> None:
         self.plant.sense()
 
-    def deliver(self, package: Any, dt_s: float) -> None:
+    def deliver(self, package: Any) -> None:
         self.plant.actuate()
 
     async def stop(self) -> int:
