@@ -46,8 +46,9 @@ class Site:
     params: Path | None = None
 
     @property
-    def remote(self) -> bool:
-        return _URL.match(self.trend) is not None and not self.trend.startswith("file://")
+    def url(self) -> bool:
+        """Whether the trend is an fsspec URL (else an absolute local path)."""
+        return _URL.match(self.trend) is not None
 
 
 @dataclass

@@ -24,7 +24,7 @@ import math
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -122,7 +122,6 @@ class Run:
     seconds: float = 0.0
     attempts: int = 1
     worker: str = ""
-    notes: list[str] = field(default_factory=list)
 
 
 _PACKAGES: dict[tuple[str, str], LoadedPackage | str] = {}  # per process: compiled once
@@ -178,7 +177,7 @@ def verify_site(site: Site, settings: Settings | None = None) -> Run:
 
 def _local_trend(site: Site, folder: Path) -> Path:
     """The site's trend as a local file: fetched through fsspec when it is a URL."""
-    if "://" not in site.trend:
+    if not site.url:
         return Path(site.trend)
     import fsspec
 
