@@ -10,6 +10,7 @@ import shutil
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 pytest.importorskip("dask.distributed")
@@ -212,3 +213,101 @@ def test_the_portfolio_page_fits_the_screen(fleet: Path, tmp_path: Path) -> None
     assert layout["problems"] == []
     assert layout["images"] == 1 and layout["tables"] == 1
     screenshot(page, tmp_path, 1400)
+
+
+# --- A generated fleet: every injected fault found, and no other --------------------------
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Four sites of 30 days: one healthy, one each with a fouled coil, a stuck aux stage and a
+    drifting outdoor sensor (the first four of `generate.PATTERN`)."""
+    folder = tmp_path_factory.mktemp("generated") / "fleet"
+    code = main(["fleet", "generate", str(RULES), "-o", str(folder), "--sites", "4", "--days", "30", "-q"])
+    assert code == 0
+    return folder
+
+
+@pytest.mark.heavy
+def test_a_generated_fleet_shows_every_injected_fault_and_no_other(generated: Path, tmp_path: Path) -> None:
+    import tomllib
+
+    import pyarrow.parquet as pq
+
+    out = tmp_path / "report"
+    assert main(["fleet", "verify", str(generated / "fleet.toml"), "-o", str(out), "-q"]) == 1
+    truth = tomllib.loads((generated / "faults.toml").read_text(encoding="utf-8"))["sites"]
+    injected = {site: set(entry["faults"]) for site, entry in truth.items()}
+    assert set().union(*injected.values()) == {"fouled-coil", "stuck-aux-stage", "drifting-sensor"}
+    assert set() in injected.values()  # a healthy site too
+    rows = pq.read_table(out / "portfolio.parquet").to_pylist()
+    found = {row["site"]: {kind for kind in row["fault_kinds"].split(", ") if kind} for row in rows}
+    assert found == injected
+    assert all(row["departure_groups"] == 0 and row["error"] == "" for row in rows)
+    # the copy of the rules and the site files travel with the fleet
+    assert (generated / "rules" / "aux_heat.rules").is_file()
+    assert (generated / "sites" / "site-002" / "site.toml").is_file()
+
+
+def test_generate_replaces_only_an_earlier_fleet(generated: Path, tmp_path: Path) -> None:
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("mine", encoding="utf-8")
+    assert main(["fleet", "generate", str(RULES), "-o", str(mine), "--sites", "1", "--days", "1", "-q"]) == 2
+    assert (mine / "notes.txt").read_text(encoding="utf-8") == "mine"
+
+
+def test_the_plan_is_the_same_for_the_same_seed_and_varies_the_sites() -> None:
+    from hpdsl.fleet import generate
+
+    first, again = generate.plan(20, 365, seed=7), generate.plan(20, 365, seed=7)
+    assert first == again
+    assert generate.plan(20, 365, seed=8) != first
+    assert {site.climate for site in first} == set(generate.CLIMATES)
+    assert {site.source for site in first} == {"Air", "Ground"}
+    assert len({site.scale for site in first}) > 1
+    for site in first:
+        assert all(fault.after_s >= 15 * 86400.0 for fault in site.faults)
+        if site.source == "Ground":
+            assert "fouled-coil" not in {fault.kind for fault in site.faults}
+
+
+# --- The checks themselves, on made-up trends -----------------------------------------------
+
+
+def _days(count: int) -> tuple[np.ndarray, np.ndarray]:
+    times = np.datetime64("2024-01-01T00:00") + np.arange(count * 1440).astype("timedelta64[m]")
+    return times, np.full(len(times), 60.0)
+
+
+def test_a_sensor_that_drifts_is_found_and_a_steady_offset_is_not() -> None:
+    from hpdsl.fleet import findings
+
+    times, held = _days(60)
+    weather = 5.0 + 8.0 * np.sin(np.arange(len(times)) * 2 * np.pi / 1440)
+    steady = {findings.OUTDOOR_SENSOR: weather + 1.5}  # sited in the sun: 1.5 K high all along
+    assert findings.find(steady, times, held, weather) == ()
+    drift = np.clip((np.arange(len(times)) / 1440 - 20) / 20, 0, 1) * 3.0
+    found = findings.find({findings.OUTDOOR_SENSOR: weather + 1.5 + drift}, times, held, weather)
+    assert [(f.kind, f.subject) for f in found] == [("drifting-sensor", findings.OUTDOOR_SENSOR)]
+    assert "2024-01-2" in found[0].since or "2024-01-3" in found[0].since
+    assert findings.find({findings.OUTDOOR_SENSOR: weather + drift}, times, held, None) == ()
+
+
+def test_a_stuck_and_a_failed_aux_stage_are_told_apart() -> None:
+    from hpdsl.fleet import findings
+
+    times, held = _days(2)
+    command = (np.arange(len(times)) // 90 % 2).astype(float)  # on and off every 90 min
+    columns = {}
+    for stage, proven in ((1, np.maximum(command, times >= np.datetime64("2024-01-02"))), (2, command * 0)):
+        name, switch, alarm = findings.aux_columns(stage)
+        columns[name] = command
+        columns[switch] = proven.astype(float)
+        columns[alarm] = (columns[switch] != command).astype(float)
+    found = findings.find(columns, times, held, None)
+    assert [(f.kind, f.subject) for f in found] == [
+        ("failed-aux-stage", "aux stage 2"),
+        ("stuck-aux-stage", "aux stage 1"),
+    ]
+    assert found[1].since == "2024-01-02 00:00:00"

@@ -130,7 +130,7 @@ def test_a_numeric_point_without_a_unit_is_a_unit_error(shipped: loaded_.LoadedP
 def test_every_unmapped_input_is_an_error_before_start(shipped: loaded_.LoadedPackage) -> None:
     found = diagnose(shipped, HEADER)
     unmapped = {d[3].split(" | ")[0] for d in only(found, "points-unmapped")}
-    assert len(unmapped) == len(shipped.field_inputs) == 21
+    assert len(unmapped) == len(shipped.field_inputs) == 23
     assert "input `PlantSignals.outdoor_temp_sensor` is mapped to no field point" in unmapped
 
 

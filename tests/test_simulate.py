@@ -267,6 +267,18 @@ def test_plant_file_values_are_converted_and_checked(tmp_path: Path) -> None:
         ("[building]\nbuilding_ua = " + "9" * 4400 + "\n", 2, 15, "more than 4300 digits"),
         ("[building]\nbuilding_ua = " + "[" * 600 + "]" * 600 + "\n", 2, 47, "nested more than 32 deep"),
         ("[building]\nbuilding_ua = 1" + "0" * 400 + "\n", 2, 15, "`1.000000e+400` has no unit"),
+        ('[[fault]]\nkind = "dirty-coil"\n', 2, 8, 'one of "fouled-coil"'),
+        ('[[fault]]\nkind = "stuck-aux-stage"\nstage = 3\n', 3, 9, "no aux stage 3"),
+        ('[[fault]]\nkind = "stuck-aux-stage"\n', 1, 3, "needs `stage`"),
+        (
+            '[[fault]]\nkind = "drifting-sensor"\nsensor = "alarm_reset"\nsize = "1 K"\n',
+            3,
+            10,
+            "not a sensor that can drift",
+        ),
+        ('[[fault]]\nkind = "fouled-coil"\nsize = "8 kW"\n', 3, 8, "size"),
+        ('[[fault]]\nkind = "fouled-coil"\nsize = "8 K"\nafter = "3 kg"\n', 4, 9, "a duration"),
+        ('[[fault]]\nkind = "fouled-coil"\nsize = "8 K"\nstage = 1\n', 4, 1, "has no `stage`"),
     ],
     ids=[
         "table",
@@ -280,6 +292,13 @@ def test_plant_file_values_are_converted_and_checked(tmp_path: Path) -> None:
         "4400-digits",
         "nested-600",
         "1e400",
+        "fault-kind",
+        "fault-stage",
+        "fault-needs",
+        "fault-bool-sensor",
+        "fault-size-unit",
+        "fault-after-unit",
+        "fault-key",
     ],
 )
 def test_plant_file_mistakes_are_diagnostics(
@@ -292,6 +311,44 @@ def test_plant_file_mistakes_are_diagnostics(
     diagnostic = found[0]
     assert (diagnostic.code, diagnostic.span.line, diagnostic.span.column) == ("plant-file", line, column)
     assert words in diagnostic.message + (diagnostic.hint or "")
+
+
+def test_faults_change_the_plant_from_their_start(package: loaded.LoadedPackage, tmp_path: Path) -> None:
+    path = tmp_path / "plant.toml"
+    path.write_text(
+        '[[fault]]\nkind = "drifting-sensor"\nsensor = "outdoor_temp"\nafter = "12 h"\nramp = "6 h"\n'
+        'size = "-3 K"\n\n[[fault]]\nkind = "stuck-aux-stage"\nstage = 2\nafter = "1 d"\n\n'
+        '[[fault]]\nkind = "fouled-coil"\nsize = "10 K"\n',
+        encoding="utf-8",
+    )
+    plant = config.read(path)
+    assert plant.ok, plant.diagnostics
+    kinds = [fault.kind for fault in plant.parameters.faults]
+    assert kinds == ["drifting-sensor", "stuck-aux-stage", "fouled-coil"]
+    assert plant.parameters.faults[0].share(15 * 3600.0) == pytest.approx(0.5)
+    start = datetime.datetime(2024, 7, 1)  # summer: no aux heat is ever called
+    faulty = simulate(package, "greensboro", start, 2, plant).trend
+    healthy = simulate(package, "greensboro", start, 2).trend
+    hours = faulty.seconds() / 3600.0
+    # the sensor reads the weather until 12 h, then drifts to 3 K low by 18 h and stays there
+    error = faulty["PlantSignals.outdoor_temp_sensor"].values - faulty["weather.temp_air"].values
+    assert np.all(np.abs(error[hours <= 12.0]) < 1e-9)
+    assert error[hours == 15.0][0] == pytest.approx(-1.5)
+    assert np.allclose(error[hours >= 18.0], -3.0)
+    # stage 2 heats from day 1 whatever its command, and its current switch says so
+    stuck = hours > 24.0 + 1.0 / 60.0
+    assert not faulty["AuxHeat.aux_stage_2"].values.any()
+    assert faulty["AuxHeat.aux_stage_2_proven"].values[stuck].all()
+    assert not faulty["AuxHeat.aux_stage_2_proven"].values[hours < 24.0].any()
+    assert np.all(faulty["plant.aux_heat"].values[stuck] == 50.0)
+    assert faulty["AuxHeat.aux_stage_2_feedback"].values[hours > 24.5].all()
+    assert not healthy["AuxHeat.aux_stage_2_feedback"].values.any()
+    # the fouled coil runs colder than the healthy one while the heat pump heats
+    heating = faulty["plant.hp_heat"].values > 0.0
+    cold = faulty["plant.coil_temp"].values[heating] - faulty["weather.temp_air"].values[heating]
+    warm_rows = healthy["plant.hp_heat"].values > 0.0
+    warm = healthy["plant.coil_temp"].values[warm_rows] - healthy["weather.temp_air"].values[warm_rows]
+    assert len(cold) and len(warm) and np.median(cold) < np.median(warm) - 3.0
 
 
 def test_a_package_without_the_plant_points_is_told_what_to_bind(tmp_path: Path) -> None:

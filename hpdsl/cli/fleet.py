@@ -21,6 +21,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     verify.add_argument("--force", action="store_true", help="write into a folder that holds other files")
     verify.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    generate = actions.add_parser(
+        "generate", help="simulate a fleet of sites, some with faults, for trying fleet verify"
+    )
+    generate.add_argument("rules", metavar="RULES", type=Path, help="the rules folder or file the sites run")
+    generate.add_argument(
+        "-o", "--output", metavar="DIR", type=Path, required=True, help="folder for the fleet"
+    )
+    generate.add_argument("--sites", metavar="N", type=int, default=20, help="how many sites (default 20)")
+    generate.add_argument(
+        "--days", metavar="D", type=float, default=365.0, help="days of trend per site (default 365)"
+    )
+    generate.add_argument("--seed", metavar="S", type=int, default=1, help="the plan's seed (default 1)")
+    generate.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 
 def run(args: argparse.Namespace) -> int:

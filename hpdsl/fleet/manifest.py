@@ -10,10 +10,13 @@ TOML, one `[[site]]` table a site::
     rules = "rules"                   # a rules folder (or file), relative to this manifest
     params = "sites/greensboro-01.toml"   # optional: the site parameter file
     trend = "trends/greensboro-01.parquet"   # Parquet or CSV: a path, or an fsspec URL
+    weather = "greensboro"            # optional: the site's weather, to check its outdoor sensor
 
 Paths are relative to the manifest's folder; a trend may also be an fsspec URL (`s3://...`,
 `file:///...`, `memory://...`), fetched by the worker that replays it. Each problem is a
-diagnostic at its line (`fleet-manifest`).
+diagnostic at its line (`fleet-manifest`). A site's `weather` is a built-in weather or a weather
+CSV file (docs/weather.md), a reference for the outdoor temperature the site's own sensor reads:
+without one, the sensor's drift and the outdoor coil's approach are judged by the sensor alone.
 """
 
 from __future__ import annotations
@@ -28,8 +31,9 @@ from hpdsl.base.diagnostics import Diagnostic
 from hpdsl.base.files import read_source
 from hpdsl.base.source import SourceFile, Span, display_name
 from hpdsl.compile.site import load_toml, toml_places
+from hpdsl.sim.weather import BUILTIN
 
-_SITE_KEYS = ("id", "rules", "params", "trend")
+_SITE_KEYS = ("id", "rules", "params", "trend", "weather")
 _FLEET_KEYS = ("name",)
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*://")
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
@@ -44,6 +48,7 @@ class Site:
     rules: Path
     trend: str  # a local path (absolute) or an fsspec URL
     params: Path | None = None
+    weather: str = ""  # a built-in weather's name or a weather CSV file's absolute path; "" for none
 
     @property
     def url(self) -> bool:
@@ -178,5 +183,20 @@ def check(source: SourceFile, folder: Path) -> Manifest:
                 f"no site parameter file at `{params}`",
             )
             continue
-        manifest.sites.append(Site(site_id, rules, trend, params_path))
+        weather = table.get("weather", "")
+        if not isinstance(weather, str):
+            error(at("weather"), "`weather` names a built-in weather or a weather CSV file")
+            continue
+        if weather and weather not in BUILTIN:
+            local = folder / weather
+            if not local.is_file():
+                error(
+                    at("weather"),
+                    f"no weather file at `{weather}`",
+                    messages.did_you_mean(weather, BUILTIN)
+                    or "a weather CSV file, or one of " + ", ".join(f"`{n}`" for n in BUILTIN),
+                )
+                continue
+            weather = str(local)
+        manifest.sites.append(Site(site_id, rules, trend, params_path, weather))
     return manifest

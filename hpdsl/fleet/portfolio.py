@@ -4,7 +4,8 @@ Written into the output folder:
 
 - `portfolio.parquet`: one row a site, in rank order: its goals' figures (seasonal COP, nominal
   COP and their ratio, the Q5 and Q6 fractions), its departures from the rules and their causes,
-  its alarm counts, its shortfall (`SiteResult.shortfall`) and its rank;
+  its findings (`findings`: the faults seen, `fault_kinds` their kinds), its alarm counts, its
+  shortfall (`SiteResult.shortfall`) and its rank;
 - `portfolio.html`: the same as a table, with a plot of each site against the COP, Q5 and Q6
   goals, in one self-contained page;
 - `runs.json`: how long each site took, on which engine and after how many attempts (the only
@@ -50,6 +51,8 @@ def _row(result: SiteResult, rank: int) -> dict[str, Any]:
         "departure_groups": len(result.departures),
         "departed_points": result.departed_points,
         "departures": "; ".join(f"{d.first_point} from {d.first_time}: {d.cause}" for d in result.departures),
+        "fault_kinds": ", ".join(sorted({f.kind for f in result.findings})),
+        "findings": "; ".join(f.describe() for f in result.findings),
         "alarms_raised": sum(count for _, count in result.alarms),
         "alarms": "; ".join(f"{name} x{count}" for name, count in result.alarms),
         "rows": result.rows,
@@ -78,6 +81,8 @@ def write(folder: Path, title: str, runs: list[Run]) -> None:
             ("departure_groups", pa.int64()),
             ("departed_points", pa.int64()),
             ("departures", pa.string()),
+            ("fault_kinds", pa.string()),
+            ("findings", pa.string()),
             ("alarms_raised", pa.int64()),
             ("alarms", pa.string()),
             ("rows", pa.int64()),
@@ -118,6 +123,7 @@ def _html(title: str, rows: list[dict[str, Any]], results: list[SiteResult]) -> 
         ("q5_fraction", f"Q5 (goal ≥ {Q5_GOAL})"),
         ("q6_fraction", f"Q6 (goal ≥ {Q6_GOAL})"),
         ("departure_groups", "departures"),
+        ("fault_kinds", "faults found"),
         ("alarms_raised", "alarms"),
         ("error", "error"),
     ]
@@ -128,6 +134,7 @@ def _html(title: str, rows: list[dict[str, Any]], results: list[SiteResult]) -> 
     details = "\n".join(
         f"<h3>{html.escape(row['site'])}</h3>"
         f"<p>{html.escape(row['departures'] or 'no departure from the rules')}</p>"
+        f"<p>{html.escape(row['findings'] or 'no fault found')}</p>"
         f"<p>{html.escape(row['alarms'] or 'no alarm raised')}</p>"
         for row in rows
     )
@@ -140,7 +147,7 @@ th {{ background: #f3f3f3; }} img {{ max-width: 100%; }} td:nth-child(2) {{ whit
 </style></head><body>
 <h1>{html.escape(title)}</h1>
 <p>{len(rows)} sites, worst first: each goal counts its shortfall as a share of the goal, each group of
-departures from the rules counts 1, a site that could not be verified comes first.</p>
+departures from the rules and each fault found counts 1, a site that could not be verified comes first.</p>
 <img alt="each site against its goals" src="data:image/png;base64,{_plot(results)}">
 <table><thead><tr>{head}</tr></thead><tbody>
 {body}

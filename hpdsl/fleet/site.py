@@ -12,7 +12,9 @@ reads from the same trend what the commissioning goals need:
   is within 3 K of its target, and **Q6**: the share of occupied time the zone is no colder
   than its setpoint less 1 K: the commissioning scorecard's measures of `hpdsl simulate`
   (docs/kpis.md), with the controller's readings in place of the plant model's;
-- **alarm counts**: how often each alarm was raised in the recorded trend.
+- **alarm counts**: how often each alarm was raised in the recorded trend;
+- **findings**: faults seen over weeks and months (`findings`): a stuck aux stage, an outdoor
+  sensor drifting from the site's weather, a coil fouling.
 
 A problem with the site's own files (rules with errors, a trend that cannot be read) is the
 site's result, reported and not retried; anything else raises, so that the engine retries it.
@@ -31,6 +33,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from hpdsl.fleet import findings
 from hpdsl.fleet.manifest import Site
 from hpdsl.sim import kpi, scorecard
 from hpdsl.sim.loaded import LoadedPackage, PointSpec, load
@@ -87,6 +90,7 @@ class SiteResult:
     q5_fraction: float | None = None
     q6_fraction: float | None = None
     alarms: tuple[tuple[str, int], ...] = ()
+    findings: tuple[findings.Finding, ...] = ()
 
     @property
     def cop_ratio(self) -> float | None:
@@ -99,12 +103,12 @@ class SiteResult:
         """How far the site falls from its goals: 0 when it meets them all (the ranking's key).
 
         Each goal counts its shortfall as a share of the goal (a COP at 0.60 of nominal against
-        0.75 counts 0.2); each group of departures from the rules counts 1; a site that could
-        not be verified ranks first.
+        0.75 counts 0.2); each group of departures from the rules and each finding counts 1; a
+        site that could not be verified ranks first.
         """
         if self.error:
             return math.inf
-        total = float(len(self.departures))
+        total = float(len(self.departures) + len(self.findings))
         ratio = self.cop_ratio
         if ratio is not None:
             total += max(0.0, COP_ALERT - ratio) / COP_ALERT
@@ -162,7 +166,7 @@ def verify_site(site: Site, settings: Settings | None = None) -> Run:
                 SiteResult(site.id, error=f"{errors[0].span}: {errors[0].message}"),
                 time.perf_counter() - started,
             )
-        metrics = _metrics(path, package)
+        metrics = _metrics(path, package, site.weather)
     result = SiteResult(
         site.id,
         rows=report.rows,
@@ -205,8 +209,8 @@ def _departures(report: Report) -> tuple[Departure, ...]:
     return tuple(found)
 
 
-def _metrics(path: Path, package: LoadedPackage) -> dict[str, Any]:
-    """Seasonal and nominal COP, the Q5 and Q6 fractions and the alarm counts, from the trend.
+def _metrics(path: Path, package: LoadedPackage, weather: str) -> dict[str, Any]:
+    """Seasonal and nominal COP, the Q5 and Q6 fractions, the alarm counts and the findings.
 
     The few columns the goals read are kept, as a trend of their own for the scorecard's
     measures; the alarm columns are streamed, batch by batch, keeping only each one's count and
@@ -215,7 +219,8 @@ def _metrics(path: Path, package: LoadedPackage) -> dict[str, Any]:
     trend_file = TrendFile.open(path)
     positions = {column.name: column.position for column in trend_file.columns}
     points = {point.column: point for point in package.points}
-    kept = [name for name in _GOAL_COLUMNS if name in positions and name in points]
+    wanted = dict.fromkeys([*_GOAL_COLUMNS, *findings.COLUMNS])
+    kept = [name for name in wanted if name in positions and name in points]
     alarms = [p.column for p in package.points if p.role == "alarm" and p.column in positions]
     times = trend_file.times()
     parts: dict[str, list[npt.NDArray[np.float64]]] = {name: [] for name in kept}
@@ -234,12 +239,31 @@ def _metrics(path: Path, package: LoadedPackage) -> dict[str, Any]:
         trend.add(_column(points[name], np.concatenate(parts[name]) if parts[name] else np.zeros(0)))
     result: dict[str, Any] = {"alarms": tuple(sorted((n, c) for n, c in raised.items() if c))}
     result.update(_cop(trend))
+    reference = _outdoor_reference(weather, trend) if weather and len(trend) else None
+    result["findings"] = findings.find(
+        {name: trend[name].as_float() for name in kept}, trend.time, kpi.held_seconds(trend), reference
+    )
     supply, comfort = scorecard.recorded_goals(trend)
     if not math.isnan(supply.value):
         result["q5_fraction"] = round(supply.value / 100.0, 6)
     if not math.isnan(comfort.value):
         result["q6_fraction"] = round(1.0 - comfort.value / 100.0, 6)
     return result
+
+
+def _outdoor_reference(weather: str, trend: Trend) -> npt.NDArray[np.float64]:
+    """The weather's outdoor temperature at each row of the trend."""
+    from hpdsl.sim.weather import load
+
+    seconds = trend.seconds()
+    step = 60.0
+    count = math.ceil((seconds[-1] - seconds[0]) / step) + 2
+    series = load(weather).at(trend.start(), step, count)
+    grid = seconds[0] + np.arange(count, dtype=np.float64) * step
+    reference: npt.NDArray[np.float64] = np.interp(
+        seconds, grid, np.asarray(series.temp_air, dtype=np.float64)
+    )
+    return reference
 
 
 def _column(point: PointSpec, numbers: npt.NDArray[np.float64]) -> Column:

@@ -32,9 +32,10 @@ from hpdsl.base import messages
 from hpdsl.base.diagnostics import Diagnostic
 from hpdsl.base.files import UsageError, read_source
 from hpdsl.base.source import SourceFile, Span
-from hpdsl.compile.site import load_toml, toml_positions, toml_value
+from hpdsl.compile.site import load_toml, toml_places, toml_positions, toml_value
 from hpdsl.language import units as units_
 from hpdsl.language.values import Target, ValueProblem, convert, range_problem
+from hpdsl.sim import faults as faults_
 from hpdsl.sim.plant import PlantParameters
 
 # Each parameter: its table, its unit (the unit the model computes in; "" for a plain number,
@@ -131,7 +132,12 @@ SENSOR_POINTS: dict[str, str] = {
     "required_heat": "AuxHeat.required_heat",
     "supply_temp_target": "SupplyTemperatureCheck.supply_temp_target",
     "days_since_commissioning": "PerformanceTracking.time_since_commissioning",
+    "aux_stage_1_proof": "AuxHeat.aux_stage_1_proven",
+    "aux_stage_2_proof": "AuxHeat.aux_stage_2_proven",
 }
+# Sensors bound by default only where the package has the point: a package written before
+# them, or without such proof, simulates as it did.
+OPTIONAL_SENSORS = frozenset({"aux_stage_1_proof", "aux_stage_2_proof"})
 COMMAND_POINTS: dict[str, str] = {
     "stage_1": "CompressorStaging.stage_1_speed",
     "stage_2": "CompressorStaging.stage_2_speed",
@@ -200,13 +206,18 @@ def check(source: SourceFile) -> PlantFile:
     sections = {section for section, _, _, _ in _PARAMETERS.values()} | {"points"}
     changes: dict[str, object] = {}
     for section, table in data.items():
+        if section == "fault":
+            changes["faults"] = faults_.read_faults(
+                table, toml_places(source), SENSOR_UNITS, result.diagnostics
+            )
+            continue
         table_span = positions.get((section, None), Span.point(source.name, 1, 1))
         if section not in sections or not isinstance(table, dict):
             result.diagnostics.append(
                 messages.PLANT_FILE.at(
                     table_span,
                     problem=f"`{section}` is not a table of the plant model",
-                    hint=f"the tables are {', '.join(f'[{s}]' for s in sorted(sections))}",
+                    hint=f"the tables are {', '.join(f'[{s}]' for s in sorted(sections))} and [[fault]]",
                 )
             )
             continue
@@ -307,6 +318,11 @@ def _curve(raw: object, span: Span) -> tuple[tuple[float, float], ...] | str:
     return tuple(points)
 
 
+def section_of(name: str) -> str:
+    """The table of the plant file a parameter is written in."""
+    return _PARAMETERS[name][0]
+
+
 def unit_of(name: str) -> str:
     """The unit a parameter is written in (for the documentation and the report)."""
     return _PARAMETERS[name][1] if name in _PARAMETERS else ""
@@ -325,6 +341,7 @@ def described(parameters: PlantParameters) -> list[tuple[str, str]]:
         rows.append((f"[{section}] {name}", shown))
     curve = ", ".join(f"{t:g}C: {share * 100:g} %" for t, share in parameters.capacity_curve)
     rows.append(("[heat_pump] capacity_curve", curve))
+    rows += [(f"[[fault]] {fault.kind}", fault.describe()) for fault in parameters.faults]
     return rows
 
 
@@ -351,6 +368,8 @@ SENSOR_UNITS: dict[str, str] = {
     "required_heat": "kW",
     "supply_temp_target": "C",
     "days_since_commissioning": "d",
+    "aux_stage_1_proof": "",
+    "aux_stage_2_proof": "",
 }
 
 

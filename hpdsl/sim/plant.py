@@ -28,6 +28,9 @@ engineer can look up or estimate from a plant schedule (docs/simulate.md lists t
   supply-water reset curve with room compensation, a PI load controller that turns the error of
   the leaving water into the 0-100 % load demand, the estimate of the heat the building needs,
   and an operator who acknowledges a latched alarm some hours after it stopped the compressor.
+- Faults (`hpdsl.sim.faults`): a fouled outdoor coil widens the evaporating approach; a stuck
+  aux stage heats whatever its command (and its current switch says so); a drifting sensor
+  reads its true value plus the drift.
 
 Explicit Euler steps of at most `max_substep` keep every node stable (the fastest time
 constant, the load water's, is some 20 minutes).
@@ -39,6 +42,8 @@ import itertools
 import math
 from dataclasses import dataclass
 from typing import Any
+
+from hpdsl.sim.faults import DRIFTING_SENSOR, FOULED_COIL, STUCK_AUX_STAGE, Fault
 
 # R-410A saturation pressure, ln(p / bar) = A - B / T: through -20C (4.0 bar) and 50C (30.6 bar),
 # within 2 % from -30C to 60C.
@@ -142,6 +147,8 @@ class PlantParameters:
     comfort_margin: float = 1.0  # K the room may sit below the heating (above the cooling) setpoint
     operator_reset_after: float = 14400.0  # s a latched lockout waits for an acknowledge; 0 = never
     commissioned_days_before: float = 30.0  # d of operation before the run starts
+    # Faults the plant develops during the run ([[fault]] tables; none by default)
+    faults: tuple[Fault, ...] = ()
 
     def capacity_fraction(self, source_temp: float) -> float:
         """The derating curve at a source temperature, held flat beyond its ends."""
@@ -177,6 +184,8 @@ SENSOR_ATTRIBUTES: dict[str, str] = {
     "required_heat": "required_heat",
     "supply_temp_target": "supply_target",
     "days_since_commissioning": "days_since_commissioning",
+    "aux_stage_1_proof": "aux_1_on",
+    "aux_stage_2_proof": "aux_2_on",
 }
 
 
@@ -252,6 +261,13 @@ class Plant:
         self.load_flow = p.load_flow
         self.required_heat = 0.0
         self.days_since_commissioning = p.commissioned_days_before
+        self.aux_1_on = False  # an aux stage's heater energised (its current switch)
+        self.aux_2_on = False
+        # Faults: a drifting sensor's present error (read by the sensor bindings), a fouled
+        # coil's added approach and a stuck stage, updated at every step.
+        self.sensor_offset: dict[str, float] = {f.sensor: 0.0 for f in p.faults if f.kind == DRIFTING_SENSOR}
+        self.fouling = 0.0
+        self._stuck = {f.stage: f for f in p.faults if f.kind == STUCK_AUX_STAGE}
 
     # --- Readings -----------------------------------------------------------------------------
 
@@ -312,6 +328,8 @@ class Plant:
         self.elapsed_s += dt
         self.day_of_year = (self.day_of_year + dt / 86400.0) % 365.0
         self.lockout_s = self.lockout_s + dt if commands.lockout else 0.0
+        if p.faults:
+            self._faults()
         self._bas(dt, outdoor_temp, commands)
         heating = not commands.cooling_mode
         running = commands.stage_1 + commands.stage_2 > 0.0
@@ -322,7 +340,7 @@ class Plant:
         source = outdoor_temp if air else self.source_temp
         blockage = min(self.frost / p.frost_capacity, 1.0) if air else 0.0
         self.capacity_factor = 1.0 - p.frost_capacity_loss * blockage
-        approach = p.evaporating_approach_air if air else p.evaporating_approach_water
+        approach = p.evaporating_approach_air + self.fouling if air else p.evaporating_approach_water
         hp_heat = hp_power = 0.0
         coil_heat = 0.0  # kW into the outdoor coil (defrost)
         if defrosting:
@@ -352,9 +370,9 @@ class Plant:
         self.hp_heat = hp_heat
         self.hp_power = hp_power
         self.cop = hp_heat / hp_power if hp_power > 0.0 and hp_heat > 0.0 else 0.0
-        self.aux_heat = (
-            p.aux_stage_capacity * (commands.aux_stage_1 + commands.aux_stage_2) if heating else 0.0
-        )
+        self.aux_1_on = self._stage_on(1, commands.aux_stage_1 and heating)
+        self.aux_2_on = self._stage_on(2, commands.aux_stage_2 and heating)
+        self.aux_heat = p.aux_stage_capacity * (self.aux_1_on + self.aux_2_on)
         self.backup_heat = p.backup_capacity if commands.backup and heating else 0.0
         # The source takes what the evaporator took (heating) or gets what the condenser rejected.
         source_extraction = (hp_heat - hp_power) if running and not defrosting else 0.0
@@ -364,6 +382,21 @@ class Plant:
         lift = self.condensing_temp - self.evaporating_temp
         target = self.condensing_temp + 10.0 + 0.35 * lift if running else 20.0
         self.discharge_temp += (target - self.discharge_temp) * min(dt / 120.0, 1.0)
+
+    def _faults(self) -> None:
+        """The faults' sizes now: a drifting sensor's error, a fouled coil's added approach."""
+        self.fouling = 0.0
+        for fault in self.p.faults:
+            share = fault.share(self.elapsed_s)
+            if fault.kind == DRIFTING_SENSOR:
+                self.sensor_offset[fault.sensor] = fault.size * share
+            elif fault.kind == FOULED_COIL:
+                self.fouling += fault.size * share
+
+    def _stage_on(self, stage: int, commanded: bool) -> bool:
+        """An aux stage's heater is energised when commanded, or always once its contactor is stuck."""
+        stuck = self._stuck.get(stage)
+        return commanded or (stuck is not None and self.elapsed_s >= stuck.after_s)
 
     def _water_source_fraction(self, source: float) -> float:
         return min(max(1.0 + 0.015 * (source - 10.0), 0.7), 1.15)

@@ -219,15 +219,20 @@ def _bind(loaded: LoadedPackage, plant_file: config_.PlantFile, package: Any) ->
     problems: list[tuple[str, str]] = []
     by_column = {point.column: point for point in loaded.points}
     feed_lines = ["def feed(package, s):"]
+    drifting = {fault.sensor for fault in plant_file.parameters.faults if fault.sensor}
     for sensor in config_.SENSOR_POINTS:
         column = plant_file.binding(sensor)
         if not column:
             continue
         point = by_column.get(column)
+        if point is None and sensor in config_.OPTIONAL_SENSORS and sensor not in plant_file.points:
+            continue
         if point is None or point.role != "input":
             problems.append((sensor, _missing(sensor, column, "a field input", point)))
             continue
         value = f"s.{SENSOR_ATTRIBUTES[sensor]}"
+        if sensor in drifting:
+            value = f"({value} + s.sensor_offset[{sensor!r}])"
         if point.kind == "enum":
             problems.append((sensor, f"sensor `{sensor}` cannot feed `{column}`, an enumeration"))
             continue
