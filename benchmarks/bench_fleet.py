@@ -7,8 +7,9 @@ package from its own start day, written as Parquet. Then, in the same run, each 
 process so that its peak memory is its own:
 
 1. reference: one `hpdsl verify` of one site's trend;
-2. `hpdsl fleet verify` of the N sites in process;
-3. the same on a LocalCluster of 1 worker, and of 2 workers.
+2. the native build of the rules (`python -m hpdsl.sim.native`), into an empty cache;
+3. `hpdsl fleet verify` of the N sites in process, interpreted (`--replay python`) and native;
+4. the same, native, on a LocalCluster of 1 worker, and of 2 workers.
 
 For each: wall time, site-years per minute, per core used, and the time per site-year as a
 ratio to the reference. Not a test: the numbers go into docs/fleet.md.
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -36,10 +38,12 @@ WRAPPER = (
 )
 
 
-def timed(command: list[str], cwd: Path) -> tuple[float, float]:
+def timed(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, float]:
     """Wall seconds, and the peak memory (MB) of the largest process the command ran."""
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", WRAPPER, *command], cwd=cwd, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", WRAPPER, *command], cwd=cwd, capture_output=True, text=True, env=env
+    )
     seconds = time.perf_counter() - started
     code, peak_kb = done.stdout.split()
     if int(code) not in (0, 1):
@@ -89,14 +93,27 @@ def main() -> None:
         )
         reference = seconds / (args.days / 365.0)
         rows.append(("reference: one `hpdsl verify`, one site", seconds, peak, args.days / 365.0, 1))
-        for label, extra, cores in (
-            ("`hpdsl fleet verify`, in process", [], 1),
-            ("`hpdsl fleet verify --workers 1` (LocalCluster)", ["--workers", "1"], 1),
-            ("`hpdsl fleet verify --workers 2` (LocalCluster)", ["--workers", "2"], 2),
+        # The native build, timed on its own into an empty cache; the runs below find it there.
+        env = {**os.environ, "HPDSL_CACHE": str(folder / "cache")}
+        started = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "hpdsl.sim.native", str(REPO / "rules")],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        build_s = time.perf_counter() - started
+        for n, (label, extra, cores) in enumerate(
+            (
+                ("`hpdsl fleet verify --replay python`, in process", ["--replay", "python"], 1),
+                ("`hpdsl fleet verify` (native), in process", [], 1),
+                ("`hpdsl fleet verify --workers 1` (native, LocalCluster)", ["--workers", "1"], 1),
+                ("`hpdsl fleet verify --workers 2` (native, LocalCluster)", ["--workers", "2"], 2),
+            )
         ):
-            out = folder / f"out-{cores}-{len(extra)}"
+            out = folder / f"out-{n}"
             seconds, peak = timed(
-                [*hpdsl, "fleet", "verify", "fleet.toml", "-o", str(out), "-q", *extra], folder
+                [*hpdsl, "fleet", "verify", "fleet.toml", "-o", str(out), "-q", *extra], folder, env
             )
             rows.append((label, seconds, peak, site_years, cores))
         print(f"## {args.sites} site-years of one-minute trends ({args.days:g} days each)")
@@ -113,7 +130,12 @@ def main() -> None:
                 f" {(seconds / years) / reference:.2f} | {peak:.0f} MB |"
             )
         print()
-        print(json.dumps({"reference_s_per_site_year": round(reference, 2)}))
+        print(f"native build of the shipped rules (once per rules version and machine): {build_s:.1f} s")
+        print(
+            json.dumps(
+                {"reference_s_per_site_year": round(reference, 2), "native_build_s": round(build_s, 1)}
+            )
+        )
 
 
 if __name__ == "__main__":

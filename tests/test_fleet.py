@@ -97,7 +97,7 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_each_site_is_verified_against_its_own_rules_and_site_file(fleet: Path) -> None:
     found = manifest.read(fleet / "fleet.toml")
     assert found.ok, found.diagnostics
-    runs = engine.run_sites(found.sites, engine.Engine())
+    runs = engine.run_sites(found.sites, engine.Engine(replay="python"))
     by_site = {run.result.site: run.result for run in runs}
     assert [run.result.site for run in runs] == sorted(by_site)
     for name in ("winter", "spring", "february-csv"):
@@ -119,16 +119,30 @@ def test_each_site_is_verified_against_its_own_rules_and_site_file(fleet: Path) 
 
 
 @pytest.mark.heavy
-def test_the_report_is_the_same_in_process_and_on_one_or_two_workers(fleet: Path, tmp_path: Path) -> None:
+def test_the_report_is_the_same_in_process_and_on_one_or_two_workers_native_or_not(
+    fleet: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hpdsl.sim import native
+
+    # The native build at mypyc's lowest optimisation: the same code, built in half the time.
+    monkeypatch.setenv("HPDSL_NATIVE_OPT", "0")
+    replay = "python" if native.unavailable() else "native"
     outputs = {}
-    for name, extra in (("in-process", []), ("one", ["--workers", "1"]), ("two", ["--workers", "2"])):
+    runs = (
+        ("interpreted", ["--replay", "python"]),
+        ("in-process", ["--replay", replay]),
+        ("one", ["--replay", replay, "--workers", "1"]),
+        ("two", ["--replay", replay, "--workers", "2"]),
+    )
+    for name, extra in runs:
         out = tmp_path / name
         code = main(["fleet", "verify", str(fleet / "fleet.toml"), "-o", str(out), "-q", *extra])
         assert code == 1  # one site departs from its rules
         outputs[name] = {f: (out / f).read_bytes() for f in ("portfolio.parquet", "portfolio.html")}
-    assert outputs["in-process"] == outputs["one"] == outputs["two"]
-    runs = (tmp_path / "two" / "runs.json").read_text(encoding="utf-8")
-    assert "a local Dask cluster of 2 worker processes" in runs
+    assert outputs["interpreted"] == outputs["in-process"] == outputs["one"] == outputs["two"]
+    timings = (tmp_path / "two" / "runs.json").read_text(encoding="utf-8")
+    assert "a local Dask cluster of 2 worker processes" in timings
+    assert f'"replay": "{replay}"' in timings
 
 
 def test_a_failing_site_is_retried_and_reported_never_fatal(fleet: Path, tmp_path: Path) -> None:
@@ -142,7 +156,7 @@ def test_a_failing_site_is_retried_and_reported_never_fatal(fleet: Path, tmp_pat
             raise OSError("the file system hiccupped")
         return verify_site(site)
 
-    runs = engine.run_sites([gone, good], engine.Engine(), job=flaky)
+    runs = engine.run_sites([gone, good], engine.Engine(replay="python"), job=flaky)
     assert [r.result.site for r in runs] == ["gone", "good"]
     assert runs[1].attempts == 2 and runs[1].result.error == ""
     assert runs[0].attempts == engine.RETRIES + 1
@@ -153,7 +167,7 @@ def test_a_failing_site_is_retried_and_reported_never_fatal(fleet: Path, tmp_pat
 def test_a_site_that_fails_on_the_cluster_is_retried_there_and_reported(fleet: Path) -> None:
     good = manifest.Site("good", RULES, str(fleet / "sim1" / "trend.parquet"))
     gone = manifest.Site("gone", RULES, "file:///nowhere/at/all.parquet")
-    runs = engine.run_sites([good, gone], engine.Engine(workers=2))
+    runs = engine.run_sites([good, gone], engine.Engine(workers=2, replay="python"))
     assert [r.result.site for r in runs] == ["gone", "good"]
     assert "failed after 3 attempts" in runs[0].result.error
     assert runs[1].result.error == "" and runs[1].result.rows == 1441
@@ -189,7 +203,9 @@ def test_an_output_folder_of_other_files_is_not_written_into(fleet: Path, tmp_pa
     out = tmp_path / "mine"
     out.mkdir()
     (out / "notes.txt").write_text("keep me", encoding="utf-8")
-    assert main(["fleet", "verify", str(fleet / "fleet.toml"), "-o", str(out), "-q"]) == 2
+    assert (
+        main(["fleet", "verify", str(fleet / "fleet.toml"), "-o", str(out), "-q", "--replay", "python"]) == 2
+    )
     assert (out / "notes.txt").read_text(encoding="utf-8") == "keep me"
 
 
@@ -207,7 +223,9 @@ def test_the_portfolio_page_fits_the_screen(fleet: Path, tmp_path: Path) -> None
     from test_browser import measure, screenshot
 
     out = tmp_path / "portfolio"
-    assert main(["fleet", "verify", str(fleet / "fleet.toml"), "-o", str(out), "-q"]) == 1
+    assert (
+        main(["fleet", "verify", str(fleet / "fleet.toml"), "-o", str(out), "-q", "--replay", "python"]) == 1
+    )
     page = out / "portfolio.html"
     layout = measure(page, tmp_path)
     assert layout["problems"] == []
@@ -235,7 +253,10 @@ def test_a_generated_fleet_shows_every_injected_fault_and_no_other(generated: Pa
     import pyarrow.parquet as pq
 
     out = tmp_path / "report"
-    assert main(["fleet", "verify", str(generated / "fleet.toml"), "-o", str(out), "-q"]) == 1
+    assert (
+        main(["fleet", "verify", str(generated / "fleet.toml"), "-o", str(out), "-q", "--replay", "python"])
+        == 1
+    )
     truth = tomllib.loads((generated / "faults.toml").read_text(encoding="utf-8"))["sites"]
     injected = {site: set(entry["faults"]) for site, entry in truth.items()}
     assert set().union(*injected.values()) == {"fouled-coil", "stuck-aux-stage", "drifting-sensor"}

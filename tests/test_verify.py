@@ -52,6 +52,8 @@ HEALTHY = {
     "PlantSignals.space_temp_sensor": 21.0,
     "Occupancy.occupancy_override": False,
     "SupplyTemperatureCheck.supply_temp_target": 40.0,
+    "AuxHeat.aux_stage_1_proven": False,  # the aux heat is locked out above the balance point
+    "AuxHeat.aux_stage_2_proven": False,
     # PerformanceTracking.time_since_commissioning is never wired: the controller runs with it
     # faulted, and a log that leaves its column out must still verify clean.
 }

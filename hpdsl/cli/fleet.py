@@ -19,6 +19,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     verify.add_argument(
         "--scheduler", metavar="ADDRESS", help="run on the Dask cluster whose scheduler is at ADDRESS"
     )
+    verify.add_argument(
+        "--replay",
+        choices=("auto", "native", "python"),
+        default="auto",
+        help="run the rules natively (built with mypyc, once per rules folder) or interpreted;"
+        " auto (the default): natively where a module can be built",
+    )
     verify.add_argument("--force", action="store_true", help="write into a folder that holds other files")
     verify.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     generate = actions.add_parser(

@@ -483,9 +483,65 @@ class PythonGenerator:
             if len(INDENT) * 2 + len(line) > LINE_WIDTH:  # one name a line
                 line = "(\n" + "".join(f'{INDENT * 3}"{name}",\n' for name in names) + INDENT * 2 + "),"
             wires.append(line)
-        return {"programs": programs, "scan": scan.text().rstrip("\n"), "wired": wired, "wires": wires}
+        recorded, fed, locals_ = self._recorded_points()
+        return {
+            "programs": programs,
+            "scan": scan.text().rstrip("\n"),
+            "wired": wired,
+            "wires": wires,
+            "snapshot_names": [quote(name) for name, _ in recorded],
+            "snapshot_values": [value for _, value in recorded],
+            "field_inputs": [quote(name) for name, _, _ in fed],
+            "feed": [_feed_line(target, annotation, i) for i, (_, target, annotation) in enumerate(fed)],
+            "locals": locals_,
+            "recording": sorted({value.split(".")[0] for _, value in recorded}),
+            "fed": sorted({target.split(".")[0] for _, target, _ in fed}),
+            "alarmed": [f"p{i}" for i, program in enumerate(self.package.programs) if program.alarms],
+        }
+
+    def _recorded_points(self) -> tuple[list[tuple[str, str]], list[tuple[str, str, str]], list[str]]:
+        """What a trend records of each program (as `hpdsl.sim.loaded` reads POINTS), and its field inputs.
+
+        (column, the value's expression) for every input from the field, output, total, counter
+        and machine state, an enumeration other than an input's by its member's number;
+        (column, the attribute set, its annotation) for every input from the field; and the
+        lines that bind each program to its local (`p0 = self.plant_signals`).
+        """
+        recorded: list[tuple[str, str]] = []
+        fed: list[tuple[str, str, str]] = []
+        locals_: list[str] = []
+        for index, program in enumerate(self.package.programs):
+            local = f"p{index}"
+            locals_.append(f"{local} = self.{self.instances[program.name]}")
+            attributes = self._names(program).attributes
+            for var in program.variables:
+                if not (
+                    var.public and var.role != "constant" and (var.point or var.role in ("input", "output"))
+                ):
+                    continue
+                kind = var.point or var.role
+                if kind not in ("input", "output", "totalizer", "counter", "machine"):
+                    continue
+                if kind == "input" and var.wiring is not None:
+                    continue
+                column = f"{program.name}.{var.name}"
+                value = f"{local}.{attributes[var.name]}"
+                if kind == "input":
+                    fed.append((column, value, f"{python_annotation(var.type)} | None"))
+                elif var.type.kind == "enum":
+                    value += "._value_"
+                recorded.append((column, value))
+        return recorded, fed, locals_
 
     # ------------------------------------------------------------------ values
+
+
+def _feed_line(target: str, annotation: str, index: int) -> str:
+    """`target = cast("T | None", row[i])` for the replay loop (indented 12), wrapped when long."""
+    line = f"{target} = cast({quote(annotation)}, row[{index}])"
+    if 12 + len(line) <= LINE_WIDTH:
+        return line
+    return f"{target} = cast(\n{' ' * 16}{quote(annotation)},\n{' ' * 16}row[{index}],\n{' ' * 12})"
 
 
 def _field(text: str, indent: int = 12) -> str:

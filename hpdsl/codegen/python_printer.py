@@ -432,8 +432,10 @@ class Printer:
             describe.append(f"from {var.wiring[0]}.{var.wiring[1]}")
         where = f" ({stmt.origin.describe()})" if stmt.origin is not None and self.source_comments else ""
         out.comment(f"input {stmt.input}: {', '.join(describe)}{where}", "#", LINE_WIDTH)
-        out.line(f"{local} = self.{attr}")
         kind = var.type.kind
+        # A flag's local is declared as the attribute is: mypyc (hpdsl.sim.native) infers the
+        # narrowing of `type(x) is not bool` to None otherwise, and refuses the module.
+        out.line(f"{local}: bool | None = self.{attr}" if kind == "bool" else f"{local} = self.{attr}")
         if kind in ("real", "int"):
             low = self.expr(stmt.low) if stmt.low is not None else "-math.inf"
             high = self.expr(stmt.high) if stmt.high is not None else "math.inf"

@@ -117,8 +117,23 @@ def verify(args: argparse.Namespace) -> int:
         report(found.diagnostics, sources, sys.stderr)
     if not found.ok:
         return EXIT_FINDINGS
-    how = engine.Engine(args.workers or 0, args.scheduler)
+    if args.replay == "native":
+        from hpdsl.sim import native
+
+        reason = native.unavailable()
+        if reason:
+            raise UsageError(f"--replay native: {reason}")
+    how = engine.Engine(args.workers or 0, args.scheduler, args.replay)
     progress = progress_.Progress("fleet verify", progress_.wanted(quiet=args.quiet))
+    with progress.phase(
+        "compiling the rules" + ("" if args.replay == "python" else " (and building them natively)")
+    ):
+        replays = engine.prepare(found.sites, how)
+    for rules, replay in replays.items():
+        if replay != "native" and args.replay != "python":
+            sys.stderr.write(
+                f"hpdsl fleet verify: {rules} replays interpreted: {replay.removeprefix('python ')}\n"
+            )
     with progress.phase(
         f"verifying {len(found.sites)} sites on {how.describe()}", total=len(found.sites), unit="sites"
     ) as step:

@@ -99,6 +99,7 @@ def write(folder: Path, title: str, runs: list[Run]) -> None:
             "seconds": round(run.seconds, 3),
             "attempts": run.attempts,
             "engine": run.worker,
+            "replay": run.replay,
         }
         for run in sorted(runs, key=lambda r: r.result.site)
     ]

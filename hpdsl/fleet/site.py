@@ -1,9 +1,10 @@
 """One site of a fleet: its trend replayed through its own rules, and what the portfolio needs of it.
 
 `verify_site` is the unit of work the engine hands out, in this process or to a Dask worker:
-it compiles the site's rules with its site file (once per worker and combination), runs
-`hpdsl verify`'s comparison on the site's trend (fetched first when it is an fsspec URL), and
-reads from the same trend what the commissioning goals need:
+it compiles the site's rules (once per process and rules folder; a site file's values are given
+to the package when it is built, so that one module serves every site), runs `hpdsl verify`'s
+comparison on the site's trend (fetched first when it is an fsspec URL), and reads from the
+same trend what the commissioning goals need:
 
 - **seasonal COP against the nominal COP** (M9, Q4): the heat delivered over the electricity
   used, on the rows where the rules hold the COP valid, and the nominal COP of the regimes
@@ -15,6 +16,10 @@ reads from the same trend what the commissioning goals need:
 - **alarm counts**: how often each alarm was raised in the recorded trend;
 - **findings**: faults seen over weeks and months (`findings`): a stuck aux stage, an outdoor
   sensor drifting from the site's weather, a coil fouling.
+
+The replay runs on the rules' native build (`hpdsl.sim.native`, some 8 times faster a scan)
+where one can be built, else on the interpreted module: `replay` chooses ("auto", "native" or
+"python"); the results are the same either way.
 
 A problem with the site's own files (rules with errors, a trend that cannot be read) is the
 site's result, reported and not retried; anything else raises, so that the engine retries it.
@@ -126,45 +131,77 @@ class Run:
     seconds: float = 0.0
     attempts: int = 1
     worker: str = ""
+    replay: str = ""  # "native", or "python" and why not native
 
 
-_PACKAGES: dict[tuple[str, str], LoadedPackage | str] = {}  # per process: compiled once
+REPLAYS = ("auto", "native", "python")
+# Per process: each rules folder compiled once (and built natively once), with how it replays.
+_RULES: dict[tuple[str, str], tuple[LoadedPackage | str, str]] = {}
 
 
-def _package(site: Site) -> LoadedPackage | str:
-    key = (str(site.rules), str(site.params or ""))
-    if key not in _PACKAGES:
-        loaded = load([site.rules], site.params, name="fleet_rules")
-        if isinstance(loaded, LoadedPackage):
-            _PACKAGES[key] = loaded
-        else:
+def rules_package(rules: Path, replay: str = "auto") -> tuple[LoadedPackage | str, str]:
+    """A rules folder compiled (the error as text if it has errors) and how it replays."""
+    key = (str(rules), replay)
+    if key not in _RULES:
+        loaded = load([rules], None, name="fleet_rules")
+        if not isinstance(loaded, LoadedPackage):
             errors = [d for d in loaded.diagnostics if d.is_error]
             first = errors[0] if errors else None
-            _PACKAGES[key] = (
+            problem = (
                 f"the rules have errors: {first.span}: {first.message}" if first else "the rules have errors"
             )
-    return _PACKAGES[key]
+            _RULES[key] = (problem, "")
+            return _RULES[key]
+        how = "python"
+        if replay != "python":
+            from hpdsl.sim import native
+
+            module = native.compiled(loaded.source())
+            if isinstance(module, str):
+                how = f"python ({module})"
+            else:
+                loaded, how = loaded.with_module(module), "native"
+        _RULES[key] = (loaded, how)
+    return _RULES[key]
 
 
-def verify_site(site: Site, settings: Settings | None = None) -> Run:
-    """Verify one site; raises only for what a retry may cure."""
+def _package(site: Site, replay: str) -> tuple[LoadedPackage | str, str]:
+    """The site's rules with its site file's values, and how they replay."""
+    package, how = rules_package(site.rules, replay)
+    if isinstance(package, str) or site.params is None:
+        return package, how
+    with_site = package.with_site(site.params)
+    if isinstance(with_site, list):
+        first = with_site[0]
+        return f"the site file has errors: {first.span}: {first.message}", how
+    return with_site, how
+
+
+def verify_site(site: Site, settings: Settings | None = None, replay: str = "python") -> Run:
+    """Verify one site (interpreted unless `replay` asks for the native build); raises only for what a
+    retry may cure."""
     import pyfunnel  # type: ignore[import-untyped, unused-ignore]
 
     started = time.perf_counter()
-    package = _package(site)
+    package, how = _package(site, replay)
     if isinstance(package, str):
-        return Run(SiteResult(site.id, error=package), time.perf_counter() - started)
+        return Run(SiteResult(site.id, error=package), time.perf_counter() - started, replay=how)
     with tempfile.TemporaryDirectory(prefix="hpdsl-fleet-") as folder:
         path = _local_trend(site, Path(folder))
         try:
             report = verify(package, path, settings or Settings(), None, pyfunnel)
         except TrendFileError as exc:
-            return Run(SiteResult(site.id, error=exc.diagnostics[0].message), time.perf_counter() - started)
+            return Run(
+                SiteResult(site.id, error=exc.diagnostics[0].message),
+                time.perf_counter() - started,
+                replay=how,
+            )
         errors = [d for d in report.diagnostics if d.is_error]
         if errors:
             return Run(
                 SiteResult(site.id, error=f"{errors[0].span}: {errors[0].message}"),
                 time.perf_counter() - started,
+                replay=how,
             )
         metrics = _metrics(path, package, site.weather)
     result = SiteResult(
@@ -176,7 +213,7 @@ def verify_site(site: Site, settings: Settings | None = None) -> Run:
         departures=_departures(report),
         **metrics,
     )
-    return Run(result, time.perf_counter() - started)
+    return Run(result, time.perf_counter() - started, replay=how)
 
 
 def _local_trend(site: Site, folder: Path) -> Path:
@@ -298,28 +335,41 @@ def _cop(trend: Trend) -> dict[str, float]:
 
 
 def _numbers(column: Any, members: tuple[str, ...] = ()) -> npt.NDArray[np.float64]:
-    """A trend column as numbers: flags as 0/1, an enumeration by its member's position, text as NaN."""
+    """A trend column as numbers: flags as 0/1, an enumeration by its member's position, text as NaN.
+
+    Text (a CSV's, or a Parquet dictionary's) is mapped through its distinct values, each read
+    once: `true`/`false`, a member's name, or a number.
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    if pa.types.is_boolean(column.type):
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+    if (
+        pa.types.is_boolean(column.type)
+        or pa.types.is_integer(column.type)
+        or pa.types.is_floating(column.type)
+    ):
         return np.asarray(pc.fill_null(column.cast(pa.float64()), math.nan).to_numpy(zero_copy_only=False))
-    if pa.types.is_integer(column.type) or pa.types.is_floating(column.type):
-        return np.asarray(pc.fill_null(column.cast(pa.float64()), math.nan).to_numpy(zero_copy_only=False))
-    texts = [None if v is None else str(v).strip() for v in column.to_pylist()]
-    out = np.full(len(texts), math.nan)
-    for k, text in enumerate(texts):
-        if text is None:
-            continue
-        lowered = text.lower()
-        if lowered in ("true", "false"):
-            out[k] = 1.0 if lowered == "true" else 0.0
-            continue
-        if text in members:
-            out[k] = float(members.index(text))
-            continue
-        try:
-            out[k] = float(text)
-        except ValueError:
-            out[k] = math.nan
-    return out
+    if not pa.types.is_dictionary(column.type):
+        column = pc.dictionary_encode(column.cast(pa.string()))
+    lookup = np.array([_text_number(v, members) for v in column.dictionary.to_pylist()] + [math.nan])
+    indices = pc.fill_null(column.indices.cast(pa.int64()), len(lookup) - 1)
+    numbers: npt.NDArray[np.float64] = lookup[np.asarray(indices.to_numpy(zero_copy_only=False))]
+    return numbers
+
+
+def _text_number(value: object, members: tuple[str, ...]) -> float:
+    """A text value as a number: a flag's 0/1, a member's position, a number; NaN otherwise."""
+    if value is None:
+        return math.nan
+    text = str(value).strip()
+    lowered = text.lower()
+    if lowered in ("true", "false"):
+        return 1.0 if lowered == "true" else 0.0
+    if text in members:
+        return float(members.index(text))
+    try:
+        return float(text)
+    except ValueError:
+        return math.nan

@@ -9,9 +9,11 @@ files, the KPIs and the comparison of `verify` share.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import enum
 import math
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +23,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from hpdsl.base.diagnostics import Diagnostic
 from hpdsl.codegen.compiler import CompileResult
 from hpdsl.sim.trend import Column, ColumnKind, ColumnRole, Trend
 
@@ -56,11 +59,17 @@ class PointSpec:
 
 @dataclass
 class LoadedPackage:
-    """The compiled module, and the points a trend records."""
+    """The compiled module, and the points a trend records.
+
+    `settings` are a site's parameter values (by program and parameter, in the rules' units) that
+    a new package is given when it is built, where they are not already the module's defaults:
+    one module then serves every site, and a native build of it (`with_module`) is made once.
+    """
 
     module: ModuleType
     result: CompileResult
     points: list[PointSpec] = field(default_factory=list)  # in program order, then declaration order
+    settings: dict[str, dict[str, object]] = field(default_factory=dict)
 
     @property
     def field_inputs(self) -> list[PointSpec]:
@@ -74,8 +83,50 @@ class LoadedPackage:
         return None
 
     def new(self, start: datetime.datetime | None = None) -> Any:
-        """A fresh `Package` of every program, its clock at `start`."""
-        return self.module.Package(start=start)
+        """A fresh `Package` of every program, its clock at `start`, with the site's settings."""
+        if not self.settings:
+            return self.module.Package(start=start)
+        programs = {cls.NAME: cls for cls in self.module.Package.PROGRAMS}
+        given: dict[str, Any] = {}
+        for program, values in self.settings.items():
+            cls = programs[program]
+            given[cls.INSTANCE] = cls(start=start, **self._arguments(cls, values))
+        return self.module.Package(start=start, **given)
+
+    def _arguments(self, cls: Any, values: dict[str, object]) -> dict[str, object]:
+        """A program's parameter values as its constructor takes them (an enumeration's member)."""
+        parameters = {point.name: point for point in cls.POINTS if point.kind == "parameter"}
+        arguments: dict[str, object] = {}
+        for name, value in values.items():
+            point = parameters[name]
+            if isinstance(value, str):
+                value = getattr(self.module, point.type)[value]
+            elif point.type == "real" and isinstance(value, int | float):
+                value = float(value)
+            arguments[point.attribute] = value
+        return arguments
+
+    def with_site(self, params: Path) -> LoadedPackage | list[Diagnostic]:
+        """This package with a site file's values as its settings; the file's problems if it has any."""
+        from hpdsl.compile import site
+
+        assert self.result.package is not None
+        read = site.read(params, self.result.package, self.result.modules)
+        errors = [d for d in read.diagnostics if d.is_error]
+        if errors:
+            return errors
+        settings: dict[str, dict[str, object]] = {
+            program: dict(read.for_program(program)) for program in read.settings
+        }
+        return dataclasses.replace(self, settings=settings)
+
+    def with_module(self, module: ModuleType) -> LoadedPackage:
+        """The same package run by another build of its module (a native one)."""
+        return dataclasses.replace(self, module=module)
+
+    def source(self) -> str:
+        """The generated Python the module was built from."""
+        return next(iter(self.result.files.values()))
 
     def enum_member(self, point: PointSpec, name: str) -> enum.Enum:
         """The runtime member of a point's enumeration, by name; KeyError if it has none such."""
@@ -183,16 +234,75 @@ class Recorder:
         self._changes = _changes_function(sorted({point.instance for point in self._alarms.values()}))
         self._package = package
         self._rows: list[tuple[object, ...]] = []
-        self._chunks: list[list[npt.NDArray[Any]]] = []
+        # Each flushed chunk: its (rows x points) float block when every value was a number, else
+        # its columns one by one.
+        self._chunks: list[npt.NDArray[np.float64] | list[npt.NDArray[Any]]] = []
         self._alarm_changes: list[tuple[int, list[Any]]] = []
         self._initial = {column: bool(_read(package, point)) for column, point in self._alarms.items()}
         self._count = 0
+        self._indices: npt.NDArray[np.intp] | None = None  # of the points in the package's snapshot
         self._codes = [
             {loaded.enum_member(point, name): i for i, name in enumerate(point.members)}
             if point.kind == "enum"
             else {}
             for point in self._values
         ]
+
+    @property
+    def count(self) -> int:
+        """The scans recorded so far."""
+        return self._count
+
+    def positions(self) -> Callable[[tuple[object, ...]], tuple[object, ...]] | None:
+        """A function picking this recorder's values out of the package's own `snapshot()`, in
+        order; None when the package has no such snapshot (a module built before it had one)."""
+        names = getattr(type(self._package), "SNAPSHOT", None)
+        if names is None:
+            return None
+        where = {name: index for index, name in enumerate(names)}
+        if not all(point.column in where for point in self._values):
+            return None
+        indices = [where[point.column] for point in self._values]
+        self._indices = np.array(indices, dtype=np.intp)
+        if not indices:
+            return lambda row: ()  # only alarms: their changes are recorded
+        if len(indices) == 1:
+            index = indices[0]
+            return lambda row: (row[index],)
+        picked: Callable[[tuple[object, ...]], tuple[object, ...]] = operator.itemgetter(*indices)
+        return picked
+
+    def take(
+        self,
+        rows: list[tuple[object, ...]],
+        pick: Callable[[tuple[object, ...]], tuple[object, ...]],
+        changes: list[tuple[int, list[Any]]],
+    ) -> None:
+        """Record scans the package ran itself (`Package.replay`): their snapshots, and their alarm
+        changes numbered from this recorder's count.
+
+        The usual case, every value a number (an input never set is None, which numpy reads as
+        NaN), converts the whole snapshots in one call and keeps this recorder's columns; a
+        snapshot holding an enumeration's member, or a NaN among the kept columns, takes the
+        column-by-column path of `_flush`.
+        """
+        self._alarm_changes.extend(changes)
+        if self._indices is not None and len(rows):
+            try:
+                whole = np.array(rows, dtype=np.float64)
+            except (TypeError, ValueError):
+                whole = None
+            if whole is not None:
+                kept = whole[:, self._indices]
+                if not np.isnan(kept).any():
+                    self._flush()
+                    self._chunks.append(kept)
+                    self._count += len(rows)
+                    return
+        self._rows.extend(map(pick, rows))
+        self._count += len(rows)
+        if len(self._rows) >= self.CHUNK:
+            self._flush()
 
     def record(self) -> None:
         """Take a snapshot of every point now (after a scan)."""
@@ -209,7 +319,7 @@ class Recorder:
         chunk = _numeric_block(self._rows) if self._values else None
         if chunk is not None:
             # The usual case: every value a number or a flag, converted in one call.
-            self._chunks.append([_from_block(chunk[:, i], point) for i, point in enumerate(self._values)])
+            self._chunks.append(chunk)
         else:
             columns = list(zip(*self._rows, strict=True)) if self._values else []
             self._chunks.append(
@@ -225,7 +335,10 @@ class Recorder:
         self._flush()
         values: dict[str, npt.NDArray[Any]] = {}
         for i, point in enumerate(self._values):
-            parts = [chunk[i] for chunk in self._chunks]
+            parts = [
+                chunk[i] if isinstance(chunk, list) else _from_block(chunk[:, i], point)
+                for chunk in self._chunks
+            ]
             values[point.column] = np.concatenate(parts) if parts else np.zeros(0, dtype=_dtype(point.kind))
         values.update(self._alarm_columns())
         return [
@@ -240,6 +353,29 @@ class Recorder:
             )
             for point in self.points
         ]
+
+    def numbers(self) -> npt.NDArray[np.float64]:
+        """Every point's values as numbers, one column a point in the order of the points, one row a
+        scan: flags 0/1, enumerations by position, NaN where there is none (what `verify` compares)."""
+        self._flush()
+        if all(not isinstance(chunk, list) for chunk in self._chunks) and self._values:
+            values = np.concatenate(self._chunks) if self._chunks else np.zeros((0, len(self._values)))
+            by_column = {point.column: k for k, point in enumerate(self._values)}
+            alarms = self._alarm_columns()
+            block = np.empty((self._count, len(self.points)))
+            for k, point in enumerate(self.points):
+                if point.column in alarms:
+                    block[:, k] = alarms[point.column]
+                else:
+                    block[:, k] = values[:, by_column[point.column]]
+            return block
+        columns = self.columns()
+        block = np.empty((self._count, len(columns)))
+        for k, column in enumerate(columns):
+            block[:, k] = column.as_float()
+            if column.kind == "enum":
+                block[block[:, k] < 0, k] = np.nan  # no member (a value the recorder could not read)
+        return block
 
     def _alarm_columns(self) -> dict[str, npt.NDArray[np.bool_]]:
         """Each alarm's state after every scan, from its state before the first and its changes."""

@@ -19,7 +19,6 @@ May import: hpdsl.compile.ir, hpdsl.sim.verify.{compare, recording, replay}, hpd
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import functools
 from dataclasses import dataclass, field
@@ -32,7 +31,7 @@ from hpdsl.base.progress import Step
 from hpdsl.compile import ir
 from hpdsl.sim.loaded import LoadedPackage, PointSpec
 from hpdsl.sim.verify.recording import Recording
-from hpdsl.sim.verify.replay import Replayer
+from hpdsl.sim.verify.replay import Replayer, copy_state
 from hpdsl.sim.verify.results import PointResult
 
 FloatArray = npt.NDArray[np.float64]
@@ -289,7 +288,7 @@ def _search(
         replayer.run(package, kept, start, [])  # to the state before the stretch
         stretch = _Stretch(package, start, end, points, recorded)
         if not first:
-            values = replayer.run(copy.deepcopy(package), start, start + 1, [root.point])[root.point.column]
+            values = replayer.run(copy_state(package), start, start + 1, [root.point])[root.point.column]
             begins = recorded[root.point.column][0]
             if np.isnan(begins) or abs(values[-1] - begins) > tolerance[root.point.column]:
                 continue
@@ -302,7 +301,7 @@ def _search(
     def score(change: tuple[str, str, str, object] | None) -> int:
         outside = 0
         for stretch in stretches:
-            trial = copy.deepcopy(stretch.package)
+            trial = copy_state(stretch.package)
             if change is not None:
                 instance, attribute, _, value = change
                 setattr(getattr(trial, instance), attribute, value)

@@ -187,17 +187,18 @@ def _first_pass(
     columns = [point.column for point in compared]
     with progress.phase("replaying and comparing", total=replayer.rows, unit="rows") as step:
         for first, end, chunk in _prefetched(recording.chunks(columns, chunk_rows)):
-            values = replayer.run(package, first, end, compared, keep=True)
+            values = replayer.run_numbers(package, first, end, compared, keep=True)
             offset = replayer.first_scan(first)
             at_rows = replayer.row_scan[first:end] - offset
-            scan_s = replayer.scan_s[offset : offset + len(next(iter(values.values())))] if values else None
-            for point in compared:
-                tally = tallies[point.column]
-                reference = values[point.column]
-                recorded = chunk[point.column]
-                _tally_chunk(tally, point, reference, reference[at_rows], recorded, seconds[first:end], first)
-                if point.role == "total" and scan_s is not None:
-                    _tally_rise(tally, scan_s, reference)
+            scan_s = replayer.scan_s[offset : offset + len(values)]
+            if compared:
+                recorded = np.stack([chunk[column] for column in columns], axis=1)
+                _tally_chunk(
+                    [tallies[c] for c in columns], values[at_rows], recorded, seconds[first:end], first
+                )
+            for k, point in enumerate(compared):
+                if point.role == "total":
+                    _tally_rise(tallies[point.column], scan_s, values[:, k])
             release_memory()
             step.advance(end - first)
     return tallies
@@ -243,32 +244,38 @@ def _prefetched(chunks: Iterator[_T], depth: int = 2) -> Iterator[_T]:
 
 
 def _tally_chunk(
-    tally: _Tally,
-    point: PointSpec,
-    reference: FloatArray,
-    at_rows: FloatArray,
-    recorded: FloatArray,
-    seconds: FloatArray,
-    first: int,
+    tallies: list[_Tally], replayed: FloatArray, recorded: FloatArray, seconds: FloatArray, first: int
 ) -> None:
-    both = ~np.isnan(at_rows) & ~np.isnan(recorded)
-    where = np.flatnonzero(both)
-    tally.samples += len(where)
-    if len(where):
-        difference = np.abs(recorded[both] - at_rows[both])
-        tally.excess.append(float(np.max(difference)))
-        tally.first_x.append(float(seconds[where[0]]))
-        tally.first_row = first + int(where[0]) if tally.first_row is None else tally.first_row
-        tally.last_row = first + int(where[-1])
-        tally.largest_reference = max(tally.largest_reference, float(np.max(np.abs(at_rows[both]))))
-    else:
-        tally.excess.append(-np.inf)
-        tally.first_x.append(None)
-    present = recorded[~np.isnan(recorded)]
-    if len(present):
-        tally.low = min(tally.low, float(np.min(present)))
-        tally.high = max(tally.high, float(np.max(present)))
-        tally.largest = max(tally.largest, float(np.max(np.abs(present))))
+    """Tally a chunk of every point at once: `replayed` and `recorded` hold a column per point
+    (the replay at each row's own scan, and the recording), NaN where there is no value."""
+    rows = recorded.shape[0]
+    # NaN where either has no value: fmax and fmin pass over NaN, so no mask is built twice.
+    difference = np.abs(recorded - replayed)
+    both = ~np.isnan(difference)
+    counts = both.sum(axis=0)
+    excess = np.fmax.reduce(difference, axis=0, initial=-np.inf)
+    largest_reference = np.fmax.reduce(np.abs(np.where(both, replayed, np.nan)), axis=0, initial=0.0)
+    low = np.fmin.reduce(recorded, axis=0, initial=np.inf)
+    high = np.fmax.reduce(recorded, axis=0, initial=-np.inf)
+    largest = np.fmax(np.abs(low), np.abs(high))
+    first_of = np.argmax(both, axis=0)
+    last_of = rows - 1 - np.argmax(both[::-1], axis=0)
+    for k, tally in enumerate(tallies):
+        count = int(counts[k])
+        tally.samples += count
+        if count:
+            tally.excess.append(float(excess[k]))
+            tally.first_x.append(float(seconds[first_of[k]]))
+            tally.first_row = first + int(first_of[k]) if tally.first_row is None else tally.first_row
+            tally.last_row = first + int(last_of[k])
+            tally.largest_reference = max(tally.largest_reference, float(largest_reference[k]))
+        else:
+            tally.excess.append(-np.inf)
+            tally.first_x.append(None)
+        if np.isfinite(low[k]):
+            tally.low = min(tally.low, float(low[k]))
+            tally.high = max(tally.high, float(high[k]))
+            tally.largest = max(tally.largest, float(largest[k]))
 
 
 def _tally_rise(tally: _Tally, scan_s: FloatArray, reference: FloatArray) -> None:

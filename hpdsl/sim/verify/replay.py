@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import datetime
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -28,7 +29,7 @@ from hpdsl.sim.verify.recording import Recording
 
 FloatArray = npt.NDArray[np.float64]
 
-SNAPSHOT_ROWS = 1024  # rows between two kept copies of the package's state
+SNAPSHOT_ROWS = 4096  # rows between two kept copies of the package's state
 
 
 def scans_per_gap(seconds: FloatArray, step_s: float) -> npt.NDArray[np.intp]:
@@ -107,7 +108,20 @@ class Replayer:
         numbers, 0/1 and member positions (NaN where there is none). With `keep`, copies of the
         state are kept every SNAPSHOT_ROWS rows.
         """
+        return self._values(self._recorded(package, first, end, points, keep))
+
+    def run_numbers(
+        self, package: Any, first: int, end: int, points: list[PointSpec], *, keep: bool = False
+    ) -> FloatArray:
+        """`run`, with the values as one block: a column a point (in the order of `points`), a row a scan."""
+        return self._recorded(package, first, end, points, keep).numbers()
+
+    def _recorded(self, package: Any, first: int, end: int, points: list[PointSpec], keep: bool) -> Recorder:
         recorder = Recorder(self.loaded, package, points)
+        pick = recorder.positions()
+        if pick is not None:
+            self._run_in_package(package, first, end, recorder, pick, keep)
+            return recorder
         scan, record, feed = package.scan, recorder.record, self._feed
         # Row r ends gap r - 1; the first row of the record ends none: one scan, 0 s elapsed.
         gaps = slice(max(first - 1, 0), max(end - 1, 0))
@@ -120,13 +134,44 @@ class Replayer:
             zip(self._rows(first, end), parts, lengths, strict=True), start=first
         ):
             if keep and index % SNAPSHOT_ROWS == 0 and index not in self.snapshots:
-                self.snapshots[index] = copy.deepcopy(package)
+                self.snapshots[index] = copy_state(package)
             for _ in range(count - 1):
                 scan(length)  # the inputs hold the previous row's values
                 record()
             feed(package, row)
             scan(length)
             record()
+        return recorder
+
+    def _run_in_package(
+        self,
+        package: Any,
+        first: int,
+        end: int,
+        recorder: Recorder,
+        pick: Callable[[tuple[object, ...]], tuple[object, ...]],
+        keep: bool,
+    ) -> None:
+        """`run` by the package's own replay loop (`Package.replay`), a stretch of rows a call,
+        cut where a copy of the state is kept."""
+        parts: list[int] = self.parts[max(first - 1, 0) : max(end - 1, 0)].tolist()
+        lengths: list[float] = self._lengths[max(first - 1, 0) : max(end - 1, 0)].tolist()
+        if first == 0 and end > 0:
+            parts.insert(0, 1)
+            lengths.insert(0, 0.0)
+        rows = self._rows(first, end, type(package).FIELD_INPUTS)
+        cuts = sorted({first, end, *range(-(-first // SNAPSHOT_ROWS) * SNAPSHOT_ROWS, end, SNAPSHOT_ROWS)})
+        for begin, stop in itertools.pairwise(cuts):
+            if keep and begin % SNAPSHOT_ROWS == 0 and begin not in self.snapshots:
+                self.snapshots[begin] = copy_state(package)
+            out: list[tuple[object, ...]] = []
+            changes: list[tuple[int, list[Any]]] = []
+            a, b = begin - first, stop - first
+            package.replay(rows[a:b], parts[a:b], lengths[a:b], out, changes, recorder.count)
+            recorder.take(out, pick, changes)
+
+    def _values(self, recorder: Recorder) -> dict[str, FloatArray]:
+        """Each recorded point's values as numbers (NaN where there is none)."""
         values: dict[str, FloatArray] = {}
         for column in recorder.columns():
             numbers = column.as_float()
@@ -135,14 +180,22 @@ class Replayer:
             values[column.name] = numbers
         return values
 
-    def _rows(self, first: int, end: int) -> list[tuple[object, ...]]:
-        """The input tuples the feeder sets, one per row of [first, end)."""
+    def _rows(self, first: int, end: int, order: tuple[str, ...] | None = None) -> list[tuple[object, ...]]:
+        """The input tuples of rows [first, end): the feeder's, or the values of the inputs
+        named in `order` (None for one the trend does not hold: faulted, as never set)."""
         count = end - first
-        if not self._fed:
+        fed: list[tuple[PointSpec | None, FloatArray | None, npt.NDArray[Any] | None]]
+        fed = list(zip(self._fed, self._held, self._members, strict=True))
+        if order is not None:
+            by_column = {
+                point.column: (point, held, members) for point, held, members in fed if point is not None
+            }
+            fed = [by_column.get(column, (None, None, None)) for column in order]
+        if not fed:
             return [()] * count
         columns: list[list[object]] = []
-        for point, held, members in zip(self._fed, self._held, self._members, strict=True):
-            if held is None:
+        for point, held, members in fed:
+            if point is None or held is None:
                 columns.append([None] * count)  # never recorded: faulted
                 continue
             part = held[first:end]
@@ -155,6 +208,19 @@ class Replayer:
             else:
                 columns.append(part.tolist())
         return list(zip(*columns, strict=True))
+
+
+def copy_state(package: Any) -> Any:
+    """A copy of the package's state. The records of the last scan (its alarm changes and log
+    entries, which the recorder has read and the next scan clears) are cleared first: they are
+    not state, and a native build's frozen records cannot be copied."""
+    for cls in type(package).PROGRAMS:
+        program = getattr(package, cls.INSTANCE)
+        if program.alarm_changes:
+            program.alarm_changes = []
+        if program.log_entries:
+            program.log_entries = []
+    return copy.deepcopy(package)
 
 
 def _held(values: FloatArray) -> FloatArray | None:

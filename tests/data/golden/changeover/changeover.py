@@ -21,7 +21,7 @@ import datetime
 import enum
 import math
 from dataclasses import dataclass
-from typing import ClassVar, Final, TypeVar
+from typing import ClassVar, Final, TypeVar, cast
 
 Value = bool | int | float | str | enum.Enum | None
 _V = TypeVar("_V")
@@ -597,7 +597,7 @@ class Changeover(Program):
         except TypeError:
             outdoor_temp = self._input_faulted("outdoor_temp_sensor_fault", outdoor_temp, 10.0)
         # input compressor_running: bool, fallback False
-        compressor_running = self.compressor_running
+        compressor_running: bool | None = self.compressor_running
         if compressor_running is None or type(compressor_running) is not bool:
             compressor_running = self._input_faulted(
                 "compressor_running_sensor_fault", compressor_running, False
@@ -678,6 +678,22 @@ class Package:
     WIRES: ClassVar[tuple[tuple[str, str, str, str], ...]] = (
     )
 
+    # The inputs read from the field, in the order of the values of `replay`'s rows
+    FIELD_INPUTS: ClassVar[tuple[str, ...]] = (
+        "Changeover.outdoor_temp",
+        "Changeover.compressor_running",
+    )
+
+    # What `snapshot` returns, in order: every field input, output, total, counter and machine state
+    SNAPSHOT: ClassVar[tuple[str, ...]] = (
+        "Changeover.outdoor_temp",
+        "Changeover.compressor_running",
+        "Changeover.system_mode",
+        "Changeover.mode_changes",
+        "Changeover.compressor_guard",
+        "Changeover.compressor_guard_time_in_state",
+    )
+
     def __init__(
         self,
         *,
@@ -698,3 +714,53 @@ class Package:
         """Run one scan of every program; each wired input is copied just before its program runs."""
         changeover = self.changeover
         changeover.scan(dt_s)
+
+    def snapshot(self) -> tuple[object, ...]:
+        """The values of SNAPSHOT now: an enumeration other than an input's by its member's number."""
+        p0 = self.changeover
+        return (
+            p0.outdoor_temp,
+            p0.compressor_running,
+            p0.system_mode._value_,
+            p0.mode_changes,
+            p0.compressor_guard._value_,
+            p0.compressor_guard_time_in_state,
+        )
+
+    def replay(
+        self,
+        rows: list[tuple[object, ...]],
+        scans: list[int],
+        lengths: list[float],
+        out: list[tuple[object, ...]],
+        changes: list[tuple[int, list[AlarmRecord]]],
+        index: int,
+    ) -> int:
+        """Run a recorded controller's field inputs through the package, as `hpdsl verify` replays a trend.
+
+        Each row holds the values of FIELD_INPUTS (None where the trend has none). Before a row,
+        `scans` - 1 scans run with the inputs held; then the row's values are set and one more scan
+        runs; every scan of the row takes its `lengths` seconds. After each scan its `snapshot()`
+        goes to `out`, and each program's alarm changes to `changes` with the scan's number,
+        counted from `index`. Returns the number of the next scan.
+        """
+        p0 = self.changeover
+        for row, count, length in zip(rows, scans, lengths, strict=True):
+            for _ in range(count - 1):
+                self.scan(length)
+                out.append(self.snapshot())
+                self._changes(changes, index)
+                index += 1
+            p0.outdoor_temp = cast("float | None", row[0])
+            p0.compressor_running = cast("bool | None", row[1])
+            self.scan(length)
+            out.append(self.snapshot())
+            self._changes(changes, index)
+            index += 1
+        return index
+
+    def _changes(self, changes: list[tuple[int, list[AlarmRecord]]], index: int) -> None:
+        """Each program's alarm changes of the last scan, with the scan's number."""
+        p0 = self.changeover
+        if p0.alarm_changes:
+            changes.append((index, p0.alarm_changes))
