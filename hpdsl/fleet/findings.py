@@ -117,8 +117,8 @@ def find(
                     faults.DRIFTING_SENSOR,
                     OUTDOOR_SENSOR,
                     _date(times, days, day),
-                    f"reads {change:+.1f} K against the weather, from its offset of the first"
-                    f" {BASELINE_DAYS} days",
+                    f"reads up to {change:+.1f} K against the weather, from its offset of the"
+                    f" first {BASELINE_DAYS} days",
                 )
             )
     coil = _coil(columns, times, days, reference if reference is not None else outdoor)
@@ -174,7 +174,7 @@ def _coil(
         faults.FOULED_COIL,
         "outdoor coil",
         _date(times, days, day),
-        f"its approach at full load has risen {change:.1f} K over the first {BASELINE_DAYS} days seen",
+        f"its approach at full load has risen up to {change:.1f} K over the first {BASELINE_DAYS} days seen",
     )
 
 
@@ -200,8 +200,9 @@ def _moved(
     *,
     rising_only: bool = False,
 ) -> tuple[int, float] | None:
-    """(its onset, how far) when a window of daily medians moved from the baseline by `limit` or
-    more; None when none did. The onset is the window's first day that had moved half as far."""
+    """(its onset, the farthest a window moved) when a window of daily medians moved from the
+    baseline by `limit` or more; None when none did. The onset is the first such window's first
+    day that had moved half as far."""
     medians = _daily_medians(values, days, rows)
     if len(medians) < MIN_DAYS * 2:
         return None
@@ -211,16 +212,20 @@ def _moved(
         return None
     baseline = float(np.median([medians[d] for d in baseline_days]))
     later = numbers[len(baseline_days) :]
+    onset: int | None = None
+    largest = 0.0
     for index in range(len(later)):
         window = [d for d in later[index:] if d < later[index] + WINDOW_DAYS]
         if len(window) < MIN_DAYS:
             break
         change = float(np.median([medians[d] for d in window])) - baseline
         if change >= limit or (not rising_only and change <= -limit):
-            # Since the first day of the window that had moved half as far: the onset.
-            onset = next(d for d in window if abs(medians[d] - baseline) >= limit / 2)
-            return onset, change
-    return None
+            if onset is None:
+                # Since the first day of the first such window that had moved half as far.
+                onset = next(d for d in window if abs(medians[d] - baseline) >= limit / 2)
+            if abs(change) > abs(largest):
+                largest = change
+    return None if onset is None else (onset, largest)
 
 
 def _daily_medians(
