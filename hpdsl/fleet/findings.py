@@ -26,7 +26,7 @@ compares it with itself and with the weather. Three checks, each a fault kind of
 The limits are chosen so that a healthy plant of either built-in climate, a whole year long,
 raises none of them (tests/test_fleet.py and docs/fleet.md).
 
-May import: numpy.
+May import: hpdsl.sim (the fault kinds, the KPIs' column names), numpy.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from hpdsl.sim import faults
+from hpdsl.sim import faults, kpi
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -44,8 +44,8 @@ OUTDOOR_SENSOR = "PlantSignals.outdoor_temp_sensor"
 COIL_SENSOR = "PlantSignals.outdoor_coil_temp_sensor"
 RUNNING = "PlantSignals.compressor_running"
 DEMAND = "PlantSignals.load_demand"
-DEFROST = "DefrostControl.defrost_cycle_active"
-MODE = "Changeover.system_mode"  # member 0: Heating
+DEFROST = kpi.DEFROST_ACTIVE
+MODE = kpi.SYSTEM_MODE  # member 0: Heating
 SOURCE = "Sources.source_type"  # member 0: Air
 AUX_STAGES = (1, 2)
 FAILED_AUX_STAGE = "failed-aux-stage"  # the other way round from a stuck one: no current when on
