@@ -143,7 +143,9 @@ def rules_package(rules: Path, replay: str = "auto") -> tuple[LoadedPackage | st
     """A rules folder compiled (the error as text if it has errors) and how it replays."""
     key = (str(rules), replay)
     if key not in _RULES:
-        loaded = load([rules], None, name="fleet_rules")
+        from hpdsl.sim import native
+
+        loaded = load([rules], None, name=native.PACKAGE_NAME)
         if not isinstance(loaded, LoadedPackage):
             errors = [d for d in loaded.diagnostics if d.is_error]
             first = errors[0] if errors else None
@@ -154,8 +156,6 @@ def rules_package(rules: Path, replay: str = "auto") -> tuple[LoadedPackage | st
             return _RULES[key]
         how = "python"
         if replay != "python":
-            from hpdsl.sim import native
-
             module = native.compiled(loaded.source())
             if isinstance(module, str):
                 how = f"python ({module})"

@@ -44,6 +44,9 @@ def _opt_level() -> str:
 
 
 _LOADED: dict[str, ModuleType] = {}  # per process: a module imported once
+# The package name the rules are compiled under for a replay: it is part of the generated source,
+# so the fleet and `python -m hpdsl.sim.native` must use the same one to share a build.
+PACKAGE_NAME = "replayed_rules"
 
 
 def cache_root() -> Path:
@@ -157,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     if reason:
         print(f"no native module: {reason}", file=sys.stderr)
         return 2
-    result = compile_paths(args.paths, "python", "native_rules", source_comments=False)
+    result = compile_paths(args.paths, "python", PACKAGE_NAME, source_comments=False)
     if not result.ok or not result.files:
         print("the rules have errors; run `hpdsl check` on them", file=sys.stderr)
         return 1
