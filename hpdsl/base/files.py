@@ -6,7 +6,9 @@ May import: hpdsl.base.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 from hpdsl.base import messages
 from hpdsl.base.diagnostics import Diagnostic
@@ -60,6 +62,27 @@ def read_source(path: Path) -> tuple[SourceFile | None, Diagnostic | None]:
     except OSError as exc:
         raise UsageError(f"cannot read `{path}`: {exc.strerror or exc}") from None
     return decode(display_name(path), data)
+
+
+class Checked(Protocol):
+    """What reading a file of hpdsl's own kinds gives: the file's contents and its problems."""
+
+    diagnostics: list[Diagnostic]
+
+
+_C = TypeVar("_C", bound=Checked)
+
+
+def read_checked(path: Path, empty: Callable[[str], _C], check: Callable[[SourceFile], _C]) -> _C:
+    """A text file read and checked (a site, plant, points or manifest file), or, when it is not
+    text, `empty(its name)` holding why not. A file that cannot be read at all is UsageError."""
+    source, problem = read_source(path)
+    if source is None:
+        result = empty(display_name(path))
+        if problem is not None:
+            result.diagnostics.append(problem)
+        return result
+    return check(source)
 
 
 def has_marker(path: Path, marker: str) -> bool:

@@ -33,8 +33,8 @@ from pathlib import Path
 
 from hpdsl.base import messages
 from hpdsl.base.diagnostics import Diagnostic
-from hpdsl.base.files import UsageError, read_source
-from hpdsl.base.source import SourceFile, Span, display_name
+from hpdsl.base.files import UsageError, read_checked
+from hpdsl.base.source import SourceFile, Span
 from hpdsl.check.scope import SiteValue, SiteValues
 from hpdsl.compile import ir
 from hpdsl.language import nodes as n
@@ -90,13 +90,7 @@ def read(path: Path, package: ir.Package, modules: Sequence[n.Module] = ()) -> S
     """
     if not path.is_file():
         raise UsageError(f"no such site parameter file: `{path}`")
-    source, problem = read_source(path)
-    if source is None:
-        result = SiteParameters(display_name(path))
-        if problem is not None:
-            result.diagnostics.append(problem)
-        return result
-    return check(source, package, modules)
+    return read_checked(path, SiteParameters, lambda source: check(source, package, modules))
 
 
 def check(source: SourceFile, package: ir.Package, modules: Sequence[n.Module] = ()) -> SiteParameters:

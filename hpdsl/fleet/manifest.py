@@ -28,8 +28,8 @@ from pathlib import Path
 
 from hpdsl.base import messages
 from hpdsl.base.diagnostics import Diagnostic
-from hpdsl.base.files import read_source
-from hpdsl.base.source import SourceFile, Span, display_name
+from hpdsl.base.files import read_checked
+from hpdsl.base.source import SourceFile, Span
 from hpdsl.compile.site import load_toml, toml_places
 from hpdsl.sim.weather import BUILTIN
 
@@ -69,13 +69,7 @@ class Manifest:
 
 
 def read(path: Path) -> Manifest:
-    source, problem = read_source(path)
-    if source is None:
-        manifest = Manifest(display_name(path))
-        if problem is not None:
-            manifest.diagnostics.append(problem)
-        return manifest
-    return check(source, path.resolve().parent)
+    return read_checked(path, Manifest, lambda source: check(source, path.resolve().parent))
 
 
 def _value_span(places: dict[tuple[str, ...], Span], index: int, header: Span, key: str) -> Span:

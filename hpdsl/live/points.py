@@ -50,8 +50,8 @@ from typing import Literal
 
 from hpdsl.base import messages
 from hpdsl.base.diagnostics import Diagnostic
-from hpdsl.base.files import read_source
-from hpdsl.base.source import SourceFile, Span, display_name
+from hpdsl.base.files import read_checked
+from hpdsl.base.source import SourceFile, Span
 from hpdsl.compile.site import load_toml, toml_places
 from hpdsl.language import units
 from hpdsl.language.values import ValueProblem, from_text
@@ -214,13 +214,7 @@ _HINT = 'one `[points."Program.point"]` table per point, a unit in a string: `un
 
 def read(path: Path, loaded: LoadedPackage) -> PointsFile:
     """Read and check a points file against the package it drives."""
-    source, problem = read_source(path)
-    if source is None:
-        result = PointsFile(display_name(path))
-        if problem is not None:
-            result.diagnostics.append(problem)
-        return result
-    return check(source, loaded, path.parent)
+    return read_checked(path, PointsFile, lambda source: check(source, loaded, path.parent))
 
 
 def check(source: SourceFile, loaded: LoadedPackage, folder: Path | None = None) -> PointsFile:

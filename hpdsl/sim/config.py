@@ -30,7 +30,7 @@ from pathlib import Path
 
 from hpdsl.base import messages
 from hpdsl.base.diagnostics import Diagnostic
-from hpdsl.base.files import UsageError, read_source
+from hpdsl.base.files import UsageError, read_checked
 from hpdsl.base.source import SourceFile, Span
 from hpdsl.compile.site import load_toml, toml_places, toml_positions, toml_value
 from hpdsl.language import units as units_
@@ -186,13 +186,7 @@ def read(path: Path) -> PlantFile:
     """Read and check a plant model file; problems become `plant-file` diagnostics."""
     if not path.is_file():
         raise UsageError(f"no such plant model file: `{path}`")
-    source, problem = read_source(path)
-    if source is None:
-        result = PlantFile(str(path))
-        if problem is not None:
-            result.diagnostics.append(problem)
-        return result
-    return check(source)
+    return read_checked(path, PlantFile, check)
 
 
 def check(source: SourceFile) -> PlantFile:
