@@ -116,7 +116,7 @@ def find(
                 Finding(
                     faults.DRIFTING_SENSOR,
                     OUTDOOR_SENSOR,
-                    _date(times, days, day),
+                    _date(day),
                     f"reads up to {change:+.1f} K against the weather, from its offset of the"
                     f" first {BASELINE_DAYS} days",
                 )
@@ -173,7 +173,7 @@ def _coil(
     return Finding(
         faults.FOULED_COIL,
         "outdoor coil",
-        _date(times, days, day),
+        _date(day),
         f"its approach at full load has risen up to {change:.1f} K over the first {BASELINE_DAYS} days seen",
     )
 
@@ -251,5 +251,6 @@ def _day_numbers(times: npt.NDArray[np.datetime64]) -> npt.NDArray[np.int64]:
     return days
 
 
-def _date(times: npt.NDArray[np.datetime64], days: npt.NDArray[np.int64], day: int) -> str:
+def _date(day: int) -> str:
+    """A day number (days since 1970-01-01) as its ISO date."""
     return str(np.datetime64(int(day), "D"))
