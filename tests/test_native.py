@@ -11,10 +11,13 @@ time, and a copy of a native package's state must go on as the package does.
 from __future__ import annotations
 
 import datetime
+import math
 import random
+import struct
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from hpdsl.sim import loaded as loaded_
@@ -99,20 +102,53 @@ def test_the_package_s_own_replay_loop_equals_scanning_row_by_row(built: tuple[A
         rows = _rows(one, 1440, seed=9)
         rows = [tuple(runs.module.LoopMode[v.name] if hasattr(v, "name") else v for v in r) for r in rows]
         expected, expected_changes = _scan_by_scan(one, rows)
-        out: list[tuple[object, ...]] = []
+        record = struct.Struct(type(other).RECORD)
+        unpack = struct.Struct(type(other).INPUT_RECORD).unpack_from
+        inputs = np.array([[_as_number(v) for v in row] for row in rows], dtype=np.float64)
         changes: list[tuple[int, list[Any]]] = []
         # two stretches, and a gap of three scans before row 700 (the inputs held)
         scans = [1] * len(rows)
         lengths = [0.0] + [60.0] * (len(rows) - 1)
-        assert other.replay(rows[:700], scans[:700], lengths[:700], out, changes, 0) == 700
-        assert other.replay(rows[700:], scans[700:], lengths[700:], out, changes, 700) == len(rows)
-        assert _members_as_names(out) == _members_as_names(expected)
+        first = bytearray(record.size * 700)
+        stop = other.replay(
+            inputs[:700], unpack, scans[:700], lengths[:700], first, record.pack_into, changes, 0
+        )
+        assert stop == 700
+        rest = bytearray(record.size * (len(rows) - 700))
+        stop = other.replay(
+            inputs[700:], unpack, scans[700:], lengths[700:], rest, record.pack_into, changes, 700
+        )
+        assert stop == len(rows)
+        found = np.frombuffer(first + rest, dtype=np.float64).reshape(len(rows), -1)
+        recorded = [type(other).SNAPSHOT.index(name) for name in type(other).RECORDED]
+        numbers = [[_as_number(row[k]) for k in recorded] for row in expected]
+        np.testing.assert_array_equal(found, np.array(numbers, dtype=np.float64))
         flat = [(i, (c.alarm, c.raised, c.time_s)) for i, records in changes for c in records]
         assert flat == expected_changes
-        held = runs.new(START)
-        gap: list[tuple[object, ...]] = []
-        assert held.replay(rows[:2], [1, 3], [0.0, 20.0], gap, [], 0) == 4
-        assert len(gap) == 4 and held.loop._time_s == 60.0
+        # a gap of three scans before the second row: two with the first row's inputs held
+        held, by_hand = runs.new(START), runs.new(START)
+        gap = bytearray(record.size * 4)
+        assert held.replay(inputs[:2], unpack, [1, 3], [0.0, 20.0], gap, record.pack_into, [], 0) == 4
+        assert held.loop._time_s == 60.0
+        names = [name.split(".", 1)[1] for name in type(by_hand).FIELD_INPUTS]
+        steps = [(rows[0], 0.0), (None, 20.0), (None, 20.0), (rows[1], 20.0)]
+        scanned = []
+        for row, dt in steps:
+            for name, value in zip(names, row or (), strict=False):
+                setattr(by_hand.loop, name, value)
+            by_hand.scan(dt)
+            snapshot = by_hand.snapshot()
+            scanned.append([_as_number(snapshot[k]) for k in recorded])
+        np.testing.assert_array_equal(np.frombuffer(gap, dtype=np.float64).reshape(4, -1), scanned)
+
+
+def _as_number(value: object) -> float:
+    """A snapshot's value as `Package.replay` records it: a member by its number, None as NaN."""
+    if value is None:
+        return math.nan
+    number = getattr(value, "value", value)
+    assert isinstance(number, int | float)
+    return float(number)
 
 
 def test_a_copy_of_a_native_package_goes_on_as_the_package(built: tuple[Any, Any]) -> None:

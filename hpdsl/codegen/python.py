@@ -484,6 +484,7 @@ class PythonGenerator:
                 line = "(\n" + "".join(f'{INDENT * 3}"{name}",\n' for name in names) + INDENT * 2 + "),"
             wires.append(line)
         recorded, fed, locals_ = self._recorded_points()
+        fed_names = {name for name, _, _ in fed}
         return {
             "programs": programs,
             "scan": scan.text().rstrip("\n"),
@@ -491,24 +492,29 @@ class PythonGenerator:
             "wires": wires,
             "snapshot_names": [quote(name) for name, _ in recorded],
             "snapshot_values": [value for _, value in recorded],
+            # the record of `replay`: SNAPSHOT's values less the field inputs (the rows give them)
+            "record_names": [quote(name) for name, _ in recorded if name not in fed_names],
+            "record_values": [value for name, value in recorded if name not in fed_names],
             "field_inputs": [quote(name) for name, _, _ in fed],
-            "feed": [_feed_line(target, annotation, i) for i, (_, target, annotation) in enumerate(fed)],
+            "feed": [line for i, (_, target, vt) in enumerate(fed) for line in _feed_lines(target, vt, i)],
             "locals": locals_,
             "recording": sorted({value.split(".")[0] for _, value in recorded}),
             "fed": sorted({target.split(".")[0] for _, target, _ in fed}),
             "alarmed": [f"p{i}" for i, program in enumerate(self.package.programs) if program.alarms],
         }
 
-    def _recorded_points(self) -> tuple[list[tuple[str, str]], list[tuple[str, str, str]], list[str]]:
+    def _recorded_points(
+        self,
+    ) -> tuple[list[tuple[str, str]], list[tuple[str, str, ir.ValueType]], list[str]]:
         """What a trend records of each program (as `hpdsl.sim.loaded` reads POINTS), and its field inputs.
 
         (column, the value's expression) for every input from the field, output, total, counter
         and machine state, an enumeration other than an input's by its member's number;
-        (column, the attribute set, its annotation) for every input from the field; and the
-        lines that bind each program to its local (`p0 = self.plant_signals`).
+        (column, the attribute set, its type) for every input from the field; and the lines
+        that bind each program to its local (`p0 = self.plant_signals`).
         """
         recorded: list[tuple[str, str]] = []
-        fed: list[tuple[str, str, str]] = []
+        fed: list[tuple[str, str, ir.ValueType]] = []
         locals_: list[str] = []
         for index, program in enumerate(self.package.programs):
             local = f"p{index}"
@@ -527,7 +533,7 @@ class PythonGenerator:
                 column = f"{program.name}.{var.name}"
                 value = f"{local}.{attributes[var.name]}"
                 if kind == "input":
-                    fed.append((column, value, f"{python_annotation(var.type)} | None"))
+                    fed.append((column, value, var.type))
                 elif var.type.kind == "enum":
                     value += "._value_"
                 recorded.append((column, value))
@@ -536,12 +542,17 @@ class PythonGenerator:
     # ------------------------------------------------------------------ values
 
 
-def _feed_line(target: str, annotation: str, index: int) -> str:
-    """`target = cast("T | None", row[i])` for the replay loop (indented 12), wrapped when long."""
-    line = f"{target} = cast({quote(annotation)}, row[{index}])"
-    if 12 + len(line) <= LINE_WIDTH:
-        return line
-    return f"{target} = cast(\n{' ' * 16}{quote(annotation)},\n{' ' * 16}row[{index}],\n{' ' * 12})"
+def _feed_lines(target: str, vt: ir.ValueType, index: int) -> list[str]:
+    """The replay loop's lines (indented 12) setting one field input from its number in the row:
+    NaN is None (the trend has no such column), a flag is a number other than 0, a member is
+    given by its number."""
+    value = {"bool": "value != 0.0", "int": "round(value)", "real": "value"}.get(vt.kind, "")
+    if vt.kind == "enum":
+        value = f"{python_annotation(vt)}(round(value))"
+    line = f"{target} = None if math.isnan(value) else {value}"
+    if 12 + len(line) > LINE_WIDTH:
+        line = f"{target} = (\n{' ' * 16}None if math.isnan(value) else {value}\n{' ' * 12})"
+    return [f"value = row[{index}]", line]
 
 
 def _field(text: str, indent: int = 12) -> str:

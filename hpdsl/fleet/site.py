@@ -44,8 +44,9 @@ from hpdsl.sim import kpi, scorecard
 from hpdsl.sim.loaded import LoadedPackage, PointSpec, load
 from hpdsl.sim.trend import Column, Trend
 from hpdsl.sim.verify.compare import verify
+from hpdsl.sim.verify.recording import Recording
 from hpdsl.sim.verify.results import Report, Settings
-from hpdsl.sim.verify.trendfile import TrendFile, TrendFileError
+from hpdsl.sim.verify.trendfile import TrendFileError
 
 COP_ALERT = 0.75  # M9: alert below this share of the nominal COP
 Q5_GOAL = scorecard.SUPPLY_SHARE  # of settled heating within capacity, supply within 3 K of target
@@ -188,8 +189,9 @@ def verify_site(site: Site, settings: Settings | None = None, replay: str = "pyt
         return Run(SiteResult(site.id, error=package), time.perf_counter() - started, replay=how)
     with tempfile.TemporaryDirectory(prefix="hpdsl-fleet-") as folder:
         path = _local_trend(site, Path(folder))
+        goals = _Goals(package)
         try:
-            report = verify(package, path, settings or Settings(), None, pyfunnel)
+            report = verify(package, path, settings or Settings(), None, pyfunnel, observer=goals)
         except TrendFileError as exc:
             return Run(
                 SiteResult(site.id, error=exc.diagnostics[0].message),
@@ -203,7 +205,7 @@ def verify_site(site: Site, settings: Settings | None = None, replay: str = "pyt
                 time.perf_counter() - started,
                 replay=how,
             )
-        metrics = _metrics(path, package, site.weather)
+        metrics = goals.metrics(site.weather)
     result = SiteResult(
         site.id,
         rows=report.rows,
@@ -246,46 +248,71 @@ def _departures(report: Report) -> tuple[Departure, ...]:
     return tuple(found)
 
 
-def _metrics(path: Path, package: LoadedPackage, weather: str) -> dict[str, Any]:
-    """Seasonal and nominal COP, the Q5 and Q6 fractions, the alarm counts and the findings.
-
-    The few columns the goals read are kept, as a trend of their own for the scorecard's
-    measures; the alarm columns are streamed, batch by batch, keeping only each one's count and
-    last state: a year of a hundred alarm columns costs no more memory than a day.
+class _Goals:
+    """What the goals and findings read of a site's trend, taken in the comparison's own pass
+    over the file (`verify`'s observer): the few columns the goals read are kept, as a trend
+    of their own for the scorecard's measures; of the alarm columns only each one's count of
+    raises and last state, chunk by chunk: a year of a hundred alarm columns costs no more
+    memory than a day.
     """
-    trend_file = TrendFile.open(path)
-    positions = {column.name: column.position for column in trend_file.columns}
-    points = {point.column: point for point in package.points}
-    wanted = dict.fromkeys([*_GOAL_COLUMNS, *findings.COLUMNS])
-    kept = [name for name in wanted if name in positions and name in points]
-    alarms = [p.column for p in package.points if p.role == "alarm" and p.column in positions]
-    times = trend_file.times()
-    parts: dict[str, list[npt.NDArray[np.float64]]] = {name: [] for name in kept}
-    raised = dict.fromkeys(alarms, 0)
-    previous = dict.fromkeys(alarms, False)
-    for batch in trend_file.batches([positions[name] for name in [*kept, *alarms]]):
-        for name in kept:
-            parts[name].append(_numbers(batch[positions[name]], points[name].members))
-        for name in alarms:
-            on = _numbers(batch[positions[name]]) > 0.5
+
+    def __init__(self, package: LoadedPackage) -> None:
+        self._points = {point.column: point for point in package.points}
+        self._kept: list[str] = []
+        self._alarms: list[str] = []
+        self._recording: Recording | None = None
+        self._parts: dict[str, list[npt.NDArray[np.float64]]] = {}
+        self.raised: dict[str, int] = {}
+        self._previous: dict[str, bool] = {}
+        self.time_ms: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)
+
+    def start(self, recording: Recording) -> list[str]:
+        available = {*recording.inputs, *recording.compared}
+        wanted = dict.fromkeys([*_GOAL_COLUMNS, *findings.COLUMNS])
+        self._kept = [name for name in wanted if name in available and name in self._points]
+        self._recording = recording
+        self._alarms = [name for name, c in recording.compared.items() if c.point.role == "alarm"]
+        self._parts = {name: [] for name in self._kept if name not in recording.inputs}
+        self.raised = dict.fromkeys(self._alarms, 0)
+        self._previous = dict.fromkeys(self._alarms, False)
+        self.time_ms = recording.time_ms
+        return [*self._parts, *self._alarms]
+
+    def chunk(self, first: int, end: int, recorded: dict[str, npt.NDArray[np.float64]]) -> None:
+        for name, parts in self._parts.items():
+            parts.append(recorded[name])
+        for name in self._alarms:
+            on = recorded[name] > 0.5
             if len(on):
-                raised[name] += int(np.count_nonzero(on[1:] & ~on[:-1])) + int(on[0] and not previous[name])
-                previous[name] = bool(on[-1])
-    trend = Trend(times.astype("datetime64[ms]"))
-    for name in kept:
-        trend.add(_column(points[name], np.concatenate(parts[name]) if parts[name] else np.zeros(0)))
-    result: dict[str, Any] = {"alarms": tuple(sorted((n, c) for n, c in raised.items() if c))}
-    result.update(_cop(trend))
-    reference = _outdoor_reference(weather, trend) if weather and len(trend) else None
-    result["findings"] = findings.find(
-        {name: trend[name].as_float() for name in kept}, trend.time, kpi.held_seconds(trend), reference
-    )
-    supply, comfort = scorecard.recorded_goals(trend)
-    if not math.isnan(supply.value):
-        result["q5_fraction"] = round(supply.value / 100.0, 6)
-    if not math.isnan(comfort.value):
-        result["q6_fraction"] = round(1.0 - comfort.value / 100.0, 6)
-    return result
+                rises = int(np.count_nonzero(on[1:] & ~on[:-1])) + int(on[0] and not self._previous[name])
+                self.raised[name] += rises
+                self._previous[name] = bool(on[-1])
+
+    def metrics(self, weather: str) -> dict[str, Any]:
+        """Seasonal and nominal COP, the Q5 and Q6 fractions, the alarm counts and the findings."""
+        trend = Trend(self.time_ms.astype("datetime64[ms]"))
+        # A field input as the replay took it: a missing sample holds the one before it.
+        inputs = self._recording.inputs if self._recording is not None else {}
+        for name in self._kept:
+            values = inputs.get(name)
+            if values is None:
+                values = np.concatenate(self._parts[name]) if self._parts[name] else np.zeros(0)
+            trend.add(_column(self._points[name], values))
+        result: dict[str, Any] = {"alarms": tuple(sorted((n, c) for n, c in self.raised.items() if c))}
+        result.update(_cop(trend))
+        reference = _outdoor_reference(weather, trend) if weather and len(trend) else None
+        result["findings"] = findings.find(
+            {name: trend[name].as_float() for name in self._kept},
+            trend.time,
+            kpi.held_seconds(trend),
+            reference,
+        )
+        supply, comfort = scorecard.recorded_goals(trend)
+        if not math.isnan(supply.value):
+            result["q5_fraction"] = round(supply.value / 100.0, 6)
+        if not math.isnan(comfort.value):
+            result["q6_fraction"] = round(1.0 - comfort.value / 100.0, 6)
+        return result
 
 
 def _outdoor_reference(weather: str, trend: Trend) -> npt.NDArray[np.float64]:
@@ -332,44 +359,3 @@ def _cop(trend: Trend) -> dict[str, float]:
     if NOMINAL in trend:
         found["nominal_cop"] = round(float(np.sum(trend[NOMINAL].as_float()[rows] * weights)) / used, 6)
     return found
-
-
-def _numbers(column: Any, members: tuple[str, ...] = ()) -> npt.NDArray[np.float64]:
-    """A trend column as numbers: flags as 0/1, an enumeration by its member's position, text as NaN.
-
-    Text (a CSV's, or a Parquet dictionary's) is mapped through its distinct values, each read
-    once: `true`/`false`, a member's name, or a number.
-    """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    if isinstance(column, pa.ChunkedArray):
-        column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
-    if (
-        pa.types.is_boolean(column.type)
-        or pa.types.is_integer(column.type)
-        or pa.types.is_floating(column.type)
-    ):
-        return np.asarray(pc.fill_null(column.cast(pa.float64()), math.nan).to_numpy(zero_copy_only=False))
-    if not pa.types.is_dictionary(column.type):
-        column = pc.dictionary_encode(column.cast(pa.string()))
-    lookup = np.array([_text_number(v, members) for v in column.dictionary.to_pylist()] + [math.nan])
-    indices = pc.fill_null(column.indices.cast(pa.int64()), len(lookup) - 1)
-    numbers: npt.NDArray[np.float64] = lookup[np.asarray(indices.to_numpy(zero_copy_only=False))]
-    return numbers
-
-
-def _text_number(value: object, members: tuple[str, ...]) -> float:
-    """A text value as a number: a flag's 0/1, a member's position, a number; NaN otherwise."""
-    if value is None:
-        return math.nan
-    text = str(value).strip()
-    lowered = text.lower()
-    if lowered in ("true", "false"):
-        return 1.0 if lowered == "true" else 0.0
-    if text in members:
-        return float(members.index(text))
-    try:
-        return float(text)
-    except ValueError:
-        return math.nan

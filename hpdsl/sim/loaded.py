@@ -13,7 +13,6 @@ import dataclasses
 import datetime
 import enum
 import math
-import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -253,56 +252,27 @@ class Recorder:
         """The scans recorded so far."""
         return self._count
 
-    def positions(self) -> Callable[[tuple[object, ...]], tuple[object, ...]] | None:
-        """A function picking this recorder's values out of the package's own `snapshot()`, in
-        order; None when the package has no such snapshot (a module built before it had one)."""
-        names = getattr(type(self._package), "SNAPSHOT", None)
-        if names is None:
-            return None
+    def record_format(self) -> str:
+        """The `struct` format of one scan's record of the package's own replay loop
+        (`Package.replay`), whose values this recorder keeps from now on (`take`)."""
+        names: tuple[str, ...] = type(self._package).RECORDED
         where = {name: index for index, name in enumerate(names)}
-        if not all(point.column in where for point in self._values):
-            return None
-        indices = [where[point.column] for point in self._values]
-        self._indices = np.array(indices, dtype=np.intp)
-        if not indices:
-            return lambda row: ()  # only alarms: their changes are recorded
-        if len(indices) == 1:
-            index = indices[0]
-            return lambda row: (row[index],)
-        picked: Callable[[tuple[object, ...]], tuple[object, ...]] = operator.itemgetter(*indices)
-        return picked
+        missing = [point.column for point in self._values if point.column not in where]
+        if missing:  # a field input (the rows give it), or a module out of step with POINTS
+            raise ValueError(f"the package's replay does not record {', '.join(missing)}")
+        self._indices = np.array([where[point.column] for point in self._values], dtype=np.intp)
+        record: str = type(self._package).RECORD
+        return record
 
-    def take(
-        self,
-        rows: list[tuple[object, ...]],
-        pick: Callable[[tuple[object, ...]], tuple[object, ...]],
-        changes: list[tuple[int, list[Any]]],
-    ) -> None:
-        """Record scans the package ran itself (`Package.replay`): their snapshots, and their alarm
-        changes numbered from this recorder's count.
-
-        The usual case, every value a number (an input never set is None, which numpy reads as
-        NaN), converts the whole snapshots in one call and keeps this recorder's columns; a
-        snapshot holding an enumeration's member, or a NaN among the kept columns, takes the
-        column-by-column path of `_flush`.
-        """
+    def take(self, records: npt.NDArray[np.float64], changes: list[tuple[int, list[Any]]]) -> None:
+        """Record scans the package ran itself (`Package.replay`): their records (a row a scan,
+        a column a value of RECORDED), and their alarm changes numbered from this recorder's count."""
+        if self._indices is None:
+            raise RuntimeError("take() before record_format()")
         self._alarm_changes.extend(changes)
-        if self._indices is not None and len(rows):
-            try:
-                whole = np.array(rows, dtype=np.float64)
-            except (TypeError, ValueError):
-                whole = None
-            if whole is not None:
-                kept = whole[:, self._indices]
-                if not np.isnan(kept).any():
-                    self._flush()
-                    self._chunks.append(kept)
-                    self._count += len(rows)
-                    return
-        self._rows.extend(map(pick, rows))
-        self._count += len(rows)
-        if len(self._rows) >= self.CHUNK:
-            self._flush()
+        self._flush()
+        self._chunks.append(records[:, self._indices])
+        self._count += len(records)
 
     def record(self) -> None:
         """Take a snapshot of every point now (after a scan)."""
@@ -355,26 +325,30 @@ class Recorder:
         ]
 
     def numbers(self) -> npt.NDArray[np.float64]:
-        """Every point's values as numbers, one column a point in the order of the points, one row a
-        scan: flags 0/1, enumerations by position, NaN where there is none (what `verify` compares)."""
+        """Every point's values as numbers, one row a point in the order of the points, one column
+        a scan: flags 0/1, enumerations by position, NaN where there is none (what `verify` compares)."""
         self._flush()
-        if all(not isinstance(chunk, list) for chunk in self._chunks) and self._values:
-            values = np.concatenate(self._chunks) if self._chunks else np.zeros((0, len(self._values)))
-            by_column = {point.column: k for k, point in enumerate(self._values)}
-            alarms = self._alarm_columns()
-            block = np.empty((self._count, len(self.points)))
-            for k, point in enumerate(self.points):
-                if point.column in alarms:
-                    block[:, k] = alarms[point.column]
-                else:
-                    block[:, k] = values[:, by_column[point.column]]
+        if all(not isinstance(chunk, list) for chunk in self._chunks):
+            block = np.empty((len(self.points), self._count))
+            valued = [k for k, point in enumerate(self.points) if point.role != "alarm"]
+            blocks = [chunk for chunk in self._chunks if not isinstance(chunk, list)]
+            if valued and blocks:
+                block[valued] = (blocks[0] if len(blocks) == 1 else np.concatenate(blocks)).T
+            alarmed = {point.column: k for k, point in enumerate(self.points) if point.role == "alarm"}
+            for name, k in alarmed.items():
+                block[k] = self._initial[name]
+            for scan, records in self._alarm_changes:
+                for record in records:
+                    row = alarmed.get(f"{record.program}.{record.alarm}")
+                    if row is not None:
+                        block[row, scan:] = bool(record.raised)
             return block
         columns = self.columns()
-        block = np.empty((self._count, len(columns)))
+        block = np.empty((len(columns), self._count))
         for k, column in enumerate(columns):
-            block[:, k] = column.as_float()
+            block[k] = column.as_float()
             if column.kind == "enum":
-                block[block[:, k] < 0, k] = np.nan  # no member (a value the recorder could not read)
+                block[k, block[k] < 0] = np.nan  # no member (a value the recorder could not read)
         return block
 
     def _alarm_columns(self) -> dict[str, npt.NDArray[np.bool_]]:
@@ -436,13 +410,16 @@ def _numeric_block(rows: list[tuple[object, ...]]) -> npt.NDArray[np.float64] | 
 
 
 def _from_block(values: npt.NDArray[np.float64], point: PointSpec) -> npt.NDArray[Any]:
-    """One column of a numeric block in its own type (a fresh, contiguous array)."""
+    """One column of a numeric block in its own type (a fresh, contiguous array); NaN (an input
+    never set) is false, and no member (-1)."""
     if point.kind == "real":
         return np.ascontiguousarray(values)
     if point.kind == "bool":
-        flags: npt.NDArray[np.bool_] = values != 0.0
+        flags: npt.NDArray[np.bool_] = values > 0.5
         return flags
-    return values.astype(np.int64)  # int, and output enumerations by ordinal
+    if point.kind == "enum":
+        return np.where(np.isnan(values), -1.0, values).astype(np.int64)  # by ordinal
+    return values.astype(np.int64)
 
 
 def _typed(

@@ -26,7 +26,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -67,6 +67,20 @@ class _Tally:
     previous: tuple[float, float] | None = None  # a total's last (time, value) of the chunk before
 
 
+class Observer(Protocol):
+    """Reads the trend alongside the comparison, in the same pass over the file (`verify`'s
+    `observer`): what the fleet's goals need, without reading a year of trend twice."""
+
+    def start(self, recording: Recording) -> list[str]:
+        """Before the replay: the recording (its time stamps and field inputs as read, before
+        any is held); returns the compared columns it wants in every chunk."""
+        ...
+
+    def chunk(self, first: int, end: int, recorded: dict[str, FloatArray]) -> None:
+        """The recorded values of kept rows [first, end) of the columns asked for (and others)."""
+        ...
+
+
 # Scans a replay may take: some 95 years at one-minute steps, or 1.6 years at one-second ones.
 # The replay holds a few numbers per scan, so this bounds its memory to about a gigabyte.
 MAX_SCANS = 50_000_000
@@ -79,8 +93,12 @@ def verify(
     output: Path | None,
     funnel: Any,
     progress: Progress | None = None,
+    observer: Observer | None = None,
 ) -> Report:
-    """Read, replay and compare; the report holds the trend's problems and each point's result."""
+    """Read, replay and compare; the report holds the trend's problems and each point's result.
+
+    An `observer` is shown the recording and every chunk of the first pass (nothing when the
+    trend has problems that stop the comparison)."""
     from hpdsl.sim.verify import causes
 
     progress = progress or Progress("verify", False)
@@ -142,8 +160,9 @@ def verify(
     gaps = gap_warning(recording, time_tolerance)
     if gaps is not None:
         report.diagnostics.append(gaps)
+    observed = observer.start(recording) if observer is not None else []
     replayer = Replayer(loaded, recording, step_s)
-    tallies = _first_pass(replayer, recording, compared, settings.chunk_rows, progress)
+    tallies = _first_pass(replayer, recording, compared, settings.chunk_rows, progress, observer, observed)
     for point in compared:
         warning = recording.compared[point.column].warning(locator)
         if warning is not None:
@@ -178,27 +197,36 @@ def verify(
 
 
 def _first_pass(
-    replayer: Replayer, recording: Recording, compared: list[PointSpec], chunk_rows: int, progress: Progress
+    replayer: Replayer,
+    recording: Recording,
+    compared: list[PointSpec],
+    chunk_rows: int,
+    progress: Progress,
+    observer: Observer | None = None,
+    observed: list[str] | None = None,
 ) -> dict[str, _Tally]:
     """Replay every chunk once and tally, for each point, how far the recording came from it."""
     tallies = {point.column: _Tally() for point in compared}
     package = replayer.new()
     seconds = recording.seconds
     columns = [point.column for point in compared]
+    read = [*columns, *(c for c in observed or () if c in recording.compared and c not in tallies)]
     with progress.phase("replaying and comparing", total=replayer.rows, unit="rows") as step:
-        for first, end, chunk in _prefetched(recording.chunks(columns, chunk_rows)):
+        for first, end, chunk in _prefetched(recording.chunks(read, chunk_rows)):
+            if observer is not None:
+                observer.chunk(first, end, chunk)
             values = replayer.run_numbers(package, first, end, compared, keep=True)
             offset = replayer.first_scan(first)
             at_rows = replayer.row_scan[first:end] - offset
-            scan_s = replayer.scan_s[offset : offset + len(values)]
+            scan_s = replayer.scan_s[offset : offset + values.shape[1]]
             if compared:
-                recorded = np.stack([chunk[column] for column in columns], axis=1)
-                _tally_chunk(
-                    [tallies[c] for c in columns], values[at_rows], recorded, seconds[first:end], first
-                )
+                # a scan a row (the usual case) needs no gathering of the rows' own scans
+                replayed = values if values.shape[1] == end - first else values[:, at_rows]
+                recorded = np.stack([chunk[column] for column in columns])
+                _tally_chunk([tallies[c] for c in columns], replayed, recorded, seconds[first:end], first)
             for k, point in enumerate(compared):
                 if point.role == "total":
-                    _tally_rise(tallies[point.column], scan_s, values[:, k])
+                    _tally_rise(tallies[point.column], scan_s, values[k])
             release_memory()
             step.advance(end - first)
     return tallies
@@ -246,20 +274,30 @@ def _prefetched(chunks: Iterator[_T], depth: int = 2) -> Iterator[_T]:
 def _tally_chunk(
     tallies: list[_Tally], replayed: FloatArray, recorded: FloatArray, seconds: FloatArray, first: int
 ) -> None:
-    """Tally a chunk of every point at once: `replayed` and `recorded` hold a column per point
-    (the replay at each row's own scan, and the recording), NaN where there is no value."""
-    rows = recorded.shape[0]
-    # NaN where either has no value: fmax and fmin pass over NaN, so no mask is built twice.
-    difference = np.abs(recorded - replayed)
-    both = ~np.isnan(difference)
-    counts = both.sum(axis=0)
-    excess = np.fmax.reduce(difference, axis=0, initial=-np.inf)
-    largest_reference = np.fmax.reduce(np.abs(np.where(both, replayed, np.nan)), axis=0, initial=0.0)
-    low = np.fmin.reduce(recorded, axis=0, initial=np.inf)
-    high = np.fmax.reduce(recorded, axis=0, initial=-np.inf)
+    """Tally a chunk of every point at once: `replayed` and `recorded` hold a row per point (the
+    replay at each row's own scan, and the recording), NaN where there is no value."""
+    rows = recorded.shape[1]
+    difference = np.subtract(recorded, replayed)
+    np.abs(difference, out=difference)
+    if rows and not np.isnan(difference.sum()):
+        # The usual chunk: both have a value at every row of every point.
+        counts = np.full(len(tallies), rows)
+        excess = difference.max(axis=1)
+        largest_reference = np.maximum(np.abs(replayed.max(axis=1)), np.abs(replayed.min(axis=1)))
+        low, high = recorded.min(axis=1), recorded.max(axis=1)
+        first_of = np.zeros(len(tallies), dtype=np.intp)
+        last_of = np.full(len(tallies), rows - 1, dtype=np.intp)
+    else:
+        # NaN where either has no value: fmax and fmin pass over NaN, so no mask is built twice.
+        both = ~np.isnan(difference)
+        counts = both.sum(axis=1)
+        excess = np.fmax.reduce(difference, axis=1, initial=-np.inf)
+        largest_reference = np.fmax.reduce(np.abs(np.where(both, replayed, np.nan)), axis=1, initial=0.0)
+        low = np.fmin.reduce(recorded, axis=1, initial=np.inf)
+        high = np.fmax.reduce(recorded, axis=1, initial=-np.inf)
+        first_of = np.argmax(both, axis=1)
+        last_of = rows - 1 - np.argmax(both[:, ::-1], axis=1)
     largest = np.fmax(np.abs(low), np.abs(high))
-    first_of = np.argmax(both, axis=0)
-    last_of = rows - 1 - np.argmax(both[::-1], axis=0)
     for k, tally in enumerate(tallies):
         count = int(counts[k])
         tally.samples += count

@@ -79,25 +79,35 @@ class Converter:
     def convert(self, array: Any, first_row: int) -> FloatArray:
         """A batch of cells as numbers (booleans 0/1, members by position), NaN where missing."""
         import pyarrow as pa
+        import pyarrow.compute as pc
 
         if pa.types.is_dictionary(array.type):
-            array = array.cast(pa.string())
-        point = self.point
-        if point.kind == "bool":
-            values, bad = _booleans(array)
-        elif point.kind == "enum":
-            values, bad = _members(array, point.members)
+            # Each distinct value read once (a Parquet dictionary holds a few member names).
+            distinct, distinct_bad = self._values(array.dictionary)
+            indices = pc.fill_null(array.indices, -1).to_numpy(zero_copy_only=False)
+            values: FloatArray = np.append(distinct, np.nan)[indices]
+            bad = np.append(distinct_bad, False)[indices]
         else:
-            values, bad = _numbers(array)
-            a, b = self.scale
-            if (a, b) != (1.0, 0.0):
-                values = values * a + b
+            values, bad = self._values(array)
         bad_rows = np.flatnonzero(bad)
         if len(bad_rows):
             if self.first_bad is None:
                 self.first_bad = (first_row + int(bad_rows[0]), str(array[int(bad_rows[0])].as_py()))
             self.bad_cells += len(bad_rows)
         return values
+
+    def _values(self, array: Any) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
+        """(the cells as numbers in the point's unit, cells that hold something unreadable)."""
+        point = self.point
+        if point.kind == "bool":
+            return _booleans(array)
+        if point.kind == "enum":
+            return _members(array, point.members)
+        values, bad = _numbers(array)
+        a, b = self.scale
+        if (a, b) != (1.0, 0.0):
+            values = values * a + b
+        return values, bad
 
     def warning(self, locator: Locator) -> Diagnostic | None:
         """The warning about the cells that could not be read, once the whole column has been."""
@@ -211,17 +221,18 @@ class Recording:
         buffers: dict[str, list[FloatArray]] = {c.point.column: [] for c in converters}
         buffered = 0
         start = 0
+        every_row = bool(self._keep_in_file.all())  # no row dropped for its time stamp
         for offset, converted in converted_batches(self.trend, converters):
             end = offset + len(next(iter(converted.values())))
             keep = self._keep_in_file[offset:end]
             for column, values in converted.items():
-                buffers[column].append(values[keep])
-            buffered += int(keep.sum())
+                buffers[column].append(values if every_row else values[keep])
+            buffered += end - offset if every_row else int(keep.sum())
             while buffered >= rows or (end >= len(self._keep_in_file) and buffered > 0):
                 take = min(rows, buffered)
-                joined = {c: np.concatenate(p) for c, p in buffers.items()}
+                joined = {c: p[0] if len(p) == 1 else np.concatenate(p) for c, p in buffers.items()}
                 yield start, start + take, {c: v[:take] for c, v in joined.items()}
-                buffers = {c: [v[take:]] for c, v in joined.items()}
+                buffers = {c: [v[take:]] if len(v) > take else [] for c, v in joined.items()}
                 buffered -= take
                 start += take
         if not converters:
@@ -419,6 +430,9 @@ def _numbers(array: Any) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
     """(values, cells that hold something that is not a number)."""
     import pyarrow as pa
 
+    if array.null_count == 0 and (pa.types.is_floating(array.type) or pa.types.is_integer(array.type)):
+        # the usual column: numbers in every row, taken without a cast
+        return np.asarray(array.to_numpy(), dtype=np.float64), np.zeros(len(array), dtype=np.bool_)
     if not pa.types.is_string(array.type):
         try:
             values = array.cast(pa.float64()).to_numpy(zero_copy_only=False)
@@ -445,6 +459,9 @@ def _booleans(array: Any) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    if pa.types.is_boolean(array.type) and array.null_count == 0:
+        flags = array.to_numpy(zero_copy_only=False).astype(np.float64)  # the usual column, without a cast
+        return flags, np.zeros(len(array), dtype=np.bool_)
     if pa.types.is_boolean(array.type):
         return np.asarray(
             array.cast(pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64

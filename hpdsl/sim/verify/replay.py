@@ -18,7 +18,7 @@ from __future__ import annotations
 import copy
 import datetime
 import itertools
-from collections.abc import Callable
+import struct
 from typing import Any
 
 import numpy as np
@@ -29,7 +29,7 @@ from hpdsl.sim.verify.recording import Recording
 
 FloatArray = npt.NDArray[np.float64]
 
-SNAPSHOT_ROWS = 4096  # rows between two kept copies of the package's state
+SNAPSHOT_ROWS = 16384  # rows between two kept copies of the package's state (a chunk of `verify`)
 
 
 def scans_per_gap(seconds: FloatArray, step_s: float) -> npt.NDArray[np.intp]:
@@ -75,13 +75,6 @@ class Replayer:
             held = _held(recording.inputs[point.column])
             recording.inputs[point.column] = held if held is not None else recording.inputs[point.column]
             self._held.append(held)
-        self._members = [
-            np.array([loaded.enum_member(p, m) for m in p.members], dtype=object)
-            if p.kind == "enum"
-            else None
-            for p in self._fed
-        ]
-        self._feed = _feeder(self._fed)
         self.snapshots: dict[int, Any] = {}  # row -> the package's state before that row
 
     def first_scan(self, row: int) -> int:
@@ -113,62 +106,35 @@ class Replayer:
     def run_numbers(
         self, package: Any, first: int, end: int, points: list[PointSpec], *, keep: bool = False
     ) -> FloatArray:
-        """`run`, with the values as one block: a column a point (in the order of `points`), a row a scan."""
+        """`run`, with the values as one block: a row a point (in the order of `points`), a column a scan."""
         return self._recorded(package, first, end, points, keep).numbers()
 
     def _recorded(self, package: Any, first: int, end: int, points: list[PointSpec], keep: bool) -> Recorder:
+        """Rows [first, end) run by the package's own replay loop (`Package.replay`), a stretch of
+        rows a call, cut where a copy of the state is kept; their scans recorded."""
         recorder = Recorder(self.loaded, package, points)
-        pick = recorder.positions()
-        if pick is not None:
-            self._run_in_package(package, first, end, recorder, pick, keep)
-            return recorder
-        scan, record, feed = package.scan, recorder.record, self._feed
-        # Row r ends gap r - 1; the first row of the record ends none: one scan, 0 s elapsed.
-        gaps = slice(max(first - 1, 0), max(end - 1, 0))
-        parts: list[int] = self.parts[gaps].tolist()
-        lengths: list[float] = self._lengths[gaps].tolist()
-        if first == 0 and end > 0:
-            parts.insert(0, 1)
-            lengths.insert(0, 0.0)
-        for index, (row, count, length) in enumerate(
-            zip(self._rows(first, end), parts, lengths, strict=True), start=first
-        ):
-            if keep and index % SNAPSHOT_ROWS == 0 and index not in self.snapshots:
-                self.snapshots[index] = copy_state(package)
-            for _ in range(count - 1):
-                scan(length)  # the inputs hold the previous row's values
-                record()
-            feed(package, row)
-            scan(length)
-            record()
-        return recorder
-
-    def _run_in_package(
-        self,
-        package: Any,
-        first: int,
-        end: int,
-        recorder: Recorder,
-        pick: Callable[[tuple[object, ...]], tuple[object, ...]],
-        keep: bool,
-    ) -> None:
-        """`run` by the package's own replay loop (`Package.replay`), a stretch of rows a call,
-        cut where a copy of the state is kept."""
+        record = struct.Struct(recorder.record_format())
         parts: list[int] = self.parts[max(first - 1, 0) : max(end - 1, 0)].tolist()
         lengths: list[float] = self._lengths[max(first - 1, 0) : max(end - 1, 0)].tolist()
-        if first == 0 and end > 0:
+        if first == 0 and end > 0:  # the first row of the record ends no gap: one scan, 0 s elapsed
             parts.insert(0, 1)
             lengths.insert(0, 0.0)
-        rows = self._rows(first, end, type(package).FIELD_INPUTS)
+        inputs = self._inputs(first, end, type(package).FIELD_INPUTS)
+        unpack = struct.Struct(type(package).INPUT_RECORD).unpack_from
         cuts = sorted({first, end, *range(-(-first // SNAPSHOT_ROWS) * SNAPSHOT_ROWS, end, SNAPSHOT_ROWS)})
         for begin, stop in itertools.pairwise(cuts):
             if keep and begin % SNAPSHOT_ROWS == 0 and begin not in self.snapshots:
                 self.snapshots[begin] = copy_state(package)
-            out: list[tuple[object, ...]] = []
-            changes: list[tuple[int, list[Any]]] = []
             a, b = begin - first, stop - first
-            package.replay(rows[a:b], parts[a:b], lengths[a:b], out, changes, recorder.count)
-            recorder.take(out, pick, changes)
+            scans = sum(parts[a:b])
+            out = bytearray(record.size * scans)
+            changes: list[tuple[int, list[Any]]] = []
+            package.replay(
+                inputs[a:b], unpack, parts[a:b], lengths[a:b], out, record.pack_into, changes, recorder.count
+            )
+            records = np.frombuffer(out, dtype=np.float64).reshape(scans, -1)
+            recorder.take(records, changes)
+        return recorder
 
     def _values(self, recorder: Recorder) -> dict[str, FloatArray]:
         """Each recorded point's values as numbers (NaN where there is none)."""
@@ -180,34 +146,17 @@ class Replayer:
             values[column.name] = numbers
         return values
 
-    def _rows(self, first: int, end: int, order: tuple[str, ...] | None = None) -> list[tuple[object, ...]]:
-        """The input tuples of rows [first, end): the feeder's, or the values of the inputs
-        named in `order` (None for one the trend does not hold: faulted, as never set)."""
-        count = end - first
-        fed: list[tuple[PointSpec | None, FloatArray | None, npt.NDArray[Any] | None]]
-        fed = list(zip(self._fed, self._held, self._members, strict=True))
-        if order is not None:
-            by_column = {
-                point.column: (point, held, members) for point, held, members in fed if point is not None
-            }
-            fed = [by_column.get(column, (None, None, None)) for column in order]
-        if not fed:
-            return [()] * count
-        columns: list[list[object]] = []
-        for point, held, members in fed:
+    def _inputs(self, first: int, end: int, order: tuple[str, ...]) -> FloatArray:
+        """The values of the inputs named in `order` at rows [first, end), a row a row: numbers,
+        flags 0/1, members by position; NaN for one the trend does not hold (faulted, as never set)."""
+        inputs = np.full((end - first, len(order)), np.nan)
+        by_column = {point.column: (point, held) for point, held in zip(self._fed, self._held, strict=True)}
+        for k, column in enumerate(order):
+            point, held = by_column.get(column, (None, None))
             if point is None or held is None:
-                columns.append([None] * count)  # never recorded: faulted
-                continue
-            part = held[first:end]
-            if point.kind == "bool":
-                columns.append((part != 0).tolist())
-            elif point.kind == "int":
-                columns.append(np.rint(part).astype(np.int64).tolist())
-            elif members is not None:
-                columns.append(members[part.astype(np.int64)].tolist())
-            else:
-                columns.append(part.tolist())
-        return list(zip(*columns, strict=True))
+                continue  # never recorded: faulted
+            inputs[:, k] = held[first:end]
+        return inputs
 
 
 def copy_state(package: Any) -> Any:
@@ -238,17 +187,3 @@ def _held(values: FloatArray) -> FloatArray | None:
     index[: int(np.argmax(present))] = int(np.argmax(present))
     held: FloatArray = values[index]
     return held
-
-
-def _feeder(points: list[PointSpec]) -> Callable[[Any, tuple[object, ...]], None]:
-    """`def feed(package, row): p0 = package.a; p0.x, p0.y, ... = row`, compiled once for these inputs."""
-    instances = sorted({point.instance for point in points})
-    local = {instance: f"p{i}" for i, instance in enumerate(instances)}
-    lines = ["def feed(package, row):"]
-    lines += [f"    {local[instance]} = package.{instance}" for instance in instances]
-    targets = ", ".join(f"{local[p.instance]}.{p.attribute}" for p in points)
-    lines.append(f"    ({targets},) = row" if points else "    pass")
-    namespace: dict[str, Any] = {}
-    exec(compile("\n".join(lines), "<hpdsl verify feeder>", "exec"), namespace)  # names from the metadata
-    feed: Callable[[Any, tuple[object, ...]], None] = namespace["feed"]
-    return feed

@@ -17,7 +17,7 @@ from hpdsl.base.diagnostics import Diagnostic
 from hpdsl.base.source import SourceFile
 from hpdsl.sim.loaded import PointSpec
 
-CHUNK_ROWS = 8192  # rows replayed and compared at a time: between five and six days of one-minute samples
+CHUNK_ROWS = 16384  # rows replayed and compared at a time: between 22 and 23 days of one-minute samples
 
 
 @dataclass(frozen=True)

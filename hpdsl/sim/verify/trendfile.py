@@ -57,7 +57,7 @@ _LAST_MS = 253_402_300_799_999
 _HINT_FORMAT = "a trend file is CSV text with a header row `time,Program.point [unit],...`, or Parquet"
 
 # Rows per batch: small enough that a batch of every column of a wide log stays a few megabytes.
-PARQUET_BATCH_ROWS = 8192
+PARQUET_BATCH_ROWS = 16384
 CSV_BLOCK_BYTES = 2 << 20
 
 

@@ -20,8 +20,9 @@ from __future__ import annotations
 import datetime
 import enum
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import ClassVar, Final, TypeVar, cast
+from typing import ClassVar, Final, TypeVar
 
 Value = bool | int | float | str | enum.Enum | None
 _V = TypeVar("_V")
@@ -693,6 +694,17 @@ class Package:
         "Changeover.compressor_guard",
         "Changeover.compressor_guard_time_in_state",
     )
+    # What `replay` records of each scan, in order: SNAPSHOT less the field inputs
+    RECORDED: ClassVar[tuple[str, ...]] = (
+        "Changeover.system_mode",
+        "Changeover.mode_changes",
+        "Changeover.compressor_guard",
+        "Changeover.compressor_guard_time_in_state",
+    )
+    # One scan's record in `replay`'s `out` (a `struct` format): RECORDED's values as doubles
+    RECORD: ClassVar[str] = "<4d"
+    # One row of `replay`'s `inputs` (a `struct` format): FIELD_INPUTS' values as doubles
+    INPUT_RECORD: ClassVar[str] = "<2d"
 
     def __init__(
         self,
@@ -729,35 +741,61 @@ class Package:
 
     def replay(
         self,
-        rows: list[tuple[object, ...]],
+        inputs: object,
+        unpack: Callable[[object, int], tuple[float, ...]],
         scans: list[int],
         lengths: list[float],
-        out: list[tuple[object, ...]],
+        out: bytearray,
+        pack: Callable[..., None],
         changes: list[tuple[int, list[AlarmRecord]]],
         index: int,
     ) -> int:
         """Run a recorded controller's field inputs through the package, as `hpdsl verify` replays a trend.
 
-        Each row holds the values of FIELD_INPUTS (None where the trend has none). Before a row,
-        `scans` - 1 scans run with the inputs held; then the row's values are set and one more scan
-        runs; every scan of the row takes its `lengths` seconds. After each scan its `snapshot()`
-        goes to `out`, and each program's alarm changes to `changes` with the scan's number,
-        counted from `index`. Returns the number of the next scan.
+        `inputs` holds a row of FIELD_INPUTS' values for every row of the trend, one INPUT_RECORD
+        each, read by `unpack(inputs, offset)` (`struct.Struct(INPUT_RECORD).unpack_from`): a
+        number, a flag as 0 or 1, a member by its number, NaN for an input the trend does not
+        hold (it stays None). Before a row, `scans` - 1 scans run with the inputs held; then the
+        row's values are set and one more scan runs; every scan of the row takes its `lengths`
+        seconds. After each scan the values of RECORDED go to `out` as numbers, one RECORD a
+        scan from its start, written by `pack(out, offset, *values)`
+        (`struct.Struct(RECORD).pack_into`); each program's alarm changes go to `changes` with
+        the scan's number, counted from `index`. Returns the number of the next scan.
         """
         p0 = self.changeover
-        for row, count, length in zip(rows, scans, lengths, strict=True):
+        offset = 0
+        place = 0
+        for count, length in zip(scans, lengths, strict=True):
             for _ in range(count - 1):
                 self.scan(length)
-                out.append(self.snapshot())
+                self._record(out, offset, pack)
+                offset += 32
                 self._changes(changes, index)
                 index += 1
-            p0.outdoor_temp = cast("float | None", row[0])
-            p0.compressor_running = cast("bool | None", row[1])
+            row = unpack(inputs, place)
+            place += 16
+            value = row[0]
+            p0.outdoor_temp = None if math.isnan(value) else value
+            value = row[1]
+            p0.compressor_running = None if math.isnan(value) else value != 0.0
             self.scan(length)
-            out.append(self.snapshot())
+            self._record(out, offset, pack)
+            offset += 32
             self._changes(changes, index)
             index += 1
         return index
+
+    def _record(self, out: bytearray, offset: int, pack: Callable[..., None]) -> None:
+        """The values of RECORDED now, as numbers, packed into `out` at `offset`."""
+        p0 = self.changeover
+        pack(
+            out,
+            offset,
+            p0.system_mode._value_,
+            p0.mode_changes,
+            p0.compressor_guard._value_,
+            p0.compressor_guard_time_in_state,
+        )
 
     def _changes(self, changes: list[tuple[int, list[AlarmRecord]]], index: int) -> None:
         """Each program's alarm changes of the last scan, with the scan's number."""
