@@ -3,8 +3,8 @@
 `verify_site` is the unit of work the engine hands out, in this process or to a Dask worker:
 it compiles the site's rules (once per process and rules folder; a site file's values are given
 to the package when it is built, so that one module serves every site), runs `hpdsl verify`'s
-comparison on the site's trend (fetched first when it is an fsspec URL), and reads from the
-same trend what the commissioning goals need:
+comparison on the site's trend (fetched first when it is an fsspec URL), and takes from the
+chunks that comparison reads (one pass over the file) what the commissioning goals need:
 
 - **seasonal COP against the nominal COP** (M9, Q4): the heat delivered over the electricity
   used, on the rows where the rules hold the COP valid, and the nominal COP of the regimes

@@ -72,8 +72,9 @@ class Observer(Protocol):
     `observer`): what the fleet's goals need, without reading a year of trend twice."""
 
     def start(self, recording: Recording) -> list[str]:
-        """Before the replay: the recording (its time stamps and field inputs as read, before
-        any is held); returns the compared columns it wants in every chunk."""
+        """Before the replay: the recording, its time stamps and field inputs (the replay then
+        holds each input's missing samples at the one before, in place); returns the compared
+        columns it wants in every chunk."""
         ...
 
     def chunk(self, first: int, end: int, recorded: dict[str, FloatArray]) -> None:

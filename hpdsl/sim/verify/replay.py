@@ -147,8 +147,9 @@ class Replayer:
         return values
 
     def _inputs(self, first: int, end: int, order: tuple[str, ...]) -> FloatArray:
-        """The values of the inputs named in `order` at rows [first, end), a row a row: numbers,
-        flags 0/1, members by position; NaN for one the trend does not hold (faulted, as never set)."""
+        """The values of the inputs named in `order` at rows [first, end), one row of the block a
+        row of the trend: numbers, flags 0/1, members by position; NaN for an input the trend does
+        not hold (faulted, as never set)."""
         inputs = np.full((end - first, len(order)), np.nan)
         by_column = {point.column: (point, held) for point, held in zip(self._fed, self._held, strict=True)}
         for k, column in enumerate(order):
