@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import array
 import ast
 import math
 import os
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -184,6 +186,47 @@ def test_long_names_make_lines_that_still_fit_and_type_check(
     setattr(package.secondary_loop_supervision, LONG, 70.0)
     package.scan(1.0)
     assert getattr(reader, f"{LONG}_high") is True
+
+
+INPUTS_AND_ALARMS_ONLY = """
+program Guard "Reads a temperature and raises an alarm: nothing of it is recorded but its input"
+    input temp: C range -20C .. 90C fallback 90C "Loop temperature."
+    alarm too_hot
+        "Too hot."
+        when temp > 70C
+        severity high
+    end
+end
+"""
+
+
+@pytest.mark.slow
+def test_a_program_with_only_inputs_and_alarms_replays_and_type_checks(
+    tmp_path: Path, repo_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `Package.replay` records no value of such a program (its input comes from the rows, its
+    # alarm from the changes): the module must not bind a program it does not read.
+    monkeypatch.chdir(tmp_path)
+    Path("guard.rules").write_text(INPUTS_AND_ALARMS_ONLY, encoding="utf-8")
+    result = compile_paths([Path("guard.rules")], "python", "guard_rules")
+    assert result.ok, [d.message for d in result.diagnostics]
+    path = tmp_path / "guard_rules.py"
+    path.write_text(next(iter(result.files.values())), encoding="utf-8")
+    assert_mypy_strict_and_ruff_pass(path, repo_root)
+    module = import_module(tmp_path, path.read_text(encoding="utf-8"), "guard_rules_imported")
+    package = module.Package()
+    assert module.Package.RECORDED == () and module.Package.FIELD_INPUTS == ("Guard.temp",)
+    unpack = struct.Struct(module.Package.INPUT_RECORD).unpack_from
+    record = struct.Struct(module.Package.RECORD)
+    changes: list[tuple[int, list[Any]]] = []
+    rows = array.array("d", [20.0, 75.0, 75.0])
+    assert (
+        package.replay(rows, unpack, [1, 1, 1], [0.0, 60.0, 60.0], bytearray(), record.pack_into, changes, 0)
+        == 3
+    )
+    assert [(scan, [(c.alarm, c.raised) for c in found]) for scan, found in changes] == [
+        (1, [("too_hot", True)])
+    ]
 
 
 # ------------------------------------------------------------------------------ random traces

@@ -499,6 +499,9 @@ class PythonGenerator:
             "feed": [line for i, (_, target, vt) in enumerate(fed) for line in _feed_lines(target, vt, i)],
             "locals": locals_,
             "recording": sorted({value.split(".")[0] for _, value in recorded}),
+            "recorded_by_replay": sorted(
+                {value.split(".")[0] for name, value in recorded if name not in fed_names}
+            ),
             "fed": sorted({target.split(".")[0] for _, target, _ in fed}),
             "alarmed": [f"p{i}" for i, program in enumerate(self.package.programs) if program.alarms],
         }
