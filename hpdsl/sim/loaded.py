@@ -335,13 +335,8 @@ class Recorder:
             if valued and blocks:
                 block[valued] = (blocks[0] if len(blocks) == 1 else np.concatenate(blocks)).T
             alarmed = {point.column: k for k, point in enumerate(self.points) if point.role == "alarm"}
-            for name, k in alarmed.items():
-                block[k] = self._initial[name]
-            for scan, records in self._alarm_changes:
-                for record in records:
-                    row = alarmed.get(f"{record.program}.{record.alarm}")
-                    if row is not None:
-                        block[row, scan:] = bool(record.raised)
+            for name, states in self._alarm_columns().items():
+                block[alarmed[name]] = states
             return block
         columns = self.columns()
         block = np.empty((len(columns), self._count))
