@@ -264,7 +264,6 @@ class _Goals:
         self._parts: dict[str, list[npt.NDArray[np.float64]]] = {}
         self.raised: dict[str, int] = {}
         self._previous: dict[str, bool] = {}
-        self.time_ms: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)
 
     def start(self, recording: Recording) -> list[str]:
         available = {*recording.inputs, *recording.compared}
@@ -275,7 +274,6 @@ class _Goals:
         self._parts = {name: [] for name in self._kept if name not in recording.inputs}
         self.raised = dict.fromkeys(self._alarms, 0)
         self._previous = dict.fromkeys(self._alarms, False)
-        self.time_ms = recording.time_ms
         return [*self._parts, *self._alarms]
 
     def chunk(self, first: int, end: int, recorded: dict[str, npt.NDArray[np.float64]]) -> None:
@@ -290,9 +288,11 @@ class _Goals:
 
     def metrics(self, weather: str) -> dict[str, Any]:
         """Seasonal and nominal COP, the Q5 and Q6 fractions, the alarm counts and the findings."""
-        trend = Trend(self.time_ms.astype("datetime64[ms]"))
+        recording = self._recording  # None when the comparison stopped before the replay
+        time_ms = recording.time_ms if recording is not None else np.zeros(0, dtype=np.int64)
+        trend = Trend(time_ms.astype("datetime64[ms]"))
         # A field input as the replay took it: a missing sample holds the one before it.
-        inputs = self._recording.inputs if self._recording is not None else {}
+        inputs = recording.inputs if recording is not None else {}
         for name in self._kept:
             values = inputs.get(name)
             if values is None:
