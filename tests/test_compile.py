@@ -146,6 +146,21 @@ def test_generated_module_passes_mypy_strict_and_ruff(
     assert_mypy_strict_and_ruff_pass(path, repo_root)
 
 
+def _checked_module(
+    text: str, name: str, tmp_path: Path, repo_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> ModuleType:
+    """Rules text compiled to the Python target as module `name`, passed through mypy --strict and
+    ruff, and imported."""
+    monkeypatch.chdir(tmp_path)
+    Path(f"{name}.rules").write_text(text, encoding="utf-8")
+    result = compile_paths([Path(f"{name}.rules")], "python", name)
+    assert result.ok, [d.message for d in result.diagnostics]
+    path = tmp_path / f"{name}.py"
+    path.write_text(next(iter(result.files.values())), encoding="utf-8")
+    assert_mypy_strict_and_ruff_pass(path, repo_root)
+    return import_module(tmp_path, path.read_text(encoding="utf-8"), f"{name}_imported")
+
+
 LONG = "secondary_loop_supply_water_temp_se"  # 35 characters, 40 (the most) with a suffix
 
 LONG_NAMES = f"""
@@ -173,14 +188,7 @@ def test_long_names_make_lines_that_still_fit_and_type_check(
 ) -> None:
     # Every line the generator writes for a name (input checks, wires, the package's scan) is wrapped;
     # a longer name is refused by the checker (`name-too-long`, tests/data/diagnostics).
-    monkeypatch.chdir(tmp_path)
-    Path("long.rules").write_text(LONG_NAMES, encoding="utf-8")
-    result = compile_paths([Path("long.rules")], "python", "long_rules")
-    assert result.ok, [d.message for d in result.diagnostics]
-    path = tmp_path / "long_rules.py"
-    path.write_text(next(iter(result.files.values())), encoding="utf-8")
-    assert_mypy_strict_and_ruff_pass(path, repo_root)
-    module = import_module(tmp_path, path.read_text(encoding="utf-8"), "long_rules_imported")
+    module = _checked_module(LONG_NAMES, "long_rules", tmp_path, repo_root, monkeypatch)
     package = module.Package()
     reader = package.secondary_loop_reader
     setattr(package.secondary_loop_supervision, LONG, 70.0)
@@ -206,14 +214,7 @@ def test_a_program_with_only_inputs_and_alarms_replays_and_type_checks(
 ) -> None:
     # `Package.replay` records no value of such a program (its input comes from the rows, its
     # alarm from the changes): the module must not bind a program it does not read.
-    monkeypatch.chdir(tmp_path)
-    Path("guard.rules").write_text(INPUTS_AND_ALARMS_ONLY, encoding="utf-8")
-    result = compile_paths([Path("guard.rules")], "python", "guard_rules")
-    assert result.ok, [d.message for d in result.diagnostics]
-    path = tmp_path / "guard_rules.py"
-    path.write_text(next(iter(result.files.values())), encoding="utf-8")
-    assert_mypy_strict_and_ruff_pass(path, repo_root)
-    module = import_module(tmp_path, path.read_text(encoding="utf-8"), "guard_rules_imported")
+    module = _checked_module(INPUTS_AND_ALARMS_ONLY, "guard_rules", tmp_path, repo_root, monkeypatch)
     package = module.Package()
     assert module.Package.RECORDED == () and module.Package.FIELD_INPUTS == ("Guard.temp",)
     unpack = struct.Struct(module.Package.INPUT_RECORD).unpack_from
