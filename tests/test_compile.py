@@ -230,6 +230,34 @@ def test_a_program_with_only_inputs_and_alarms_replays_and_type_checks(
     ]
 
 
+@pytest.mark.slow
+def test_wired_inputs_read_their_source_in_a_package_and_the_value_set_alone(
+    tmp_path: Path, repo_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A wired input is a property: inside a Package it reads what Package copied from the source
+    # (a number, a flag, a member, a count), and a value set on it there changes nothing; alone,
+    # the program reads and checks the value set, as any input.
+    text = (Path(__file__).parent / "data" / "native" / "pump.rules").read_text(encoding="utf-8")
+    module = _checked_module(text, "wired_rules", tmp_path, repo_root, monkeypatch)
+    package = module.Package()
+    loop, watch = package.loop, package.watch
+    assert (watch.heat, watch.pump, watch.phase, watch.starts) == (0.0, False, module.LoopMode.Idle, 0)
+    loop.temp, loop.call, loop.site_mode = 30.0, True, module.LoopMode.Boost
+    watch.heat = 99.0  # ignored inside the package: the wire gives the value
+    for _ in range(4):
+        package.scan(60.0)
+    assert (watch.heat, watch.pump, watch.phase, watch.starts) == (10.0, True, module.LoopMode.Heat, 1)
+    assert watch.heat_seen == 10.0 and not watch.active_alarms()
+    alone = module.Watch()
+    alone.heat, alone.pump, alone.phase, alone.starts = 5.0, True, module.LoopMode.Boost, 4
+    alone.scan(1.0)
+    assert (alone.heat_seen, alone.boosting, alone.many_starts) == (5.0, True, True)
+    alone.heat = None  # a faulted reading: the last good one is held, and the fault raised
+    alone.scan(1.0)
+    assert alone.heat is None and alone.heat_seen == 5.0
+    assert alone.active_alarms() == ["heat_sensor_fault"]
+
+
 # ------------------------------------------------------------------------------ random traces
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 
 from hpdsl.sim import loaded as loaded_
@@ -103,6 +104,7 @@ def test_the_package_s_own_replay_loop_equals_scanning_row_by_row(built: tuple[A
         rows = [tuple(runs.module.LoopMode[v.name] if hasattr(v, "name") else v for v in r) for r in rows]
         expected, expected_changes = _scan_by_scan(one, rows)
         record = struct.Struct(type(other).RECORD)
+        assert loaded_.record_dtype(type(other)).itemsize == record.size
         unpack = struct.Struct(type(other).INPUT_RECORD).unpack_from
         inputs = np.array([[_as_number(v) for v in row] for row in rows], dtype=np.float64)
         changes: list[tuple[int, list[Any]]] = []
@@ -119,7 +121,7 @@ def test_the_package_s_own_replay_loop_equals_scanning_row_by_row(built: tuple[A
             inputs[700:], unpack, scans[700:], lengths[700:], rest, record.pack_into, changes, 700
         )
         assert stop == len(rows)
-        found = np.frombuffer(first + rest, dtype=np.float64).reshape(len(rows), -1)
+        found = _numbers(first + rest, type(other))
         recorded = [type(other).SNAPSHOT.index(name) for name in type(other).RECORDED]
         numbers = [[_as_number(row[k]) for k in recorded] for row in expected]
         np.testing.assert_array_equal(found, np.array(numbers, dtype=np.float64))
@@ -139,7 +141,13 @@ def test_the_package_s_own_replay_loop_equals_scanning_row_by_row(built: tuple[A
             by_hand.scan(dt)
             snapshot = by_hand.snapshot()
             scanned.append([_as_number(snapshot[k]) for k in recorded])
-        np.testing.assert_array_equal(np.frombuffer(gap, dtype=np.float64).reshape(4, -1), scanned)
+        np.testing.assert_array_equal(_numbers(gap, type(other)), scanned)
+
+
+def _numbers(out: bytes | bytearray, package: type[Any]) -> npt.NDArray[np.float64]:
+    """The records `replay` wrote, as numbers: a row a scan, a column a name of RECORDED."""
+    records = np.frombuffer(out, dtype=loaded_.record_dtype(package))
+    return np.stack([records[name].astype(np.float64) for name in package.RECORDED], axis=1)
 
 
 def _as_number(value: object) -> float:

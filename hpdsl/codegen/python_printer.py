@@ -96,8 +96,13 @@ class Names:
     globals: dict[str, str]
     functions: dict[str, str]
     # A parameter is a property (its setter notes the write, see ir.ParametersWritten); the
-    # scan reads and writes the slot behind it.
+    # scan reads and writes the slot behind it. So is a wired input: the slot holds the value
+    # set on the program, read when it runs alone.
     storage: dict[str, str]
+    # A wired input's slot that Package copies its source into, read inside a Package.
+    wire: dict[str, str]
+    # A number input's local for the raw reading, before it is checked.
+    readings: dict[str, str]
 
     def slot(self, name: str) -> str:
         """The attribute a scan reads and writes for the IR name."""
@@ -399,22 +404,8 @@ class Printer:
         with out.indented():
             out.line("# Copied by Package from outputs that their source programs have checked.")
             for stmt in reads:
-                if stmt.input not in self.used:
-                    continue
-                var = self.variables[stmt.input]
-                local = self.names.locals[stmt.input]
-                attribute = f"self.{self.names.attributes[stmt.input]}"
-                if var.type.kind == "bool":
-                    out.line(f"{local} = {attribute} is True")
-                    continue
-                # Before the first copy the value is None: the program starts from the input's
-                # fallback, or from the safe default its last-good memory starts with.
-                start = stmt.fallback if stmt.last_good is None else self.variables[stmt.last_good].initial
-                assert start is not None
-                out.line(f"{local} = {attribute}")
-                out.line(f"if {local} is None:  # before the first copy")
-                with out.indented():
-                    out.line(f"{local} = {self.expr(start)}")
+                if stmt.input in self.used:
+                    emit_wrapped(out, f"{self.names.locals[stmt.input]} = self.{self.names.wire[stmt.input]}")
             if not any(stmt.input in self.used for stmt in reads):
                 out.line("pass")
 
@@ -422,7 +413,6 @@ class Printer:
         """Read an input into a local of its name; a faulted reading is replaced, and reported once."""
         var = self.variables[stmt.input]
         local = self.names.locals[stmt.input]
-        attr = self.names.attributes[stmt.input]
         describe = [var.type.describe()]
         if stmt.low is not None and stmt.high is not None:
             describe.append(f"range {self.constant_expr(stmt.low)} .. {self.constant_expr(stmt.high)}")
@@ -433,15 +423,21 @@ class Printer:
         where = f" ({stmt.origin.describe()})" if stmt.origin is not None and self.source_comments else ""
         out.comment(f"input {stmt.input}: {', '.join(describe)}{where}", "#", LINE_WIDTH)
         kind = var.type.kind
-        # A flag's local is declared as the attribute is: mypyc (hpdsl.sim.native) infers the
-        # narrowing of `type(x) is not bool` to None otherwise, and refuses the module.
-        out.line(f"{local}: bool | None = self.{attr}" if kind == "bool" else f"{local} = self.{attr}")
-        if kind in ("real", "int"):
+        numeric = kind in ("real", "int")
+        # A number is read into `x_reading` (None, a number, or anything a caller set) and checked
+        # into `x`, a float or int: compiled by mypyc (hpdsl.sim.native), `x` is a C number. A
+        # flag's local is declared as the attribute is: mypyc infers the narrowing of
+        # `type(x) is not bool` to None otherwise, and refuses the module.
+        reading = self.names.readings[stmt.input] if numeric else local
+        attr = self.names.slot(stmt.input)
+        declared = f"{local}: bool | None" if kind == "bool" else reading
+        emit_wrapped(out, f"{declared} = self.{attr}")
+        if numeric:
             low = self.expr(stmt.low) if stmt.low is not None else "-math.inf"
             high = self.expr(stmt.high) if stmt.high is not None else "math.inf"
             compare = "<=" if stmt.low is not None else "<"
             compare_high = "<=" if stmt.high is not None else "<"
-            faulted = f"{local} is None or not {low} {compare} {local} {compare_high} {high}"
+            faulted = f"{reading} is None or not {low} {compare} {reading} {compare_high} {high}"
         else:
             faulted = f"{local} is None or type({local}) is not {'bool' if kind == 'bool' else var.type.enum}"
         if stmt.fallback is not None:
@@ -450,25 +446,28 @@ class Printer:
             assert stmt.last_good is not None
             substitute = f"self.{self.names.attributes[stmt.last_good]}"
         fault_flag = f"self.{self.names.attributes[stmt.fault]}"
-        faulted_call = f"{local} = self._input_faulted({quote(stmt.alarm)}, {local}, {substitute})"
-        numeric = kind in ("real", "int")
+        faulted_call = f"{local} = self._input_faulted({quote(stmt.alarm)}, {reading}, {substitute})"
         if numeric:  # a reading of the wrong type (a string) makes the comparison raise
             out.line("try:")
             out.level += 1
         emit_wrapped(out, f"if {faulted}:")
         with out.indented():
             emit_wrapped(out, faulted_call)
-        if stmt.last_good is not None:
+        good = f"self._input_good({quote(stmt.alarm)}, {local})"
+        if numeric or stmt.last_good is not None:
             out.line("else:")
             with out.indented():
-                emit_wrapped(out, f"{substitute} = {local}")
+                if numeric:
+                    emit_wrapped(out, f"{local} = {reading}")
+                if stmt.last_good is not None:
+                    emit_wrapped(out, f"{substitute} = {local}")
                 out.line(f"if {fault_flag}:")
                 with out.indented():
-                    emit_wrapped(out, f"self._input_good({quote(stmt.alarm)}, {local})")
+                    emit_wrapped(out, good)
         else:
             out.line(f"elif {fault_flag}:")
             with out.indented():
-                emit_wrapped(out, f"self._input_good({quote(stmt.alarm)}, {local})")
+                emit_wrapped(out, good)
         if numeric:
             out.level -= 1
             out.line("except TypeError:")

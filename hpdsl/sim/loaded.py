@@ -228,18 +228,21 @@ class Recorder:
         chosen = loaded.points if points is None else points
         self.points = chosen
         self._values = [point for point in chosen if point.role != "alarm"]
+        # the row of each value in a block, which has a row for every point (the alarms' rows are
+        # filled by `numbers`, from the changes)
+        self._rows_of_values = [k for k, point in enumerate(chosen) if point.role != "alarm"]
         self._alarms = {point.column: point for point in chosen if point.role == "alarm"}
         self._snapshot = _snapshot_function(self._values)
         self._changes = _changes_function(sorted({point.instance for point in self._alarms.values()}))
         self._package = package
         self._rows: list[tuple[object, ...]] = []
-        # Each flushed chunk: its (rows x points) float block when every value was a number, else
-        # its columns one by one.
+        # Each flushed chunk: its (points x rows) float block when every value was a number (a row
+        # for every point, the alarms' left to `numbers`), else its values' columns one by one.
         self._chunks: list[npt.NDArray[np.float64] | list[npt.NDArray[Any]]] = []
         self._alarm_changes: list[tuple[int, list[Any]]] = []
         self._initial = {column: bool(_read(package, point)) for column, point in self._alarms.items()}
         self._count = 0
-        self._indices: npt.NDArray[np.intp] | None = None  # of the points in the package's snapshot
+        self._fields: list[str] | None = None  # the points' fields in the package's RECORD
         self._codes = [
             {loaded.enum_member(point, name): i for i, name in enumerate(point.members)}
             if point.kind == "enum"
@@ -256,22 +259,24 @@ class Recorder:
         """The `struct` format of one scan's record of the package's own replay loop
         (`Package.replay`), whose values this recorder keeps from now on (`take`)."""
         names: tuple[str, ...] = type(self._package).RECORDED
-        where = {name: index for index, name in enumerate(names)}
-        missing = [point.column for point in self._values if point.column not in where]
+        missing = [point.column for point in self._values if point.column not in names]
         if missing:  # a field input (the rows give it), or a module out of step with POINTS
             raise ValueError(f"the package's replay does not record {', '.join(missing)}")
-        self._indices = np.array([where[point.column] for point in self._values], dtype=np.intp)
+        self._fields = [point.column for point in self._values]
         record: str = type(self._package).RECORD
         return record
 
-    def take(self, records: npt.NDArray[np.float64], changes: list[tuple[int, list[Any]]]) -> None:
-        """Record scans the package ran itself (`Package.replay`): their records (a row a scan,
-        a column a value of RECORDED), and their alarm changes numbered from this recorder's count."""
-        if self._indices is None:
+    def take(self, records: npt.NDArray[np.void], changes: list[tuple[int, list[Any]]]) -> None:
+        """Record scans the package ran itself (`Package.replay`): their records (an item a scan,
+        of `record_dtype`), and their alarm changes numbered from this recorder's count."""
+        if self._fields is None:
             raise RuntimeError("take() before record_format()")
         self._alarm_changes.extend(changes)
         self._flush()
-        self._chunks.append(records[:, self._indices])
+        block = np.empty((len(self.points), len(records)))
+        for row, name in zip(self._rows_of_values, self._fields, strict=True):
+            block[row] = records[name]  # a flag as 0/1, a member by its number
+        self._chunks.append(block)
         self._count += len(records)
 
     def record(self) -> None:
@@ -289,7 +294,9 @@ class Recorder:
         chunk = _numeric_block(self._rows) if self._values else None
         if chunk is not None:
             # The usual case: every value a number or a flag, converted in one call.
-            self._chunks.append(chunk)
+            block = np.empty((len(self.points), count))
+            block[self._rows_of_values] = chunk.T
+            self._chunks.append(block)
         else:
             columns = list(zip(*self._rows, strict=True)) if self._values else []
             self._chunks.append(
@@ -304,9 +311,9 @@ class Recorder:
         """Every point's column, over all snapshots taken so far, in the order of the points."""
         self._flush()
         values: dict[str, npt.NDArray[Any]] = {}
-        for i, point in enumerate(self._values):
+        for i, (point, row) in enumerate(zip(self._values, self._rows_of_values, strict=True)):
             parts = [
-                chunk[i] if isinstance(chunk, list) else _from_block(chunk[:, i], point)
+                chunk[i] if isinstance(chunk, list) else _from_block(chunk[row], point)
                 for chunk in self._chunks
             ]
             values[point.column] = np.concatenate(parts) if parts else np.zeros(0, dtype=_dtype(point.kind))
@@ -326,14 +333,16 @@ class Recorder:
 
     def numbers(self) -> npt.NDArray[np.float64]:
         """Every point's values as numbers, one row a point in the order of the points, one column
-        a scan: flags 0/1, enumerations by position, NaN where there is none (what `verify` compares)."""
+        a scan: flags 0/1, enumerations by position, NaN where there is none (what `verify` compares).
+        With one chunk it is the recorder's own block, not a copy: to be read, not changed."""
         self._flush()
-        if all(not isinstance(chunk, list) for chunk in self._chunks):
-            block = np.empty((len(self.points), self._count))
-            valued = [k for k, point in enumerate(self.points) if point.role != "alarm"]
-            blocks = [chunk for chunk in self._chunks if not isinstance(chunk, list)]
-            if valued and blocks:
-                block[valued] = (blocks[0] if len(blocks) == 1 else np.concatenate(blocks)).T
+        blocks = [chunk for chunk in self._chunks if not isinstance(chunk, list)]
+        if len(blocks) == len(self._chunks):
+            # One chunk (a stretch `verify` replays) is taken as it is: its alarms' rows are free.
+            if len(blocks) == 1:
+                block = blocks[0]
+            else:
+                block = np.concatenate(blocks, axis=1) if blocks else np.empty((len(self.points), 0))
             alarmed = {point.column: k for k, point in enumerate(self.points) if point.role == "alarm"}
             for name, states in self._alarm_columns().items():
                 block[alarmed[name]] = states
@@ -383,6 +392,13 @@ def _changes_function(instances: list[str]) -> Callable[[Any, int, list[tuple[in
     exec(compile("\n".join(lines), "<hpdsl alarm recorder>", "exec"), namespace)  # names from the package
     function: Callable[[Any, int, list[tuple[int, list[Any]]]], None] = namespace["changes"]
     return function
+
+
+def record_dtype(package: type[Any]) -> np.dtype[np.void]:
+    """The numpy type of one scan's record of a package's replay loop (`Package.RECORD`): a field
+    for each name of RECORDED, packed as `struct` packs it."""
+    codes = package.RECORD[1:]  # after "<": one letter a value
+    return np.dtype([(name, "<" + code) for name, code in zip(package.RECORDED, codes, strict=True)])
 
 
 def _dtype(kind: ColumnKind) -> type[Any]:

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from hpdsl.sim.loaded import LoadedPackage, PointSpec, Recorder
+from hpdsl.sim.loaded import LoadedPackage, PointSpec, Recorder, record_dtype
 from hpdsl.sim.verify.recording import Recording
 
 FloatArray = npt.NDArray[np.float64]
@@ -114,6 +114,7 @@ class Replayer:
         rows a call, cut where a copy of the state is kept; their scans recorded."""
         recorder = Recorder(self.loaded, package, points)
         record = struct.Struct(recorder.record_format())
+        dtype = record_dtype(type(package))
         parts: list[int] = self.parts[max(first - 1, 0) : max(end - 1, 0)].tolist()
         lengths: list[float] = self._lengths[max(first - 1, 0) : max(end - 1, 0)].tolist()
         if first == 0 and end > 0:  # the first row of the record ends no gap: one scan, 0 s elapsed
@@ -132,7 +133,7 @@ class Replayer:
             package.replay(
                 inputs[a:b], unpack, parts[a:b], lengths[a:b], out, record.pack_into, changes, recorder.count
             )
-            records = np.frombuffer(out, dtype=np.float64).reshape(scans, -1)
+            records = np.frombuffer(out, dtype=dtype)
             recorder.take(records, changes)
         return recorder
 

@@ -589,14 +589,16 @@ class Changeover(Program):
             self.parameter_fault = False
             self._alarm("parameter_fault", "high", False, {})
         # input outdoor_temp: real [C], range -40.0 .. 60.0, fallback 10.0
-        outdoor_temp = self.outdoor_temp
+        outdoor_temp_reading = self.outdoor_temp
         try:
-            if outdoor_temp is None or not -40.0 <= outdoor_temp <= 60.0:
-                outdoor_temp = self._input_faulted("outdoor_temp_sensor_fault", outdoor_temp, 10.0)
-            elif self._outdoor_temp_faulted:
-                self._input_good("outdoor_temp_sensor_fault", outdoor_temp)
+            if outdoor_temp_reading is None or not -40.0 <= outdoor_temp_reading <= 60.0:
+                outdoor_temp = self._input_faulted("outdoor_temp_sensor_fault", outdoor_temp_reading, 10.0)
+            else:
+                outdoor_temp = outdoor_temp_reading
+                if self._outdoor_temp_faulted:
+                    self._input_good("outdoor_temp_sensor_fault", outdoor_temp)
         except TypeError:
-            outdoor_temp = self._input_faulted("outdoor_temp_sensor_fault", outdoor_temp, 10.0)
+            outdoor_temp = self._input_faulted("outdoor_temp_sensor_fault", outdoor_temp_reading, 10.0)
         # input compressor_running: bool, fallback False
         compressor_running: bool | None = self.compressor_running
         if compressor_running is None or type(compressor_running) is not bool:
@@ -694,15 +696,17 @@ class Package:
         "Changeover.compressor_guard",
         "Changeover.compressor_guard_time_in_state",
     )
-    # What `replay` records of each scan, in order: SNAPSHOT less the field inputs
+    # What `replay` records of each scan: SNAPSHOT less the field inputs, the reals first, then
+    # the ints and members' numbers, then the flags
     RECORDED: ClassVar[tuple[str, ...]] = (
+        "Changeover.compressor_guard_time_in_state",
         "Changeover.system_mode",
         "Changeover.mode_changes",
         "Changeover.compressor_guard",
-        "Changeover.compressor_guard_time_in_state",
     )
-    # One scan's record in `replay`'s `out` (a `struct` format): RECORDED's values as doubles
-    RECORD: ClassVar[str] = "<4d"
+    # One scan's record in `replay`'s `out` (a `struct` format): RECORDED's values, a flag as `?`,
+    # an int or a member's number as `q`, a real as `d`
+    RECORD: ClassVar[str] = "<dqqq"
     # One row of `replay`'s `inputs` (a `struct` format): FIELD_INPUTS' values as doubles
     INPUT_RECORD: ClassVar[str] = "<2d"
 
@@ -757,10 +761,10 @@ class Package:
         number, a flag as 0 or 1, a member by its number, NaN for an input the trend does not
         hold (it stays None). Before a row, `scans` - 1 scans run with the inputs held; then the
         row's values are set and one more scan runs; every scan of the row takes its `lengths`
-        seconds. After each scan the values of RECORDED go to `out` as numbers, one RECORD a
-        scan from its start, written by `pack(out, offset, *values)`
-        (`struct.Struct(RECORD).pack_into`); each program's alarm changes go to `changes` with
-        the scan's number, counted from `index`. Returns the number of the next scan.
+        seconds. After each scan the values of RECORDED go to `out`, one RECORD a scan from its
+        start, written by `pack(out, offset, *values)` (`struct.Struct(RECORD).pack_into`); each
+        program's alarm changes go to `changes` with the scan's number, counted from `index`.
+        Returns the number of the next scan.
         """
         p0 = self.changeover
         offset = 0
@@ -786,15 +790,15 @@ class Package:
         return index
 
     def _record(self, out: bytearray, offset: int, pack: Callable[..., None]) -> None:
-        """The values of RECORDED now, as numbers, packed into `out` at `offset`."""
+        """The values of RECORDED now, packed into `out` at `offset` as RECORD lays them out."""
         p0 = self.changeover
         pack(
             out,
             offset,
+            p0.compressor_guard_time_in_state,
             p0.system_mode._value_,
             p0.mode_changes,
             p0.compressor_guard._value_,
-            p0.compressor_guard_time_in_state,
         )
 
     def _changes(self, changes: list[tuple[int, list[AlarmRecord]]], index: int) -> None:
