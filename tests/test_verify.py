@@ -642,3 +642,35 @@ def test_help_lists_verify(capsys: pytest.CaptureFixture[str]) -> None:
         "-o",
     ):
         assert option in out
+
+
+@pytest.mark.parametrize("gap", [False, True])
+def test_a_chunk_is_tallied_at_once_and_ranges_only_for_the_ranged_rows(gap: bool) -> None:
+    # Three points over five rows: the first two ranged (real points), the third a flag, whose
+    # tolerance is never a share of a range. With a gap, the second point has no recording at
+    # rows 0 and 4: those rows are left out of its samples, range and first/last rows.
+    from hpdsl.sim.verify.compare import _Tally, _tally_chunk
+
+    replayed = np.array([[1.0, 2.0, 3.0, 4.0, 5.0], [-8.0, 0.0, 1.0, 2.0, 3.0], [0.0, 1.0, 1.0, 0.0, 0.0]])
+    recorded = replayed + np.array(
+        [[0.0, 0.5, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, -2.0, 0.0], [0.0, 0.0, 0.0, 1.0, 0.0]]
+    )
+    if gap:
+        recorded[1, [0, 4]] = np.nan
+    seconds = np.arange(100.0, 600.0, 100.0)
+    tallies = [_Tally(), _Tally(), _Tally()]
+    _tally_chunk(tallies, replayed, recorded, seconds, 1000, ranged=2)
+    first, second, flag = tallies
+    assert first.samples == 5 and first.excess == [0.5] and (first.low, first.high) == (1.0, 5.0)
+    assert first.largest == 5.0 and first.largest_reference == 5.0
+    assert (first.first_row, first.last_row, first.first_x) == (1000, 1004, [100.0])
+    assert second.excess == [2.0]
+    if gap:
+        assert second.samples == 3 and (second.low, second.high) == (0.0, 1.0)
+        assert (second.first_row, second.last_row, second.first_x) == (1001, 1003, [200.0])
+        assert second.largest_reference == 2.0  # of the replay where both have a value
+    else:
+        assert second.samples == 5 and (second.low, second.high) == (-8.0, 3.0)
+        assert (second.first_row, second.last_row) == (1000, 1004) and second.largest_reference == 8.0
+    assert flag.samples == 5 and flag.excess == [1.0]
+    assert (flag.low, flag.high, flag.largest, flag.largest_reference) == (np.inf, -np.inf, 0.0, 0.0)

@@ -208,12 +208,16 @@ def _first_pass(
 ) -> dict[str, _Tally]:
     """Replay every chunk once and tally, for each point, how far the recording came from it."""
     tallies = {point.column: _Tally() for point in compared}
+    # the real points first: their rows are the ones whose ranges are tallied
+    compared = sorted(compared, key=lambda point: point.kind != "real")
+    reals = sum(point.kind == "real" for point in compared)
     package = replayer.new()
     seconds = recording.seconds
     columns = [point.column for point in compared]
     read = [*columns, *(c for c in observed or () if c in recording.compared and c not in tallies)]
+    chunks = ((*chunk, _stacked(chunk[2], columns)) for chunk in recording.chunks(read, chunk_rows))
     with progress.phase("replaying and comparing", total=replayer.rows, unit="rows") as step:
-        for first, end, chunk in _prefetched(recording.chunks(read, chunk_rows)):
+        for first, end, chunk, recorded in _prefetched(chunks):
             if observer is not None:
                 observer.chunk(first, end, chunk)
             values = replayer.run_numbers(package, first, end, compared, keep=True)
@@ -223,14 +227,20 @@ def _first_pass(
             if compared:
                 # a scan a row (the usual case) needs no gathering of the rows' own scans
                 replayed = values if values.shape[1] == end - first else values[:, at_rows]
-                recorded = np.stack([chunk[column] for column in columns])
-                _tally_chunk([tallies[c] for c in columns], replayed, recorded, seconds[first:end], first)
+                tallied = [tallies[c] for c in columns]
+                _tally_chunk(tallied, replayed, recorded, seconds[first:end], first, reals)
             for k, point in enumerate(compared):
                 if point.role == "total":
                     _tally_rise(tallies[point.column], scan_s, values[k])
-            release_memory()
             step.advance(end - first)
+    # pyarrow's allocator reuses what a chunk freed for the next one; what is left goes back now
+    release_memory()
     return tallies
+
+
+def _stacked(chunk: dict[str, FloatArray], columns: list[str]) -> FloatArray:
+    """The recorded values of `columns` as one block, a row a column (made on the reader thread)."""
+    return np.stack([chunk[column] for column in columns]) if columns else np.empty((0, 0))
 
 
 def _prefetched(chunks: Iterator[_T], depth: int = 2) -> Iterator[_T]:
@@ -273,36 +283,50 @@ def _prefetched(chunks: Iterator[_T], depth: int = 2) -> Iterator[_T]:
 
 
 def _tally_chunk(
-    tallies: list[_Tally], replayed: FloatArray, recorded: FloatArray, seconds: FloatArray, first: int
+    tallies: list[_Tally],
+    replayed: FloatArray,
+    recorded: FloatArray,
+    seconds: FloatArray,
+    first: int,
+    ranged: int | None = None,
 ) -> None:
     """Tally a chunk of every point at once: `replayed` and `recorded` hold a row per point (the
-    replay at each row's own scan, and the recording), NaN where there is no value."""
+    replay at each row's own scan, and the recording), NaN where there is no value. The ranges
+    (low, high, largest values) are taken of the first `ranged` rows only (all with None): a
+    tolerance is a share of the range for a real point only."""
     rows = recorded.shape[1]
+    count = len(tallies)
+    ranged = count if ranged is None else ranged
     difference = np.subtract(recorded, replayed)
     np.abs(difference, out=difference)
-    if rows and not np.isnan(difference.sum()):
+    excess = difference.max(axis=1) if rows else np.zeros(count)  # NaN where either has none
+    low, high = np.full(count, np.inf), np.full(count, -np.inf)
+    largest_reference = np.zeros(count)
+    reference, taken = replayed[:ranged], recorded[:ranged]
+    if rows and not np.isnan(excess).any():
         # The usual chunk: both have a value at every row of every point.
-        counts = np.full(len(tallies), rows)
-        excess = difference.max(axis=1)
-        largest_reference = np.maximum(np.abs(replayed.max(axis=1)), np.abs(replayed.min(axis=1)))
-        low, high = recorded.min(axis=1), recorded.max(axis=1)
-        first_of = np.zeros(len(tallies), dtype=np.intp)
-        last_of = np.full(len(tallies), rows - 1, dtype=np.intp)
+        counts = np.full(count, rows)
+        largest_reference[:ranged] = np.maximum(np.abs(reference.max(axis=1)), np.abs(reference.min(axis=1)))
+        low[:ranged], high[:ranged] = taken.min(axis=1), taken.max(axis=1)
+        first_of = np.zeros(count, dtype=np.intp)
+        last_of = np.full(count, rows - 1, dtype=np.intp)
     else:
         # NaN where either has no value: fmax and fmin pass over NaN, so no mask is built twice.
         both = ~np.isnan(difference)
         counts = both.sum(axis=1)
         excess = np.fmax.reduce(difference, axis=1, initial=-np.inf)
-        largest_reference = np.fmax.reduce(np.abs(np.where(both, replayed, np.nan)), axis=1, initial=0.0)
-        low = np.fmin.reduce(recorded, axis=1, initial=np.inf)
-        high = np.fmax.reduce(recorded, axis=1, initial=-np.inf)
+        largest_reference[:ranged] = np.fmax.reduce(
+            np.abs(np.where(both[:ranged], reference, np.nan)), axis=1, initial=0.0
+        )
+        low[:ranged] = np.fmin.reduce(taken, axis=1, initial=np.inf)
+        high[:ranged] = np.fmax.reduce(taken, axis=1, initial=-np.inf)
         first_of = np.argmax(both, axis=1)
         last_of = rows - 1 - np.argmax(both[:, ::-1], axis=1)
     largest = np.fmax(np.abs(low), np.abs(high))
     for k, tally in enumerate(tallies):
-        count = int(counts[k])
-        tally.samples += count
-        if count:
+        samples = int(counts[k])
+        tally.samples += samples
+        if samples:
             tally.excess.append(float(excess[k]))
             tally.first_x.append(float(seconds[first_of[k]]))
             tally.first_row = first + int(first_of[k]) if tally.first_row is None else tally.first_row
