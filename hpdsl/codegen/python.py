@@ -343,7 +343,7 @@ class PythonGenerator:
         init = Emitter(INDENT, 2)
         if "_wired" in slots:
             init.line("self._wired = False  # set by Package: wired inputs come checked from their sources")
-        properties = []
+        properties: list[dict[str, object]] = []
         for var in program.of_role("parameter"):
             attr = attributes[var.name]
             kind = var.type.enum if var.type.kind == "enum" else var.type.kind
@@ -362,21 +362,10 @@ class PythonGenerator:
             )
         reads = {s.input: s for s in program.scan if isinstance(s, ir.ReadInput)}
         for var in program.of_role("input"):
-            if var.name not in names.wire:
-                continue
-            properties.append(
-                {
-                    "name": attributes[var.name],
-                    "type": f"{python_annotation(var.type)} | None",
-                    "doc": "A wired input: in a Package, copied from its source; alone, the value set.",
-                    "getter": [
-                        "if self._wired:",
-                        f"{INDENT}return self.{names.wire[var.name]}",
-                        f"return self.{names.slot(var.name)}",
-                    ],
-                    "setter": [f"self.{names.slot(var.name)} = value"],
-                }
-            )
+            if var.name in names.wire:
+                annotation = python_annotation(var.type)
+                slots_of = (names.slot(var.name), names.wire[var.name])
+                properties.append(_wired_property(attributes[var.name], annotation, *slots_of))
         for constraint in program.constraints:
             first = _first_sentence(constraint.doc)
             message = f"{program.name}: `require {constraint.name}` does not hold" + (
@@ -397,14 +386,7 @@ class PythonGenerator:
                 elif var.role == "input":
                     init.line(f"self.{names.slot(var.name)} = None")
                     if var.name in names.wire:
-                        # Package copies the source in before the program's first scan; until
-                        # then the value is the input's fallback, or its last-good memory's start.
-                        read = reads[var.name]
-                        start = read.fallback
-                        if read.last_good is not None:
-                            start = printer.variables[read.last_good].initial
-                        assert start is not None
-                        init.line(f"self.{names.wire[var.name]} = {printer.expr(start)}")
+                        init.line(f"self.{names.wire[var.name]} = {_wire_start(reads[var.name], printer)}")
                 else:
                     assert var.initial is not None, var.name
                     printer._line(init, f"self.{attr} = ", var.initial, "", None)
@@ -601,6 +583,25 @@ class PythonGenerator:
         return recorded, fed, locals_
 
     # ------------------------------------------------------------------ values
+
+
+def _wired_property(attribute: str, annotation: str, value_slot: str, wire_slot: str) -> dict[str, object]:
+    """A wired input's property: inside a Package the value copied from the source, alone the value set."""
+    return {
+        "name": attribute,
+        "type": f"{annotation} | None",
+        "doc": "A wired input: in a Package, copied from its source; alone, the value set.",
+        "getter": ["if self._wired:", f"{INDENT}return self.{wire_slot}", f"return self.{value_slot}"],
+        "setter": [f"self.{value_slot} = value"],
+    }
+
+
+def _wire_start(read: ir.ReadInput, printer: Printer) -> str:
+    """A wired input's value before Package first copies the source in (which it does before the
+    program's first scan): the input's fallback, or the start of its last-good memory."""
+    start = read.fallback if read.last_good is None else printer.variables[read.last_good].initial
+    assert start is not None
+    return printer.expr(start)
 
 
 def _feed_lines(target: str, vt: ir.ValueType, index: int) -> list[str]:
