@@ -1,12 +1,14 @@
 """How fast `hpdsl fleet verify` gets through site-years, in process and on a Dask LocalCluster.
 
-    python3 benchmarks/bench_fleet.py [--sites N] [--days D]
+    python3 benchmarks/bench_fleet.py [--sites N] [--days D] [--baseline REV]
 
 N sites (default 4) are simulated once, each a year (D days) of one-minute trends of the shipped
 package from its own start day, written as Parquet. Then, in the same run, each in a fresh
 process so that its peak memory is its own:
 
-1. reference: one `hpdsl verify` of one site's trend;
+1. reference: one `hpdsl verify` of one site's trend; with `--baseline REV`, also the same
+   `hpdsl verify` as it was at the git revision REV (checked out into a temporary worktree), the
+   verify a speed-up was asked against;
 2. the native build of the rules (`python -m hpdsl.sim.native`), into an empty cache;
 3. `hpdsl fleet verify` of the N sites in process, interpreted (`--replay python`) and native;
 4. the same, native, on a LocalCluster of 1 worker, and of 2 workers.
@@ -61,6 +63,7 @@ def main() -> None:
     )
     parser.add_argument("--sites", type=int, default=4)
     parser.add_argument("--days", type=float, default=365.0)
+    parser.add_argument("--baseline", metavar="REV", help="also time `hpdsl verify` at this git revision")
     args = parser.parse_args()
     hpdsl = [sys.executable, "-m", "hpdsl"]
     with tempfile.TemporaryDirectory() as name:
@@ -98,6 +101,13 @@ def main() -> None:
         )
         reference = seconds / (args.days / 365.0)
         rows.append(("reference: one `hpdsl verify`, one site", seconds, peak, args.days / 365.0, 1))
+        baseline = None
+        if args.baseline:
+            seconds, peak = _at_revision(args.baseline, folder, "sim0/trend.parquet")
+            baseline = seconds / (args.days / 365.0)
+            label = f"`hpdsl verify` at {args.baseline}, one site"
+            rows.append((label, seconds, peak, args.days / 365.0, 1))
+            steady.append(None)
         # The native build, timed on its own into an empty cache; the runs below find it there.
         env = {**os.environ, "HPDSL_CACHE": str(folder / "cache")}
         started = time.perf_counter()
@@ -142,11 +152,33 @@ def main() -> None:
             )
         print()
         print(f"native build of the shipped rules (once per rules version and machine): {build_s:.1f} s")
-        print(
-            json.dumps(
-                {"reference_s_per_site_year": round(reference, 2), "native_build_s": round(build_s, 1)}
-            )
-        )
+        summary = {"reference_s_per_site_year": round(reference, 2), "native_build_s": round(build_s, 1)}
+        if baseline is not None:
+            native = steady[len(steady) - 3]  # the native run in process
+            summary["baseline_s_per_site_year"] = round(baseline, 2)
+            if native is not None:
+                per_year = native / (args.days / 365.0)
+                print(
+                    f"a site under way (native, in process) against `hpdsl verify` at {args.baseline}:"
+                    f" {baseline / per_year:.1f} times as fast"
+                )
+        print(json.dumps(summary))
+
+
+def _at_revision(revision: str, folder: Path, trend: str) -> tuple[float, float]:
+    """`hpdsl verify` of the trend as the code was at a git revision: wall seconds, peak MB."""
+    tree = folder / "baseline"
+    subprocess.run(
+        ["git", "-C", str(REPO), "worktree", "add", "--detach", str(tree), revision],
+        check=True,
+        capture_output=True,
+    )
+    try:
+        env = {**os.environ, "PYTHONPATH": str(tree)}
+        command = [sys.executable, "-m", "hpdsl", "verify", str(REPO / "rules"), "--trend", trend]
+        return timed(command, folder, env)
+    finally:
+        subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(tree)], check=False)
 
 
 def _steady_seconds(runs: Path) -> float | None:
