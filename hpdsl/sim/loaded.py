@@ -242,7 +242,7 @@ class Recorder:
         self._alarm_changes: list[tuple[int, list[Any]]] = []
         self._initial = {column: bool(_read(package, point)) for column, point in self._alarms.items()}
         self._count = 0
-        self._fields: list[str] | None = None  # the points' fields in the package's RECORD
+        self._record_checked = False  # record_format() found every value in the package's RECORD
         self._codes = [
             {loaded.enum_member(point, name): i for i, name in enumerate(point.members)}
             if point.kind == "enum"
@@ -262,20 +262,20 @@ class Recorder:
         missing = [point.column for point in self._values if point.column not in names]
         if missing:  # a field input (the rows give it), or a module out of step with POINTS
             raise ValueError(f"the package's replay does not record {', '.join(missing)}")
-        self._fields = [point.column for point in self._values]
+        self._record_checked = True
         record: str = type(self._package).RECORD
         return record
 
     def take(self, records: npt.NDArray[np.void], changes: list[tuple[int, list[Any]]]) -> None:
         """Record scans the package ran itself (`Package.replay`): their records (an item a scan,
         of `record_dtype`), and their alarm changes numbered from this recorder's count."""
-        if self._fields is None:
+        if not self._record_checked:
             raise RuntimeError("take() before record_format()")
         self._alarm_changes.extend(changes)
         self._flush()
         block = np.empty((len(self.points), len(records)))
-        for row, name in zip(self._rows_of_values, self._fields, strict=True):
-            block[row] = records[name]  # a flag as 0/1, a member by its number
+        for row, point in zip(self._rows_of_values, self._values, strict=True):
+            block[row] = records[point.column]  # a flag as 0/1, a member by its number
         self._chunks.append(block)
         self._count += len(records)
 
