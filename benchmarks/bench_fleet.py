@@ -11,7 +11,10 @@ process so that its peak memory is its own:
    verify a speed-up was asked against;
 2. the native build of the rules (`python -m hpdsl.sim.native`), into an empty cache;
 3. `hpdsl fleet verify` of the N sites in process, interpreted (`--replay python`) and native;
-4. the same, native, on a LocalCluster of 1 worker, and of 2 workers.
+4. the same, native, on a LocalCluster of 1 worker, and of 2 workers, a task a site and a task a
+   month (`--partition month`);
+5. one site alone on the LocalCluster of 2 workers, a task a site and a task a month: what
+   splitting a site by month does for the time to its result.
 
 For each: wall time, site-years per minute, per core used, and the time per site-year as a
 ratio to the reference; and for the fleet runs the time a site takes once its process is under
@@ -93,7 +96,9 @@ def main() -> None:
                 f'[[site]]\nid = "site-{k:02d}"\nrules = "{REPO / "rules"}"\ntrend = "sim{k}/trend.parquet"\n'
             )
         (folder / "fleet.toml").write_text("\n".join(lines), encoding="utf-8")
+        (folder / "one.toml").write_text("\n".join(lines[:2]), encoding="utf-8")
         site_years = args.sites * args.days / 365.0
+        everything = ("fleet.toml", site_years)
         rows = []
         steady: list[float | None] = [None]
         seconds, peak = timed(
@@ -118,19 +123,24 @@ def main() -> None:
             capture_output=True,
         )
         build_s = time.perf_counter() - started
-        for n, (label, extra, cores) in enumerate(
-            (
-                ("`hpdsl fleet verify --replay python`, in process", ["--replay", "python"], 1),
-                ("`hpdsl fleet verify` (native), in process", [], 1),
-                ("`hpdsl fleet verify --workers 1` (native, LocalCluster)", ["--workers", "1"], 1),
-                ("`hpdsl fleet verify --workers 2` (native, LocalCluster)", ["--workers", "2"], 2),
-            )
-        ):
+        native_row = len(steady) + 1
+        one = ("one.toml", args.days / 365.0)
+        by_month = ["--workers", "2", "--partition", "month"]
+        runs = (
+            ("`hpdsl fleet verify --replay python`, in process", ["--replay", "python"], 1, everything),
+            ("`hpdsl fleet verify` (native), in process", [], 1, everything),
+            ("`hpdsl fleet verify --workers 1` (native, LocalCluster)", ["--workers", "1"], 1, everything),
+            ("`hpdsl fleet verify --workers 2` (native, LocalCluster)", ["--workers", "2"], 2, everything),
+            ("the same, `--partition month`", by_month, 2, everything),
+            ("one site, `--workers 2`", ["--workers", "2"], 2, one),
+            ("one site, `--workers 2 --partition month`", by_month, 2, one),
+        )
+        for n, (label, extra, cores, (manifest, years)) in enumerate(runs):
             out = folder / f"out-{n}"
             seconds, peak = timed(
-                [*hpdsl, "fleet", "verify", "fleet.toml", "-o", str(out), "-q", *extra], folder, env
+                [*hpdsl, "fleet", "verify", manifest, "-o", str(out), "-q", *extra], folder, env
             )
-            rows.append((label, seconds, peak, site_years, cores))
+            rows.append((label, seconds, peak, years, cores))
             steady.append(_steady_seconds(out / "runs.json"))
         print(f"## {args.sites} site-years of one-minute trends ({args.days:g} days each)")
         print()
@@ -154,7 +164,7 @@ def main() -> None:
         print(f"native build of the shipped rules (once per rules version and machine): {build_s:.1f} s")
         summary = {"reference_s_per_site_year": round(reference, 2), "native_build_s": round(build_s, 1)}
         if baseline is not None:
-            native = steady[len(steady) - 3]  # the native run in process
+            native = steady[native_row]  # the native run in process
             summary["baseline_s_per_site_year"] = round(baseline, 2)
             if native is not None:
                 per_year = native / (args.days / 365.0)

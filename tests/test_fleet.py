@@ -17,7 +17,7 @@ pytest.importorskip("dask.distributed")
 
 from hpdsl.base.source import SourceFile
 from hpdsl.cli import main
-from hpdsl.fleet import engine, manifest, portfolio
+from hpdsl.fleet import engine, manifest, months, portfolio
 from hpdsl.fleet.site import SiteResult, verify_site
 
 REPO = Path(__file__).resolve().parent.parent
@@ -133,6 +133,7 @@ def test_the_report_is_the_same_in_process_and_on_one_or_two_workers_native_or_n
         ("in-process", ["--replay", replay]),
         ("one", ["--replay", replay, "--workers", "1"]),
         ("two", ["--replay", replay, "--workers", "2"]),
+        ("months", ["--replay", replay, "--workers", "2", "--partition", "month"]),
     )
     for name, extra in runs:
         out = tmp_path / name
@@ -140,6 +141,7 @@ def test_the_report_is_the_same_in_process_and_on_one_or_two_workers_native_or_n
         assert code == 1  # one site departs from its rules
         outputs[name] = {f: (out / f).read_bytes() for f in ("portfolio.parquet", "portfolio.html")}
     assert outputs["interpreted"] == outputs["in-process"] == outputs["one"] == outputs["two"]
+    assert outputs["months"] == outputs["two"]
     timings = (tmp_path / "two" / "runs.json").read_text(encoding="utf-8")
     assert "a local Dask cluster of 2 worker processes" in timings
     assert f'"replay": "{replay}"' in timings
@@ -171,6 +173,38 @@ def test_a_site_that_fails_on_the_cluster_is_retried_there_and_reported(fleet: P
     assert [r.result.site for r in runs] == ["gone", "good"]
     assert "failed after 3 attempts" in runs[0].result.error
     assert runs[1].result.error == "" and runs[1].result.rows == 1441
+
+
+@pytest.fixture(scope="module")
+def month_edge(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two days across the end of January, one minute a row."""
+    folder = tmp_path_factory.mktemp("months")
+    arguments = ["-o", str(folder), "--days", "2", "--start", "2024-01-31", "--no-plots", "-q"]
+    assert main(["simulate", str(RULES), *arguments]) == 0
+    return folder / "trend.parquet"
+
+
+def test_a_site_verified_by_month_is_the_site_verified_whole(month_edge: Path) -> None:
+    right = manifest.Site("right", RULES, str(month_edge))
+    wrong = manifest.Site("wrong", RULES, str(month_edge), params=GROUND)  # recorded on an air source
+    for site in (right, wrong):
+        start = months.start_site(site)
+        assert start.count == 2 and start.months == [0, 1440, 2881]  # February from its 1441st row
+        assert start.states[0] is None and start.states[1] is not None
+        whole = verify_site(site).result
+        assert months.verify_by_month(site).result == whole
+    assert whole.departures and {d.first_time[:10] for d in whole.departures} == {"2024-01-31"}
+    runs = engine.run_sites([wrong, right], engine.Engine(replay="python", partition="month"))
+    assert [r.result.site for r in runs] == ["right", "wrong"] and runs[1].result == whole
+
+
+def test_a_site_by_month_whose_trend_is_a_url_is_verified_whole(month_edge: Path) -> None:
+    site = manifest.Site("remote", RULES, f"file://{month_edge}")
+    start = months.start_site(site)
+    assert start.whole and start.count == 0
+    run = months.finish_site(site, start, [])
+    assert run.result == verify_site(manifest.Site("remote", RULES, str(month_edge))).result
+    assert run.result.rows == 2881
 
 
 def test_a_site_with_a_broken_trend_is_its_own_result(fleet: Path, tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pytest
+from librt.strings import BytesWriter
 
 from hpdsl.sim import loaded as loaded_
 from hpdsl.sim import native
@@ -111,26 +112,31 @@ def test_the_package_s_own_replay_loop_equals_scanning_row_by_row(built: tuple[A
         # two stretches, and a gap of three scans before row 700 (the inputs held)
         scans = [1] * len(rows)
         lengths = [0.0] + [60.0] * (len(rows) - 1)
-        first = bytearray(record.size * 700)
-        stop = other.replay(
-            inputs[:700], unpack, scans[:700], lengths[:700], first, record.pack_into, changes, 0
-        )
+        first = BytesWriter()
+        stop = other.replay(inputs[:700], unpack, scans[:700], lengths[:700], first, changes, 0)
         assert stop == 700
-        rest = bytearray(record.size * (len(rows) - 700))
-        stop = other.replay(
-            inputs[700:], unpack, scans[700:], lengths[700:], rest, record.pack_into, changes, 700
-        )
+        rest = BytesWriter()
+        stop = other.replay(inputs[700:], unpack, scans[700:], lengths[700:], rest, changes, 700)
         assert stop == len(rows)
-        found = _numbers(first + rest, type(other))
+        written = first.getvalue() + rest.getvalue()
+        assert len(written) == record.size * len(rows)  # one RECORD a scan, as struct lays it out
+        found = _numbers(written, type(other))
         recorded = [type(other).SNAPSHOT.index(name) for name in type(other).RECORDED]
         numbers = [[_as_number(row[k]) for k in recorded] for row in expected]
         np.testing.assert_array_equal(found, np.array(numbers, dtype=np.float64))
+        assert struct.unpack_from(type(other).RECORD, written) == tuple(  # the struct codes hold
+            v.value if hasattr(v, "value") else v for v in (expected[0][k] for k in recorded)
+        )
         flat = [(i, (c.alarm, c.raised, c.time_s)) for i, records in changes for c in records]
         assert flat == expected_changes
         # a gap of three scans before the second row: two with the first row's inputs held
         held, by_hand = runs.new(START), runs.new(START)
-        gap = bytearray(record.size * 4)
-        assert held.replay(inputs[:2], unpack, [1, 3], [0.0, 20.0], gap, record.pack_into, [], 0) == 4
+        gap = BytesWriter()
+        assert held.replay(inputs[:2], unpack, [1, 3], [0.0, 20.0], gap, [], 0) == 4
+        assert len(gap.getvalue()) == 4 * record.size
+        bare = runs.new(START)  # nothing recorded: the state brought forward alone
+        assert bare.replay(inputs[:2], unpack, [1, 3], [0.0, 20.0], None, [], 0) == 4
+        assert bare.snapshot() == held.snapshot()
         assert held.loop._time_s == 60.0
         names = [name.split(".", 1)[1] for name in type(by_hand).FIELD_INPUTS]
         steps = [(rows[0], 0.0), (None, 20.0), (None, 20.0), (rows[1], 20.0)]
@@ -141,7 +147,7 @@ def test_the_package_s_own_replay_loop_equals_scanning_row_by_row(built: tuple[A
             by_hand.scan(dt)
             snapshot = by_hand.snapshot()
             scanned.append([_as_number(snapshot[k]) for k in recorded])
-        np.testing.assert_array_equal(_numbers(gap, type(other)), scanned)
+        np.testing.assert_array_equal(_numbers(gap.getvalue(), type(other)), scanned)
 
 
 def _numbers(out: bytes | bytearray, package: type[Any]) -> npt.NDArray[np.float64]:

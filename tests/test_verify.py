@@ -649,7 +649,7 @@ def test_a_chunk_is_tallied_at_once_and_ranges_only_for_the_ranged_rows(gap: boo
     # Three points over five rows: the first two ranged (real points), the third a flag, whose
     # tolerance is never a share of a range. With a gap, the second point has no recording at
     # rows 0 and 4: those rows are left out of its samples, range and first/last rows.
-    from hpdsl.sim.verify.compare import _Tally, _tally_chunk
+    from hpdsl.sim.verify.compare import Tally, _tally_chunk
 
     replayed = np.array([[1.0, 2.0, 3.0, 4.0, 5.0], [-8.0, 0.0, 1.0, 2.0, 3.0], [0.0, 1.0, 1.0, 0.0, 0.0]])
     recorded = replayed + np.array(
@@ -658,7 +658,7 @@ def test_a_chunk_is_tallied_at_once_and_ranges_only_for_the_ranged_rows(gap: boo
     if gap:
         recorded[1, [0, 4]] = np.nan
     seconds = np.arange(100.0, 600.0, 100.0)
-    tallies = [_Tally(), _Tally(), _Tally()]
+    tallies = [Tally(), Tally(), Tally()]
     _tally_chunk(tallies, replayed, recorded, seconds, 1000, ranged=2)
     first, second, flag = tallies
     assert first.samples == 5 and first.excess == [0.5] and (first.low, first.high) == (1.0, 5.0)
@@ -674,3 +674,49 @@ def test_a_chunk_is_tallied_at_once_and_ranges_only_for_the_ranged_rows(gap: boo
         assert (second.first_row, second.last_row) == (1000, 1004) and second.largest_reference == 8.0
     assert flag.samples == 5 and flag.excess == [1.0]
     assert (flag.low, flag.high, flag.largest, flag.largest_reference) == (np.inf, -np.inf, 0.0, 0.0)
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_a_stretch_replayed_from_the_state_before_it_tallies_as_the_whole_pass(
+    loaded: loaded_.LoadedPackage,
+    recorded: Trend,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    suffix: str,
+) -> None:
+    """The first pass over rows [cut, end), run from the rules' state at `cut` (a replay that
+    records nothing), and the pass over [0, cut) join into the tallies of one pass over all;
+    a Parquet file's row groups before the cut are not read for the second stretch."""
+    import pickle
+
+    from hpdsl.base.progress import Progress
+    from hpdsl.sim import trend as trend_module
+    from hpdsl.sim.verify import compare, results
+    from hpdsl.sim.verify.replay import Replayer
+
+    faulty = copy(recorded)
+    faulty["Changeover.system_mode"].values[1500:1530] = (
+        1 - faulty["Changeover.system_mode"].values[1500:1530]
+    )
+    monkeypatch.setattr(trend_module, "ROW_GROUP_ROWS", 500)
+    path = tmp_path / f"faulty{suffix}"
+    write(faulty, path)
+    quiet = Progress("verify", False)
+    opened = compare.open_comparison(loaded, path, results.Settings(chunk_rows=700), quiet)
+    assert isinstance(opened, compare.Comparison)
+    cut, rows = 1750, len(opened.recording.time_ms)
+    opened.with_cuts([cut])
+    assert opened.cuts == [0, 700, 1400, 1750, 2100, 2800, rows]
+    whole = compare.first_pass(opened, Replayer(loaded, opened.recording, STEP_S), opened.cuts, quiet)
+    before = compare.first_pass(
+        opened, Replayer(loaded, opened.recording, STEP_S), opened.cuts_of(0, cut), quiet
+    )
+    replayer = Replayer(loaded, opened.recording, STEP_S)
+    state = replayer.new()
+    assert replayer.run(state, 0, cut, []) == {}  # nothing recorded: only the state brought forward
+    after = compare.first_pass(opened, replayer, opened.cuts_of(cut, rows), quiet, package=state)
+    assert opened.recording.trend.skipped_rows == (1500 if suffix == ".parquet" else 0)
+    joined = compare.merged([before, after])
+    assert pickle.dumps(joined) == pickle.dumps(whole)
+    assert max(joined["Changeover.system_mode"].excess) == 1.0  # the seeded fault is in the tallies
+    assert any(t.rise > 0 for t in joined.values())  # a total's rise runs across the cut

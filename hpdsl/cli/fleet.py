@@ -26,6 +26,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="run the rules natively (built with mypyc, once per rules folder) or interpreted;"
         " auto (the default): natively where a module can be built",
     )
+    verify.add_argument(
+        "--partition",
+        choices=("site", "month"),
+        default="site",
+        help="a task a site (the default), or a task a month of each site, its months run side by"
+        " side on a cluster: the same results, the months of a few sites at once",
+    )
     verify.add_argument("--force", action="store_true", help="write into a folder that holds other files")
     verify.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     generate = actions.add_parser(

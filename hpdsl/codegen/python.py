@@ -530,7 +530,13 @@ class PythonGenerator:
             "snapshot_values": [value for _, value, _ in recorded],
             # the record of `replay`: SNAPSHOT's values less the field inputs (the rows give them)
             "record_names": [quote(name) for name, _, _ in by_replay],
-            "record_values": [value for _, value, _ in by_replay],
+            "record_writes": [_record_write(value, code) for _, value, code in by_replay],
+            # what `_record` writes with: the writer, and a function for reals and one for ints
+            "librt_names": [
+                "BytesWriter",
+                *(["write_f64_le"] if "d" in record else []),
+                *(["write_i64_le"] if "q" in record else []),
+            ],
             "record": record,
             "record_size": struct.calcsize(record),
             "input_record_size": struct.calcsize("<" + "d" * len(fed)),
@@ -583,6 +589,15 @@ class PythonGenerator:
         return recorded, fed, locals_
 
     # ------------------------------------------------------------------ values
+
+
+def _record_write(value: str, code: str) -> str:
+    """The statement of `Package._record` that writes one value as its RECORD code lays it out."""
+    if code == "d":
+        return f"write_f64_le(out, {value})"
+    if code == "q":
+        return f"write_i64_le(out, {value})"
+    return f"out.append(1 if {value} else 0)"
 
 
 def _wired_property(attribute: str, annotation: str, value_slot: str, wire_slot: str) -> dict[str, object]:

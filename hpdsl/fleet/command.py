@@ -123,7 +123,7 @@ def verify(args: argparse.Namespace) -> int:
         reason = native.unavailable()
         if reason:
             raise UsageError(f"--replay native: {reason}")
-    how = engine.Engine(args.workers or 0, args.scheduler, args.replay)
+    how = engine.Engine(args.workers or 0, args.scheduler, args.replay, args.partition)
     progress = progress_.Progress("fleet verify", progress_.wanted(quiet=args.quiet))
     with progress.phase(
         "compiling the rules" + ("" if args.replay == "python" else " (and building them natively)")

@@ -14,21 +14,32 @@ whatever the number of workers and whichever finished first.
 Each rules folder is compiled, and built natively (`hpdsl.sim.native`), here before any site
 runs: the workers of a cluster on this machine then import the built module from its cache
 instead of each building it.
+
+With `partition="month"` a site is verified a month at a time (`hpdsl.fleet.months`): a task
+reads its trend and keeps the rules' state at each month, a task a month replays and compares
+it, and a last one joins them. On a cluster the months of a site run at once on as many
+workers; a few sites at a time are under way (`IN_FLIGHT` per worker thread), so that the
+trends read and waiting for their months stay within the workers' memory. The result is the
+same as the site's verified whole.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from hpdsl.fleet import months
 from hpdsl.fleet.manifest import Site
 from hpdsl.fleet.site import Run, SiteResult, rules_package, verify_site
 
 RETRIES = 2
 WORKER_MEMORY = "1GiB"  # a site-year's replay stays well under this (docs/fleet.md)
+PARTITIONS = ("site", "month")
+IN_FLIGHT = 2  # sites verified by month under way at once, per worker thread
 
 
 @dataclass(frozen=True)
@@ -38,6 +49,7 @@ class Engine:
     workers: int = 0
     scheduler: str | None = None
     replay: str = "auto"  # native where it can be built, "native", or "python"
+    partition: str = "site"  # a task a site, or a task a month of a site ("month")
 
     @property
     def distributed(self) -> bool:
@@ -63,6 +75,10 @@ def run_sites(
     on_done: Callable[[Run], None] | None = None,
 ) -> list[Run]:
     """Verify every site; the runs in the order of the site ids."""
+    if engine.partition == "month" and job is None:
+        if engine.distributed:
+            return sorted(_by_month(sites, engine, on_done), key=lambda run: run.result.site)
+        job = functools.partial(months.verify_by_month, replay=engine.replay)
     if job is None:
         job = functools.partial(verify_site, replay=engine.replay)
     runs = (
@@ -96,9 +112,10 @@ def _in_process(
     return runs
 
 
-def _distributed(
-    sites: list[Site], engine: Engine, job: Callable[[Site], Run], on_done: Callable[[Run], None] | None
-) -> list[Run]:
+@contextlib.contextmanager
+def _client(engine: Engine) -> Iterator[tuple[Any, Any]]:
+    """(dask.distributed, a client of the engine's cluster: a local one started here, or the
+    scheduler's), closed at the end."""
     import importlib
 
     # dask.distributed's functions carry no annotations: used through one untyped handle.
@@ -115,6 +132,17 @@ def _distributed(
         )
     client = distributed.Client(cluster if cluster is not None else engine.scheduler)
     try:
+        yield distributed, client
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _distributed(
+    sites: list[Site], engine: Engine, job: Callable[[Site], Run], on_done: Callable[[Run], None] | None
+) -> list[Run]:
+    with _client(engine) as (distributed, client):
         by_key = {f"site-{site.id}": site for site in sites}
         futures = [
             client.submit(job, site, key=key, retries=RETRIES, pure=False) for key, site in by_key.items()
@@ -131,7 +159,68 @@ def _distributed(
             if on_done is not None:
                 on_done(run)
         return runs
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+
+
+def _by_month(sites: list[Site], engine: Engine, on_done: Callable[[Run], None] | None) -> list[Run]:
+    """Each site as a task that reads it, a task a month and one that joins them, on the cluster."""
+    replay = engine.replay
+    with _client(engine) as (distributed, client):
+        window = max(1, IN_FLIGHT * sum(client.nthreads().values()))
+        waiting = list(reversed(sites))
+        by_key: dict[str, tuple[str, Site, Any]] = {}
+        pending = distributed.as_completed()
+
+        def begin() -> None:
+            site = waiting.pop()
+            start = client.submit(
+                months.start_site, site, None, replay, key=f"start-{site.id}", retries=RETRIES, pure=False
+            )
+            count = client.submit(_count, start, key=f"count-{site.id}", pure=False)
+            by_key[count.key] = ("count", site, start)
+            pending.add(count)
+
+        for _ in range(min(window, len(waiting))):
+            begin()
+        runs: list[Run] = []
+        for future in pending:
+            kind, site, start = by_key.pop(future.key)
+            try:
+                found = future.result()
+            except Exception as error:
+                found = _failed(site, error, RETRIES + 1)
+            if kind == "count":
+                if isinstance(found, Run):  # the reading failed after its retries
+                    runs.append(found)
+                else:
+                    parts = [
+                        client.submit(
+                            months.verify_month,
+                            site,
+                            start,
+                            k,
+                            replay,
+                            key=f"month-{site.id}-{k:03d}",
+                            retries=RETRIES,
+                            pure=False,
+                        )
+                        for k in range(found)
+                    ]
+                    done = client.submit(
+                        months.finish_site, site, start, parts, replay, key=f"site-{site.id}", retries=RETRIES
+                    )
+                    by_key[done.key] = ("site", site, None)
+                    pending.add(done)
+                    continue
+            else:
+                runs.append(found)
+            runs[-1].worker = engine.describe()
+            if on_done is not None:
+                on_done(runs[-1])
+            if waiting:
+                begin()
+        return runs
+
+
+def _count(start: months.Start) -> int:
+    """How many months a site's start holds (read on the client; the start itself stays)."""
+    return start.count

@@ -31,20 +31,22 @@ import math
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from hpdsl.base.progress import Progress
 from hpdsl.fleet import findings
 from hpdsl.fleet.manifest import Site
 from hpdsl.sim import kpi, scorecard
 from hpdsl.sim.loaded import LoadedPackage, PointSpec, load
 from hpdsl.sim.trend import Column, Trend
-from hpdsl.sim.verify.compare import verify
+from hpdsl.sim.verify.compare import Comparison, Tally, finish, first_pass, open_comparison
 from hpdsl.sim.verify.recording import Recording
+from hpdsl.sim.verify.replay import Replayer
 from hpdsl.sim.verify.results import Report, Settings
 from hpdsl.sim.verify.trendfile import TrendFileError
 
@@ -166,56 +168,93 @@ def rules_package(rules: Path, replay: str = "auto") -> tuple[LoadedPackage | st
     return _RULES[key]
 
 
-def _package(site: Site, replay: str) -> tuple[LoadedPackage | str, str]:
+# Per process: each site file's values given to its rules' package once.
+_SITES: dict[tuple[str, str, str], tuple[LoadedPackage | str, str]] = {}
+
+
+def site_package(site: Site, replay: str) -> tuple[LoadedPackage | str, str]:
     """The site's rules with its site file's values, and how they replay."""
     package, how = rules_package(site.rules, replay)
     if isinstance(package, str) or site.params is None:
         return package, how
-    with_site = package.with_site(site.params)
-    if isinstance(with_site, list):
-        first = with_site[0]
-        return f"the site file has errors: {first.span}: {first.message}", how
-    return with_site, how
+    key = (str(site.rules), replay, str(site.params))
+    if key not in _SITES:
+        with_site = package.with_site(site.params)
+        if isinstance(with_site, list):
+            first = with_site[0]
+            _SITES[key] = (f"the site file has errors: {first.span}: {first.message}", how)
+        else:
+            _SITES[key] = (with_site, how)
+    return _SITES[key]
 
 
 def verify_site(site: Site, settings: Settings | None = None, replay: str = "python") -> Run:
     """Verify one site (interpreted unless `replay` asks for the native build); raises only for what a
     retry may cure."""
-    import pyfunnel  # type: ignore[import-untyped, unused-ignore]
-
     started = time.perf_counter()
-    package, how = _package(site, replay)
+    package, how = site_package(site, replay)
     if isinstance(package, str):
         return Run(SiteResult(site.id, error=package), time.perf_counter() - started, replay=how)
     with tempfile.TemporaryDirectory(prefix="hpdsl-fleet-") as folder:
         path = _local_trend(site, Path(folder))
-        goals = _Goals(package)
+        opened = open_site(package, path, settings or Settings())
+        if isinstance(opened, str):
+            return Run(SiteResult(site.id, error=opened), time.perf_counter() - started, replay=how)
+        goals = Goals(package)
+        observed = goals.start(opened.recording)
+        replayer = Replayer(package, opened.recording, opened.step_s)
         try:
-            report = verify(package, path, settings or Settings(), None, pyfunnel, observer=goals)
+            tallies = first_pass(opened, replayer, opened.cuts, QUIET, goals, observed)
+            result = site_result(site, opened, replayer, tallies, goals)
         except TrendFileError as exc:
-            return Run(
-                SiteResult(site.id, error=exc.diagnostics[0].message),
-                time.perf_counter() - started,
-                replay=how,
-            )
-        errors = [d for d in report.diagnostics if d.is_error]
-        if errors:
-            return Run(
-                SiteResult(site.id, error=f"{errors[0].span}: {errors[0].message}"),
-                time.perf_counter() - started,
-                replay=how,
-            )
-        metrics = goals.metrics(site.weather)
-    result = SiteResult(
+            result = SiteResult(site.id, error=exc.diagnostics[0].message)
+    return Run(result, time.perf_counter() - started, replay=how)
+
+
+QUIET = Progress("fleet verify", False)
+
+
+def open_site(package: LoadedPackage, path: Path, settings: Settings) -> Comparison | str:
+    """The site's trend read for the comparison, its chunks cut at each month's first row as well
+    (so that a site verified whole and one verified by month compare the same chunks); the
+    site's problem as text if the trend cannot be compared."""
+    try:
+        opened = open_comparison(package, path, settings, QUIET)
+    except TrendFileError as exc:
+        return exc.diagnostics[0].message
+    if isinstance(opened, Report):
+        errors = [d for d in opened.diagnostics if d.is_error]
+        return f"{errors[0].span}: {errors[0].message}" if errors else "the trend has nothing to compare"
+    opened.with_cuts(month_starts(opened.recording.time_ms))
+    return opened
+
+
+def month_starts(time_ms: npt.NDArray[np.int64]) -> list[int]:
+    """The first row of every calendar month of the time stamps after the first month."""
+    months = time_ms.astype("datetime64[ms]").astype("datetime64[M]").astype(np.int64)
+    return [int(row) + 1 for row in np.flatnonzero(np.diff(months))]
+
+
+def site_result(
+    site: Site, opened: Comparison, replayer: Replayer, tallies: dict[str, Tally], goals: Goals
+) -> SiteResult:
+    """The site's result from its first pass's tallies: the rest of the comparison run, the goals
+    measured."""
+    import pyfunnel  # type: ignore[import-untyped, unused-ignore]
+
+    report = finish(opened, replayer, tallies, None, pyfunnel, QUIET)
+    errors = [d for d in report.diagnostics if d.is_error]
+    if errors:
+        return SiteResult(site.id, error=f"{errors[0].span}: {errors[0].message}")
+    return SiteResult(
         site.id,
         rows=report.rows,
         start=report.start.isoformat() if report.start else "",
         end=report.end.isoformat() if report.end else "",
         departed_points=sum(1 for r in report.results if r.departed),
         departures=_departures(report),
-        **metrics,
+        **goals.metrics(site.weather),
     )
-    return Run(result, time.perf_counter() - started, replay=how)
 
 
 def _local_trend(site: Site, folder: Path) -> Path:
@@ -248,12 +287,38 @@ def _departures(report: Report) -> tuple[Departure, ...]:
     return tuple(found)
 
 
-class _Goals:
+@dataclass
+class GoalData:
+    """What the goals keep of a stretch of a site's rows; the stretches of a year join in order."""
+
+    parts: dict[str, list[npt.NDArray[np.float64]]] = field(default_factory=dict)  # kept columns
+    # per alarm: [raises after the stretch's first row, on at its first row, on at its last]
+    edges: dict[str, list[Any]] = field(default_factory=dict)
+
+    def extend(self, later: GoalData) -> None:
+        """Join the stretch that follows this one."""
+        for name, parts in later.parts.items():
+            self.parts.setdefault(name, []).extend(parts)
+        for name, (raised, first, last) in later.edges.items():
+            edge = self.edges.setdefault(name, [0, None, None])
+            if first is None:
+                continue
+            edge[0] += raised + int(edge[2] is not None and first and not edge[2])
+            edge[1] = first if edge[1] is None else edge[1]
+            edge[2] = last
+
+    def raised(self) -> dict[str, int]:
+        """How often each alarm was raised: the first row counts as a raise of one that is on."""
+        return {name: raised + int(bool(first)) for name, (raised, first, _) in self.edges.items()}
+
+
+class Goals:
     """What the goals and findings read of a site's trend, taken in the comparison's own pass
     over the file (`verify`'s observer): the few columns the goals read are kept, as a trend
     of their own for the scorecard's measures; of the alarm columns only each one's count of
-    raises and last state, chunk by chunk: a year of a hundred alarm columns costs no more
-    memory than a day.
+    raises and its state at the first and last rows, chunk by chunk: a year of a hundred alarm
+    columns costs no more memory than a day. What a month's pass kept (`data`) joins the
+    other months' in order.
     """
 
     def __init__(self, package: LoadedPackage) -> None:
@@ -261,9 +326,7 @@ class _Goals:
         self._kept: list[str] = []
         self._alarms: list[str] = []
         self._recording: Recording | None = None
-        self._parts: dict[str, list[npt.NDArray[np.float64]]] = {}
-        self.raised: dict[str, int] = {}
-        self._previous: dict[str, bool] = {}
+        self.data = GoalData()
 
     def start(self, recording: Recording) -> list[str]:
         available = {*recording.inputs, *recording.compared}
@@ -271,20 +334,23 @@ class _Goals:
         self._kept = [name for name in wanted if name in available and name in self._points]
         self._recording = recording
         self._alarms = [name for name, c in recording.compared.items() if c.point.role == "alarm"]
-        self._parts = {name: [] for name in self._kept if name not in recording.inputs}
-        self.raised = dict.fromkeys(self._alarms, 0)
-        self._previous = dict.fromkeys(self._alarms, False)
-        return [*self._parts, *self._alarms]
+        self.data = GoalData(
+            {name: [] for name in self._kept if name not in recording.inputs},
+            {name: [0, None, None] for name in self._alarms},
+        )
+        return [*self.data.parts, *self._alarms]
 
     def chunk(self, first: int, end: int, recorded: dict[str, npt.NDArray[np.float64]]) -> None:
-        for name, parts in self._parts.items():
+        for name, parts in self.data.parts.items():
             parts.append(recorded[name])
         for name in self._alarms:
             on = recorded[name] > 0.5
             if len(on):
-                rises = int(np.count_nonzero(on[1:] & ~on[:-1])) + int(on[0] and not self._previous[name])
-                self.raised[name] += rises
-                self._previous[name] = bool(on[-1])
+                edge = self.data.edges[name]
+                rises = int(np.count_nonzero(on[1:] & ~on[:-1]))
+                edge[0] += rises + int(edge[2] is not None and bool(on[0]) and not edge[2])
+                edge[1] = bool(on[0]) if edge[1] is None else edge[1]
+                edge[2] = bool(on[-1])
 
     def metrics(self, weather: str) -> dict[str, Any]:
         """Seasonal and nominal COP, the Q5 and Q6 fractions, the alarm counts and the findings."""
@@ -296,9 +362,11 @@ class _Goals:
         for name in self._kept:
             values = inputs.get(name)
             if values is None:
-                values = np.concatenate(self._parts[name]) if self._parts[name] else np.zeros(0)
+                parts = self.data.parts[name]
+                values = np.concatenate(parts) if parts else np.zeros(0)
             trend.add(_column(self._points[name], values))
-        result: dict[str, Any] = {"alarms": tuple(sorted((n, c) for n, c in self.raised.items() if c))}
+        raised = self.data.raised()
+        result: dict[str, Any] = {"alarms": tuple(sorted((n, c) for n, c in raised.items() if c))}
         result.update(_cop(trend))
         reference = _outdoor_reference(weather, trend) if weather and len(trend) else None
         result["findings"] = findings.find(

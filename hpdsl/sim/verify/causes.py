@@ -30,7 +30,7 @@ import numpy.typing as npt
 from hpdsl.base.progress import Step
 from hpdsl.compile import ir
 from hpdsl.sim.loaded import LoadedPackage, PointSpec
-from hpdsl.sim.verify.recording import Recording
+from hpdsl.sim.verify.recording import Recording, even_cuts
 from hpdsl.sim.verify.replay import Replayer, copy_state
 from hpdsl.sim.verify.results import PointResult
 
@@ -451,10 +451,10 @@ def _recorded(
     """The recorded values of some columns over each range of rows [start, end), read again from
     the file in one pass."""
     found: list[dict[str, list[FloatArray]]] = [{c: [] for c in columns} for _ in ranges]
-    last = max((end for _, end in ranges), default=0)
-    for first, stop, chunk in recording.chunks(columns, 32768):
-        if first >= last:
-            break
+    if not ranges:
+        return []
+    earliest, last = min(start for start, _ in ranges), max(end for _, end in ranges)
+    for first, stop, chunk in recording.chunks(columns, even_cuts(earliest, last, 32768)):
         for (start, end), parts in zip(ranges, found, strict=True):
             if stop > start and first < end:
                 for column in columns:

@@ -21,9 +21,10 @@ import contextlib
 import datetime
 import fnmatch
 import io
+import itertools
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -34,7 +35,15 @@ import numpy.typing as npt
 from hpdsl.base.progress import Progress
 from hpdsl.base.source import display_name
 from hpdsl.sim.loaded import LoadedPackage, PointSpec
-from hpdsl.sim.verify.recording import Recording, gap_warning, match, read, release_memory, span_of_time
+from hpdsl.sim.verify.recording import (
+    Recording,
+    even_cuts,
+    gap_warning,
+    match,
+    read,
+    release_memory,
+    span_of_time,
+)
 from hpdsl.sim.verify.replay import Replayer, scans_per_gap
 from hpdsl.sim.verify.results import PointResult, Report, Settings
 from hpdsl.sim.verify.trendfile import TrendFile, TrendFileError, source_of_broken, trend_problem
@@ -51,7 +60,7 @@ FUNNEL_FILES = ("errors.csv", "lowerBound.csv", "upperBound.csv", "reference.csv
 
 
 @dataclass
-class _Tally:
+class Tally:
     """What the first pass learns of one point, chunk by chunk."""
 
     samples: int = 0
@@ -65,6 +74,26 @@ class _Tally:
     largest_reference: float = 0.0  # the largest |replay| where both have a value
     rise: float = 0.0  # a total's fastest rise per second
     previous: tuple[float, float] | None = None  # a total's last (time, value) of the chunk before
+
+
+def merged(parts: list[dict[str, Tally]]) -> dict[str, Tally]:
+    """The tallies of consecutive stretches of rows, in order, as one first pass over them all
+    would have made them."""
+    whole: dict[str, Tally] = {}
+    for part in parts:
+        for column, tally in part.items():
+            into = whole.setdefault(column, Tally())
+            into.samples += tally.samples
+            into.excess.extend(tally.excess)
+            into.first_x.extend(tally.first_x)
+            into.first_row = into.first_row if into.first_row is not None else tally.first_row
+            into.last_row = tally.last_row if tally.last_row is not None else into.last_row
+            into.low, into.high = min(into.low, tally.low), max(into.high, tally.high)
+            into.largest = max(into.largest, tally.largest)
+            into.largest_reference = max(into.largest_reference, tally.largest_reference)
+            into.rise = max(into.rise, tally.rise)
+            into.previous = tally.previous if tally.previous is not None else into.previous
+    return whole
 
 
 class Observer(Protocol):
@@ -87,6 +116,34 @@ class Observer(Protocol):
 MAX_SCANS = 50_000_000
 
 
+@dataclass
+class Comparison:
+    """A trend read and matched to the package: what each pass of the comparison needs.
+
+    `cuts` are the rows where the chunks begin (and the last row's end): those of
+    `Settings.chunk_rows`, and any a caller adds (`with_cuts`) to run a stretch of the rows on
+    its own (the fleet's months). A chunk is the unit the first pass tallies and the second
+    compares again, so the same cuts serve both.
+    """
+
+    loaded: LoadedPackage
+    report: Report
+    recording: Recording
+    compared: list[PointSpec]
+    step_s: float
+    time_tolerance: float
+    settings: Settings
+    cuts: list[int]
+
+    def with_cuts(self, rows: list[int]) -> None:
+        """Begin a chunk at each of `rows` as well."""
+        self.cuts = sorted({*self.cuts, *(r for r in rows if 0 < r < len(self.recording.time_ms))})
+
+    def cuts_of(self, first: int, end: int) -> list[int]:
+        """The cuts from row `first` to row `end` (both cuts)."""
+        return [c for c in self.cuts if first <= c <= end]
+
+
 def verify(
     loaded: LoadedPackage,
     trend_path: Path,
@@ -100,9 +157,21 @@ def verify(
 
     An `observer` is shown the recording and every chunk of the first pass (nothing when the
     trend has problems that stop the comparison)."""
-    from hpdsl.sim.verify import causes
-
     progress = progress or Progress("verify", False)
+    opened = open_comparison(loaded, trend_path, settings, progress)
+    if isinstance(opened, Report):
+        return opened
+    observed = observer.start(opened.recording) if observer is not None else []
+    replayer = Replayer(loaded, opened.recording, opened.step_s)
+    tallies = first_pass(opened, replayer, opened.cuts, progress, observer, observed)
+    return finish(opened, replayer, tallies, output, funnel, progress)
+
+
+def open_comparison(
+    loaded: LoadedPackage, trend_path: Path, settings: Settings, progress: Progress
+) -> Comparison | Report:
+    """Read the trend's time stamps and field inputs and choose the compared points; the report
+    alone when the trend's problems stop the comparison."""
     report = Report(display_name(trend_path))
     try:
         with progress.phase("reading the time stamps and field inputs"):
@@ -161,9 +230,24 @@ def verify(
     gaps = gap_warning(recording, time_tolerance)
     if gaps is not None:
         report.diagnostics.append(gaps)
-    observed = observer.start(recording) if observer is not None else []
-    replayer = Replayer(loaded, recording, step_s)
-    tallies = _first_pass(replayer, recording, compared, settings.chunk_rows, progress, observer, observed)
+    cuts = even_cuts(0, len(seconds), settings.chunk_rows)
+    return Comparison(loaded, report, recording, compared, step_s, time_tolerance, settings, cuts)
+
+
+def finish(
+    opened: Comparison,
+    replayer: Replayer,
+    tallies: dict[str, Tally],
+    output: Path | None,
+    funnel: Any,
+    progress: Progress,
+) -> Report:
+    """From the first pass's tallies: each point's tolerances, the second pass where a point came
+    farther than them, and the causes of the departures."""
+    from hpdsl.sim.verify import causes
+
+    report, recording, compared = opened.report, opened.recording, opened.compared
+    locator = recording.trend.locator
     for point in compared:
         warning = recording.compared[point.column].warning(locator)
         if warning is not None:
@@ -181,46 +265,60 @@ def verify(
                 )
             )
             continue
-        tolerance = value_tolerance(point, tally, time_tolerance, settings)
-        results[point.column] = PointResult(point, tolerance, time_tolerance, tally.samples)
+        tolerance = value_tolerance(point, tally, opened.time_tolerance, opened.settings)
+        results[point.column] = PointResult(point, tolerance, opened.time_tolerance, tally.samples)
     with contextlib.ExitStack() as stack:
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="hpdsl-verify-")))
-        _second_pass(
-            replayer, recording, results, tallies, settings.chunk_rows, work, output, funnel, progress
-        )
+        _second_pass(replayer, recording, results, tallies, opened.cuts, work, output, funnel, progress)
         report.results = [results[p.column] for p in compared if p.column in results]
         departed = [r for r in report.results if r.departed]
         if departed:
             with progress.phase("looking for the causes", total=len(departed), unit="points") as step:
-                report.groups = causes.explain(loaded, replayer, recording, departed, step)
+                report.groups = causes.explain(opened.loaded, replayer, recording, departed, step)
     report.sources[report.trend] = locator.source(report.diagnostics)
     return report
 
 
-def _first_pass(
+def first_pass(
+    opened: Comparison,
     replayer: Replayer,
-    recording: Recording,
-    compared: list[PointSpec],
-    chunk_rows: int,
+    cuts: list[int],
     progress: Progress,
     observer: Observer | None = None,
     observed: list[str] | None = None,
-) -> dict[str, _Tally]:
-    """Replay every chunk once and tally, for each point, how far the recording came from it."""
-    tallies = {point.column: _Tally() for point in compared}
+    package: Any = None,
+) -> dict[str, Tally]:
+    """Replay the chunks between `cuts` once and tally, for each point, how far the recording came
+    from it: from the record's start, or from `package`, the rules' state before the first cut."""
+    recording, compared = opened.recording, opened.compared
+    tallies = {point.column: Tally() for point in compared}
     # the real points first: their rows are the ones whose ranges are tallied
     compared = sorted(compared, key=lambda point: point.kind != "real")
     reals = sum(point.kind == "real" for point in compared)
-    package = replayer.new()
+    if package is None:
+        assert cuts[0] == 0, "a stretch after the first row is run from the rules' state before it"
+        package = replayer.new()
+    elif cuts[0] > 0:
+        # a total's rise into the first chunk is reckoned from the scan before it
+        before = float(replayer.scan_s[replayer.row_scan[cuts[0] - 1]])
+        for point in compared:
+            if point.role == "total":
+                value = getattr(getattr(package, point.instance), point.attribute)
+                tallies[point.column].previous = (before, float(value))
     seconds = recording.seconds
     columns = [point.column for point in compared]
     read = [*columns, *(c for c in observed or () if c in recording.compared and c not in tallies)]
-    chunks = ((*chunk, _stacked(chunk[2], columns)) for chunk in recording.chunks(read, chunk_rows))
-    with progress.phase("replaying and comparing", total=replayer.rows, unit="rows") as step:
-        for first, end, chunk, recorded in _prefetched(chunks):
+    chunks = ((*chunk, _stacked(chunk[2], columns)) for chunk in recording.chunks(read, cuts))
+    with (
+        progress.phase("replaying and comparing", total=cuts[-1] - cuts[0], unit="rows") as step,
+        contextlib.closing(_prefetched(chunks)) as reader,
+    ):
+        for first, end in itertools.pairwise(cuts):
+            # the replay needs no recorded value: the chunk is read while it runs
+            values = replayer.run_numbers(package, first, end, compared, keep=True)
+            _, _, chunk, recorded = next(reader)
             if observer is not None:
                 observer.chunk(first, end, chunk)
-            values = replayer.run_numbers(package, first, end, compared, keep=True)
             offset = replayer.first_scan(first)
             at_rows = replayer.row_scan[first:end] - offset
             scan_s = replayer.scan_s[offset : offset + values.shape[1]]
@@ -243,7 +341,7 @@ def _stacked(chunk: dict[str, FloatArray], columns: list[str]) -> FloatArray:
     return np.stack([chunk[column] for column in columns]) if columns else np.empty((0, 0))
 
 
-def _prefetched(chunks: Iterator[_T], depth: int = 2) -> Iterator[_T]:
+def _prefetched(chunks: Iterator[_T], depth: int = 2) -> Generator[_T, None, None]:
     """The items of `chunks`, read ahead on a thread: pyarrow parses and converts the next chunk
     (releasing the interpreter's lock) while the replay of this one runs."""
     import queue
@@ -283,7 +381,7 @@ def _prefetched(chunks: Iterator[_T], depth: int = 2) -> Iterator[_T]:
 
 
 def _tally_chunk(
-    tallies: list[_Tally],
+    tallies: list[Tally],
     replayed: FloatArray,
     recorded: FloatArray,
     seconds: FloatArray,
@@ -341,7 +439,7 @@ def _tally_chunk(
             tally.largest = max(tally.largest, float(largest[k]))
 
 
-def _tally_rise(tally: _Tally, scan_s: FloatArray, reference: FloatArray) -> None:
+def _tally_rise(tally: Tally, scan_s: FloatArray, reference: FloatArray) -> None:
     """A total's fastest rise per second over the replay (a total falls only when it resets)."""
     times, values = scan_s, reference
     if tally.previous is not None:
@@ -357,7 +455,7 @@ def _tally_rise(tally: _Tally, scan_s: FloatArray, reference: FloatArray) -> Non
         tally.previous = (float(times[-1]), float(values[-1]))
 
 
-def value_tolerance(point: PointSpec, tally: _Tally, time_tolerance: float, settings: Settings) -> float:
+def value_tolerance(point: PointSpec, tally: Tally, time_tolerance: float, settings: Settings) -> float:
     """The point's value tolerance: as given, else exact for booleans, members and whole numbers,
     else a share of the declared range (or the recorded range, or the largest value, or 1).
 
@@ -389,8 +487,8 @@ def _second_pass(
     replayer: Replayer,
     recording: Recording,
     results: dict[str, PointResult],
-    tallies: dict[str, _Tally],
-    chunk_rows: int,
+    tallies: dict[str, Tally],
+    cuts: list[int],
     work: Path,
     output: Path | None,
     funnel: Any,
@@ -413,7 +511,7 @@ def _second_pass(
     with progress.phase("comparing with pyfunnel", total=len(suspects), unit="chunks") as step:
         previous: _Chunk | None = None
         current: _Chunk | None = None
-        for index, following in enumerate(recording.chunks(columns, chunk_rows)):
+        for index, following in enumerate(recording.chunks(columns, cuts)):
             if current is not None and index - 1 in suspects:
                 _compare_chunk(
                     replayer,
@@ -446,7 +544,7 @@ def _compare_chunk(
     replayer: Replayer,
     recording: Recording,
     found: list[PointResult],
-    tallies: dict[str, _Tally],
+    tallies: dict[str, Tally],
     index: int,
     previous: _Chunk | None,
     current: _Chunk,
@@ -491,7 +589,7 @@ def _compare_chunk(
 
 def _funnel_chunk(
     result: PointResult,
-    tally: _Tally,
+    tally: Tally,
     replayer: Replayer,
     reference: FloatArray,
     offset: int,

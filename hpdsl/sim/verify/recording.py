@@ -14,8 +14,9 @@ pyarrow.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -193,6 +194,7 @@ class Recording:
     compared: dict[str, Converter]  # the outputs, totals, counters, machines and alarms the file holds
     converters: dict[str, Converter]
     in_file_order: bool  # the file's rows were already in time order
+    held: bool = False  # each input's missing samples hold the one before (done by the replay)
     _keep_in_file: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=np.bool_))
 
     @functools.cached_property
@@ -201,57 +203,89 @@ class Recording:
         seconds: FloatArray = (self.time_ms - self.time_ms[0]) / 1000.0
         return seconds
 
-    def chunks(self, columns: list[str], rows: int) -> Iterator[tuple[int, int, dict[str, FloatArray]]]:
-        """(first kept row, end, {column: values}) for consecutive chunks of `rows` kept rows.
+    def chunks(
+        self, columns: list[str], cuts: Sequence[int]
+    ) -> Iterator[tuple[int, int, dict[str, FloatArray]]]:
+        """(first kept row, end, {column: values}) for the chunks of kept rows between consecutive
+        `cuts` (ascending row numbers; `even_cuts` gives chunks of a number of rows).
 
-        A file already in time order is streamed; one that is not is read whole for these
+        A file already in time order is streamed, from the batch that holds the first cut (a
+        Parquet file's earlier row groups are not read); one that is not is read whole for these
         columns and reordered (a log written out of order is rare, and small).
         """
         converters = [self.compared[c] for c in columns]
-        total = len(self.time_ms)
+        pairs = list(itertools.pairwise(cuts))
+        if not converters:
+            for first, end in pairs:
+                yield first, end, {}
+            return
         if not self.in_file_order:
             parts: dict[str, list[FloatArray]] = {c.point.column: [] for c in converters}
             for _, converted in converted_batches(self.trend, converters):
                 for column, values in converted.items():
                     parts[column].append(values)
             whole = {c: np.concatenate(p)[self.file_rows] if p else np.empty(0) for c, p in parts.items()}
-            for start in range(0, total, rows):
-                yield start, min(start + rows, total), {c: v[start : start + rows] for c, v in whole.items()}
+            for first, end in pairs:
+                yield first, end, {c: v[first:end] for c, v in whole.items()}
             return
+        if not pairs:
+            return
+        every_row = bool(self._keep_in_file.all())  # no row dropped for its time stamp
+        # Kept rows are the file's rows in order, less those dropped for their time stamps.
+        kept_before = np.concatenate(([0], np.cumsum(self._keep_in_file)))
+        kept = len(self.file_rows)
+        start_in_file = int(self.file_rows[cuts[0]]) if cuts[0] < kept else len(self._keep_in_file)
         buffers: dict[str, list[FloatArray]] = {c.point.column: [] for c in converters}
         buffered = 0
-        start = 0
-        every_row = bool(self._keep_in_file.all())  # no row dropped for its time stamp
-        for offset, converted in converted_batches(self.trend, converters):
-            end = offset + len(next(iter(converted.values())))
-            keep = self._keep_in_file[offset:end]
+        at = cuts[0]  # the kept row the buffers start at
+        pending = iter(pairs)
+        first, end = next(pending)
+        for offset, converted in converted_batches(self.trend, converters, start_in_file):
+            stop = offset + len(next(iter(converted.values())))
+            if stop <= start_in_file:
+                continue
+            keep = self._keep_in_file[offset:stop]
+            skip = int(kept_before[start_in_file] - kept_before[offset]) if offset < start_in_file else 0
             for column, values in converted.items():
-                buffers[column].append(values if every_row else values[keep])
-            buffered += end - offset if every_row else int(keep.sum())
-            while buffered >= rows or (end >= len(self._keep_in_file) and buffered > 0):
-                take = min(rows, buffered)
+                taken = values if every_row else values[keep]
+                buffers[column].append(taken[skip:])
+            buffered += (stop - offset if every_row else int(keep.sum())) - skip
+            while at + buffered >= end or (stop >= len(self._keep_in_file) and buffered > 0):
+                take = min(end, at + buffered) - at
                 joined = {c: p[0] if len(p) == 1 else np.concatenate(p) for c, p in buffers.items()}
-                yield start, start + take, {c: v[:take] for c, v in joined.items()}
+                yield first, first + take, {c: v[:take] for c, v in joined.items()}
                 buffers = {c: [v[take:]] if len(v) > take else [] for c, v in joined.items()}
                 buffered -= take
-                start += take
-        if not converters:
-            for first in range(0, total, rows):
-                yield first, min(first + rows, total), {}
+                at += take
+                following = next(pending, None)
+                if following is None:
+                    return
+                first, end = following
+
+
+def even_cuts(first: int, end: int, rows: int) -> list[int]:
+    """Cuts of rows [first, end) into chunks of `rows` rows (the last may be shorter)."""
+    return [*range(first, end, rows), end] if end > first else [first]
 
 
 def converted_batches(
-    trend: TrendFile, converters: list[Converter]
+    trend: TrendFile, converters: list[Converter], start: int = 0
 ) -> Iterator[tuple[int, dict[str, FloatArray]]]:
     """(the batch's first file row, {column: values in its point's unit}) for every batch of the
-    file, in file order; nothing when there is no column to read."""
+    file, in file order, from the batch holding file row `start` on (a batch wholly before it is
+    not converted); nothing when there is no column to read."""
     if not converters:
         return
     positions = [converter.column.position for converter in converters]
-    offset = 0
-    for batch in trend.batches(positions):
-        yield offset, {c.point.column: c.convert(batch[c.column.position], offset) for c in converters}
-        offset += len(batch[positions[0]])
+    batches = trend.batches(positions, start)
+    offset = -1
+    for batch in batches:
+        if offset < 0:
+            offset = trend.skipped_rows
+        rows = len(batch[positions[0]])
+        if offset + rows > start:
+            yield offset, {c.point.column: c.convert(batch[c.column.position], offset) for c in converters}
+        offset += rows
 
 
 def read(
@@ -292,7 +326,9 @@ def read(
     identity = in_file_order and len(rows) == len(time_ms)
     inputs = columns if identity else {c: v[rows] for c, v in columns.items()}
     compared = {c: v for c, v in matched.items() if v.point.role != "input"}
-    recording = Recording(trend, time_ms[rows], rows, inputs, compared, matched, in_file_order, keep_in_file)
+    recording = Recording(
+        trend, time_ms[rows], rows, inputs, compared, matched, in_file_order, _keep_in_file=keep_in_file
+    )
     return recording, warnings
 
 

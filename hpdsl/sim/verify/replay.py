@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from librt.strings import BytesWriter
 
 from hpdsl.sim.loaded import LoadedPackage, PointSpec, Recorder, record_dtype
 from hpdsl.sim.verify.recording import Recording
@@ -64,26 +65,37 @@ class Replayer:
         self.row_scan = np.concatenate(([0], np.cumsum(self.parts))).astype(np.intp)  # each row's own scan
         self._lengths = np.diff(seconds) / self.parts if len(seconds) > 1 else np.zeros(0)
         self.rows = len(seconds)
+        self._seconds = seconds
         self.start = datetime.datetime(1970, 1, 1) + datetime.timedelta(
             milliseconds=int(recording.time_ms[0])
         )
         self._fed = [recording.converters[column].point for column in recording.inputs]
         # The inputs as the runtime takes them: each sample held until the next (in place of the
-        # raw columns, which are not needed again).
+        # raw columns, which are not needed again; a second replayer of the recording finds them
+        # held already: a held column has a value at every row, one never recorded at none).
         self._held: list[FloatArray | None] = []
         for point in self._fed:
-            held = _held(recording.inputs[point.column])
-            recording.inputs[point.column] = held if held is not None else recording.inputs[point.column]
+            values = recording.inputs[point.column]
+            held = (
+                (None if not len(values) or np.isnan(values[0]) else values)
+                if recording.held
+                else _held(values)
+            )
+            recording.inputs[point.column] = held if held is not None else values
             self._held.append(held)
+        recording.held = True
         self.snapshots: dict[int, Any] = {}  # row -> the package's state before that row
 
     def first_scan(self, row: int) -> int:
         """The first scan that belongs to a row: the scans of the gap before it, then its own."""
         return 0 if row == 0 else int(self.row_scan[row - 1]) + 1
 
-    def new(self) -> Any:
-        """A package at the state before the first row."""
-        return self.loaded.new(self.start)
+    def new(self, row: int = 0) -> Any:
+        """A fresh package, its clock at `row`'s time: the state before the first row, or a
+        controller started at `row` (run its rows with `fresh`)."""
+        if row == 0:
+            return self.loaded.new(self.start)
+        return self.loaded.new(self.start + datetime.timedelta(seconds=float(self._seconds[row])))
 
     def restore(self, row: int) -> tuple[Any, int]:
         """A copy of the latest kept state at or before `row`, and the row it is the state before."""
@@ -93,33 +105,53 @@ class Replayer:
         return copy.deepcopy(self.snapshots[kept]), kept
 
     def run(
-        self, package: Any, first: int, end: int, points: list[PointSpec], *, keep: bool = False
+        self,
+        package: Any,
+        first: int,
+        end: int,
+        points: list[PointSpec],
+        *,
+        keep: bool = False,
+        fresh: bool = False,
     ) -> dict[str, FloatArray]:
         """Run rows [first, end) on `package` (at the state before `first`); the points after each scan.
 
         The values are one per scan of those rows, from `first_scan(first)` to `row_scan[end - 1]`:
         numbers, 0/1 and member positions (NaN where there is none). With `keep`, copies of the
-        state are kept every SNAPSHOT_ROWS rows.
+        state are kept every SNAPSHOT_ROWS rows. With `fresh`, the package was made by
+        `new(first)`: its first scan is the first row's own, 0 s elapsed, as at the record's
+        first row (the values then start at `row_scan[first]`).
         """
-        return self._values(self._recorded(package, first, end, points, keep))
+        return self._values(self._recorded(package, first, end, points, keep, fresh))
 
     def run_numbers(
-        self, package: Any, first: int, end: int, points: list[PointSpec], *, keep: bool = False
+        self,
+        package: Any,
+        first: int,
+        end: int,
+        points: list[PointSpec],
+        *,
+        keep: bool = False,
+        fresh: bool = False,
     ) -> FloatArray:
         """`run`, with the values as one block: a row a point (in the order of `points`), a column a scan."""
-        return self._recorded(package, first, end, points, keep).numbers()
+        return self._recorded(package, first, end, points, keep, fresh).numbers()
 
-    def _recorded(self, package: Any, first: int, end: int, points: list[PointSpec], keep: bool) -> Recorder:
+    def _recorded(
+        self, package: Any, first: int, end: int, points: list[PointSpec], keep: bool, fresh: bool = False
+    ) -> Recorder:
         """Rows [first, end) run by the package's own replay loop (`Package.replay`), a stretch of
         rows a call, cut where a copy of the state is kept; their scans recorded."""
         recorder = Recorder(self.loaded, package, points)
-        record = struct.Struct(recorder.record_format())
+        recorder.record_format()  # the record holds every value wanted
         dtype = record_dtype(type(package))
         parts: list[int] = self.parts[max(first - 1, 0) : max(end - 1, 0)].tolist()
         lengths: list[float] = self._lengths[max(first - 1, 0) : max(end - 1, 0)].tolist()
         if first == 0 and end > 0:  # the first row of the record ends no gap: one scan, 0 s elapsed
             parts.insert(0, 1)
             lengths.insert(0, 0.0)
+        elif fresh and end > first:  # nor does the first row of a controller started there
+            parts[0], lengths[0] = 1, 0.0
         inputs = self._inputs(first, end, type(package).FIELD_INPUTS)
         unpack = struct.Struct(type(package).INPUT_RECORD).unpack_from
         cuts = sorted({first, end, *range(-(-first // SNAPSHOT_ROWS) * SNAPSHOT_ROWS, end, SNAPSHOT_ROWS)})
@@ -127,14 +159,14 @@ class Replayer:
             if keep and begin % SNAPSHOT_ROWS == 0 and begin not in self.snapshots:
                 self.snapshots[begin] = copy_state(package)
             a, b = begin - first, stop - first
-            scans = sum(parts[a:b])
-            out = bytearray(record.size * scans)
+            # nothing wanted: the replay only brings the state forward, recording nothing
+            out = BytesWriter() if points else None
             changes: list[tuple[int, list[Any]]] = []
-            package.replay(
-                inputs[a:b], unpack, parts[a:b], lengths[a:b], out, record.pack_into, changes, recorder.count
-            )
-            records = np.frombuffer(out, dtype=dtype)
-            recorder.take(records, changes)
+            package.replay(inputs[a:b], unpack, parts[a:b], lengths[a:b], out, changes, recorder.count)
+            if out is not None:
+                records = np.frombuffer(out.getvalue(), dtype=dtype)
+                assert len(records) == sum(parts[a:b]), "a record a scan"
+                recorder.take(records, changes)
         return recorder
 
     def _values(self, recorder: Recorder) -> dict[str, FloatArray]:

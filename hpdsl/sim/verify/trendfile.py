@@ -319,6 +319,7 @@ class TrendFile:
     warnings: list[Diagnostic] = field(default_factory=list)
     csv: _CsvLayout | None = None  # None: Parquet
     skipped: int = 0  # CSV rows skipped for the wrong number of cells
+    skipped_rows: int = 0  # the data rows before the last `batches` call's first batch
 
     @classmethod
     def open(cls, path: Path) -> TrendFile:
@@ -336,33 +337,49 @@ class TrendFile:
             return _open_parquet(path, name)
         return _open_csv(path, name, head)
 
-    def batches(self, positions: Sequence[int]) -> Iterator[dict[int, Any]]:
+    def batches(self, positions: Sequence[int], start: int = 0) -> Iterator[dict[int, Any]]:
         """The cells of the columns at `positions`, batch by batch in file order, as pyarrow arrays.
 
         An empty cell is null; spaces around a cell are left for the reader to trim where it
         must. Every call reads the same rows in the same batches: a CSV row with the wrong
-        number of cells is skipped each time.
+        number of cells is skipped each time. With `start`, a Parquet file's row groups that
+        end at or before that data row are not read (`skipped_rows` says how many rows they
+        held); a CSV file is read from its top.
         """
         import pyarrow as pa
 
         wanted = sorted(set(positions))
         try:
             if self.csv is None:
-                yield from self._parquet_batches(wanted)
+                yield from self._parquet_batches(wanted, start)
             else:
+                self.skipped_rows = 0
                 yield from self._csv_batches(wanted)
         except (pa.ArrowInvalid, OSError, UnicodeDecodeError) as exc:
             raise TrendFileError(
                 [trend_problem(Span(self.name, 0, 0, 0, 0), f"cannot read the file: {exc}", _HINT_FORMAT)]
             ) from None
 
-    def _parquet_batches(self, wanted: list[int]) -> Iterator[dict[int, Any]]:
+    def _parquet_batches(self, wanted: list[int], start: int) -> Iterator[dict[int, Any]]:
         import pyarrow.parquet as pq
 
         reader = pq.ParquetFile(self.path)
         names = reader.schema_arrow.names
         selected = [names[p] for p in wanted]
-        for batch in reader.iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=selected, use_threads=False):
+        groups: list[int] = []
+        self.skipped_rows = 0
+        for index in range(reader.num_row_groups):
+            rows = reader.metadata.row_group(index).num_rows
+            if groups or self.skipped_rows + rows > start:
+                groups.append(index)
+            else:
+                self.skipped_rows += rows
+        if not groups:
+            return
+        batches = reader.iter_batches(
+            batch_size=PARQUET_BATCH_ROWS, row_groups=groups, columns=selected, use_threads=False
+        )
+        for batch in batches:
             yield {p: batch.column(i) for i, p in enumerate(wanted)}
 
     def _csv_batches(self, wanted: list[int]) -> Iterator[dict[int, Any]]:
