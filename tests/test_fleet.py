@@ -198,6 +198,26 @@ def test_a_site_verified_by_month_is_the_site_verified_whole(month_edge: Path) -
     assert [r.result.site for r in runs] == ["right", "wrong"] and runs[1].result == whole
 
 
+@pytest.mark.heavy
+def test_a_site_s_months_on_two_workers_take_the_rules_state_across_processes(
+    month_edge: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A month's task thaws the state of its first row with its own process's build of the
+    rules (an interpreted module is loaded under another name in each process; a native one
+    must be imported before its objects can be)."""
+    from hpdsl.sim import native
+
+    monkeypatch.setenv("HPDSL_NATIVE_OPT", "0")  # as the other cluster test: one build for both
+    wrong = manifest.Site("wrong", RULES, str(month_edge), params=GROUND)
+    whole = verify_site(wrong).result
+    for replay in ("python", *(() if native.unavailable() else ("native",))):
+        how = engine.Engine(workers=2, replay=replay, partition="month")
+        engine.prepare([wrong], how)
+        runs = engine.run_sites([wrong], how)
+        assert runs[0].result == whole, replay
+        assert runs[0].replay == replay and runs[0].worker == "a local Dask cluster of 2 worker processes"
+
+
 def test_a_site_by_month_whose_trend_is_a_url_is_verified_whole(month_edge: Path) -> None:
     site = manifest.Site("remote", RULES, f"file://{month_edge}")
     start = months.start_site(site)

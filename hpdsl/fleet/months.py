@@ -35,7 +35,6 @@ import itertools
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from hpdsl.fleet.manifest import Site
 from hpdsl.fleet.site import (
@@ -52,7 +51,7 @@ from hpdsl.fleet.site import (
 )
 from hpdsl.sim.loaded import LoadedPackage
 from hpdsl.sim.verify.compare import Comparison, Tally, first_pass, merged
-from hpdsl.sim.verify.replay import Replayer, copy_state
+from hpdsl.sim.verify.replay import Frozen, Replayer, frozen_state, thawed_state
 from hpdsl.sim.verify.results import Settings
 from hpdsl.sim.verify.trendfile import TrendFileError
 
@@ -68,7 +67,9 @@ class Start:
     replay: str = ""
     opened: Comparison | None = None  # without its package (a module does not travel)
     months: list[int] = field(default_factory=list)  # each month's first row, then the end
-    states: list[Any] = field(default_factory=list)  # the rules' state before each month (None: fresh)
+    # the rules' state before each month (None: fresh), as bytes: a worker takes it back with its
+    # own build of the rules' module (`thawed_state`)
+    states: list[Frozen | None] = field(default_factory=list)
     seconds: float = 0.0
     whole: bool = False  # a trend at a URL: fetched and verified whole by `finish_site`
 
@@ -83,7 +84,7 @@ class Month:
 
     tallies: dict[str, Tally]
     goals: GoalData
-    snapshots: dict[int, Any]
+    snapshots: dict[int, Frozen]  # the states kept before rows of the month, by row
     seconds: float = 0.0
 
 
@@ -102,10 +103,10 @@ def start_site(site: Site, settings: Settings | None = None, replay: str = "pyth
     months = [0, *month_starts(opened.recording.time_ms), rows]
     replayer = Replayer(package, opened.recording, opened.step_s)
     state = replayer.new()
-    states: list[Any] = [None]
+    states: list[Frozen | None] = [None]
     for first, end in itertools.pairwise(months[:-1]):
         replayer.run(state, first, end, [])
-        states.append(copy_state(state))
+        states.append(frozen_state(state))
     # the package stays here: a module does not travel (each process has its own, `_with`)
     travelling = dataclasses.replace(opened, loaded=None)  # type: ignore[arg-type]
     return Start(site.id, "", how, travelling, months, states, time.perf_counter() - started)
@@ -121,9 +122,11 @@ def verify_month(site: Site, start: Start, month: int, replay: str = "python") -
     goals = Goals(package)
     observed = goals.start(opened.recording)
     first, end = start.months[month], start.months[month + 1]
-    state = copy.deepcopy(start.states[month]) if start.states[month] is not None else None
+    frozen = start.states[month]
+    state = thawed_state(frozen, package.module) if frozen is not None else None
     tallies = first_pass(opened, replayer, opened.cuts_of(first, end), QUIET, goals, observed, state)
-    return Month(tallies, goals.data, replayer.snapshots, time.perf_counter() - started)
+    kept = {row: frozen_state(kept) for row, kept in replayer.snapshots.items()}
+    return Month(tallies, goals.data, kept, time.perf_counter() - started)
 
 
 def finish_site(site: Site, start: Start, months: list[Month], replay: str = "python") -> Run:
@@ -138,11 +141,12 @@ def finish_site(site: Site, start: Start, months: list[Month], replay: str = "py
     assert isinstance(package, LoadedPackage)
     opened = _with(start.opened, package)
     replayer = Replayer(package, opened.recording, opened.step_s)
-    for first, state in zip(start.months, start.states, strict=False):
-        if state is not None:
-            replayer.snapshots[first] = state
+    for first, frozen in zip(start.months, start.states, strict=False):
+        if frozen is not None:
+            replayer.snapshots[first] = thawed_state(frozen, package.module)
     for part in months:
-        replayer.snapshots.update(part.snapshots)
+        for row, kept in part.snapshots.items():
+            replayer.snapshots[row] = thawed_state(kept, package.module)
     goals = Goals(package)
     goals.start(opened.recording)
     for part in months:

@@ -17,8 +17,11 @@ from __future__ import annotations
 
 import copy
 import datetime
+import io
 import itertools
+import pickle
 import struct
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -197,13 +200,42 @@ def copy_state(package: Any) -> Any:
     """A copy of the package's state. The records of the last scan (its alarm changes and log
     entries, which the recorder has read and the next scan clears) are cleared first: they are
     not state, and a native build's frozen records cannot be copied."""
+    clear_records(package)
+    return copy.deepcopy(package)
+
+
+def clear_records(package: Any) -> None:
+    """Clear the records of the package's last scan (read already; the next scan clears them)."""
     for cls in type(package).PROGRAMS:
         program = getattr(package, cls.INSTANCE)
         if program.alarm_changes:
             program.alarm_changes = []
         if program.log_entries:
             program.log_entries = []
-    return copy.deepcopy(package)
+
+
+Frozen = tuple[str, bytes]  # a package's state as bytes, and the name of the module it was made by
+
+
+def frozen_state(package: Any) -> Frozen:
+    """The package's state as bytes another process can take back (`thawed_state`): a copy kept
+    there, made there by its own build of the rules' module (a native build is imported under a
+    name of its own in each process, an interpreted one under a counter)."""
+    clear_records(package)
+    return type(package).__module__, pickle.dumps(package, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def thawed_state(frozen: Frozen, module: ModuleType) -> Any:
+    """A package from `frozen_state`'s bytes, its classes taken from `module` (this process's)."""
+    name, data = frozen
+
+    class _Unpickler(pickle.Unpickler):
+        def find_class(self, module_name: str, qualified: str, /) -> Any:
+            if module_name == name:
+                return getattr(module, qualified)
+            return super().find_class(module_name, qualified)
+
+    return _Unpickler(io.BytesIO(data)).load()
 
 
 def _held(values: FloatArray) -> FloatArray | None:
