@@ -6,7 +6,6 @@ import array
 import ast
 import math
 import os
-import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -132,7 +131,7 @@ def test_generated_module_imports_only_the_standard_library(shipped_text: str) -
         and ast.unparse(node.items[0].context_expr) == "contextlib.suppress(ImportError)"
     ]
     assert [ast.unparse(node.body[0]) for node in optional] == [
-        "from librt.strings import BytesWriter, write_f64_le, write_i64_le"
+        "from librt.strings import BytesWriter, read_f64_le, write_f64_le, write_i64_le"
     ]
     tree.body = [node for node in tree.body if node not in optional]
     shipped_text = ast.unparse(tree)
@@ -232,11 +231,10 @@ def test_a_program_with_only_inputs_and_alarms_replays_and_type_checks(
     module = _checked_module(INPUTS_AND_ALARMS_ONLY, "guard_rules", tmp_path, repo_root, monkeypatch)
     package = module.Package()
     assert module.Package.RECORDED == () and module.Package.FIELD_INPUTS == ("Guard.temp",)
-    unpack = struct.Struct(module.Package.INPUT_RECORD).unpack_from
     changes: list[tuple[int, list[Any]]] = []
     rows = array.array("d", [20.0, 75.0, 75.0])
     out = BytesWriter()
-    assert package.replay(rows, unpack, [1, 1, 1], [0.0, 60.0, 60.0], out, changes, 0) == 3
+    assert package.replay(rows.tobytes(), [1, 1, 1], [0.0, 60.0, 60.0], out, changes, 0) == 3
     assert out.getvalue() == b""  # nothing recorded
     assert [(scan, [(c.alarm, c.raised) for c in found]) for scan, found in changes] == [
         (1, [("too_hot", True)])

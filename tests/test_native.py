@@ -106,17 +106,18 @@ def test_the_package_s_own_replay_loop_equals_scanning_row_by_row(built: tuple[A
         expected, expected_changes = _scan_by_scan(one, rows)
         record = struct.Struct(type(other).RECORD)
         assert loaded_.record_dtype(type(other)).itemsize == record.size
-        unpack = struct.Struct(type(other).INPUT_RECORD).unpack_from
-        inputs = np.array([[_as_number(v) for v in row] for row in rows], dtype=np.float64)
+        block = np.array([[_as_number(v) for v in row] for row in rows], dtype="<f8")
+        assert struct.calcsize(type(other).INPUT_RECORD) == block.itemsize * block.shape[1]
+        inputs = [row.tobytes() for row in block]  # a row's INPUT_RECORD: its doubles, little-endian
         changes: list[tuple[int, list[Any]]] = []
         # two stretches, and a gap of three scans before row 700 (the inputs held)
         scans = [1] * len(rows)
         lengths = [0.0] + [60.0] * (len(rows) - 1)
         first = BytesWriter()
-        stop = other.replay(inputs[:700], unpack, scans[:700], lengths[:700], first, changes, 0)
+        stop = other.replay(b"".join(inputs[:700]), scans[:700], lengths[:700], first, changes, 0)
         assert stop == 700
         rest = BytesWriter()
-        stop = other.replay(inputs[700:], unpack, scans[700:], lengths[700:], rest, changes, 700)
+        stop = other.replay(b"".join(inputs[700:]), scans[700:], lengths[700:], rest, changes, 700)
         assert stop == len(rows)
         written = first.getvalue() + rest.getvalue()
         assert len(written) == record.size * len(rows)  # one RECORD a scan, as struct lays it out
@@ -132,10 +133,10 @@ def test_the_package_s_own_replay_loop_equals_scanning_row_by_row(built: tuple[A
         # a gap of three scans before the second row: two with the first row's inputs held
         held, by_hand = runs.new(START), runs.new(START)
         gap = BytesWriter()
-        assert held.replay(inputs[:2], unpack, [1, 3], [0.0, 20.0], gap, [], 0) == 4
+        assert held.replay(b"".join(inputs[:2]), [1, 3], [0.0, 20.0], gap, [], 0) == 4
         assert len(gap.getvalue()) == 4 * record.size
         bare = runs.new(START)  # nothing recorded: the state brought forward alone
-        assert bare.replay(inputs[:2], unpack, [1, 3], [0.0, 20.0], None, [], 0) == 4
+        assert bare.replay(b"".join(inputs[:2]), [1, 3], [0.0, 20.0], None, [], 0) == 4
         assert bare.snapshot() == held.snapshot()
         assert held.loop._time_s == 60.0
         names = [name.split(".", 1)[1] for name in type(by_hand).FIELD_INPUTS]

@@ -531,9 +531,10 @@ class PythonGenerator:
             # the record of `replay`: SNAPSHOT's values less the field inputs (the rows give them)
             "record_names": [quote(name) for name, _, _ in by_replay],
             "record_writes": [_record_write(value, code) for _, value, code in by_replay],
-            # what `_record` writes with: the writer, and a function for reals and one for ints
+            # what `replay` reads and writes with: the rows' doubles, the writer, reals and ints
             "librt_names": [
                 "BytesWriter",
+                *(["read_f64_le"] if fed else []),
                 *(["write_f64_le"] if "d" in record else []),
                 *(["write_i64_le"] if "q" in record else []),
             ],
@@ -620,16 +621,17 @@ def _wire_start(read: ir.ReadInput, printer: Printer) -> str:
 
 
 def _feed_lines(target: str, vt: ir.ValueType, index: int) -> list[str]:
-    """The replay loop's lines (indented 12) setting one field input from its number in the row:
-    NaN is None (the trend has no such column), a flag is a number other than 0, a member is
-    given by its number."""
+    """The replay loop's lines (indented 12) setting one field input from its number in the row
+    (read from the bytes as a C double): NaN is None (the trend has no such column), a flag is a
+    number other than 0, a member is given by its number."""
     value = {"bool": "value != 0.0", "int": "round(value)", "real": "value"}.get(vt.kind, "")
     if vt.kind == "enum":
         value = f"{python_annotation(vt)}(round(value))"
     line = f"{target} = None if math.isnan(value) else {value}"
     if 12 + len(line) > LINE_WIDTH:
         line = f"{target} = (\n{' ' * 16}None if math.isnan(value) else {value}\n{' ' * 12})"
-    return [f"value = row[{index}]", line]
+    offset = f"place + {8 * index}" if index else "place"
+    return [f"value = read_f64_le(inputs, {offset})", line]
 
 
 def _field(text: str, indent: int = 12) -> str:

@@ -125,8 +125,7 @@ def verify_month(site: Site, start: Start, month: int, replay: str = "python") -
     frozen = start.states[month]
     state = thawed_state(frozen, package.module) if frozen is not None else None
     tallies = first_pass(opened, replayer, opened.cuts_of(first, end), QUIET, goals, observed, state)
-    kept = {row: frozen_state(kept) for row, kept in replayer.snapshots.items()}
-    return Month(tallies, goals.data, kept, time.perf_counter() - started)
+    return Month(tallies, goals.data, replayer.snapshots, time.perf_counter() - started)
 
 
 def finish_site(site: Site, start: Start, months: list[Month], replay: str = "python") -> Run:
@@ -143,10 +142,9 @@ def finish_site(site: Site, start: Start, months: list[Month], replay: str = "py
     replayer = Replayer(package, opened.recording, opened.step_s)
     for first, frozen in zip(start.months, start.states, strict=False):
         if frozen is not None:
-            replayer.snapshots[first] = thawed_state(frozen, package.module)
+            replayer.snapshots[first] = frozen
     for part in months:
-        for row, kept in part.snapshots.items():
-            replayer.snapshots[row] = thawed_state(kept, package.module)
+        replayer.snapshots.update(part.snapshots)
     goals = Goals(package)
     goals.start(opened.recording)
     for part in months:

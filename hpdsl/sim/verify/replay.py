@@ -7,8 +7,9 @@ replay's step is run as equal scans of at most that step with the inputs held, s
 
 A year is replayed in stretches of rows, never recorded whole: `Replayer.run` runs a stretch
 and returns the chosen points' values after each of its scans. Copies of the package's state
-are kept every `SNAPSHOT_ROWS` rows, so that a later stretch can be run again (to compare it
-with pyfunnel, or with a parameter changed) without replaying the year before it.
+are kept every `SNAPSHOT_ROWS` rows, as bytes (`frozen_state`), so that a later stretch can be
+run again (to compare it with pyfunnel, or with a parameter changed) without replaying the
+year before it.
 
 May import: hpdsl.sim.loaded, hpdsl.sim.verify.recording, numpy.
 """
@@ -20,7 +21,6 @@ import datetime
 import io
 import itertools
 import pickle
-import struct
 from types import ModuleType
 from typing import Any
 
@@ -32,6 +32,7 @@ from hpdsl.sim.loaded import LoadedPackage, PointSpec, Recorder, record_dtype
 from hpdsl.sim.verify.recording import Recording
 
 FloatArray = npt.NDArray[np.float64]
+Frozen = tuple[str, bytes]  # a package's state as bytes, and the name of the module it was made by
 
 SNAPSHOT_ROWS = 16384  # rows between two kept copies of the package's state (a chunk of `verify`)
 
@@ -87,7 +88,7 @@ class Replayer:
             recording.inputs[point.column] = held if held is not None else values
             self._held.append(held)
         recording.held = True
-        self.snapshots: dict[int, Any] = {}  # row -> the package's state before that row
+        self.snapshots: dict[int, Frozen] = {}  # row -> the package's state before that row
 
     def first_scan(self, row: int) -> int:
         """The first scan that belongs to a row: the scans of the gap before it, then its own."""
@@ -105,7 +106,7 @@ class Replayer:
         kept = max((r for r in self.snapshots if r <= row), default=None)
         if kept is None:
             return self.new(), 0
-        return copy.deepcopy(self.snapshots[kept]), kept
+        return thawed_state(self.snapshots[kept], self.loaded.module), kept
 
     def run(
         self,
@@ -156,16 +157,16 @@ class Replayer:
         elif fresh and end > first:  # nor does the first row of a controller started there
             parts[0], lengths[0] = 1, 0.0
         inputs = self._inputs(first, end, type(package).FIELD_INPUTS)
-        unpack = struct.Struct(type(package).INPUT_RECORD).unpack_from
         cuts = sorted({first, end, *range(-(-first // SNAPSHOT_ROWS) * SNAPSHOT_ROWS, end, SNAPSHOT_ROWS)})
         for begin, stop in itertools.pairwise(cuts):
             if keep and begin % SNAPSHOT_ROWS == 0 and begin not in self.snapshots:
-                self.snapshots[begin] = copy_state(package)
+                self.snapshots[begin] = frozen_state(package)
             a, b = begin - first, stop - first
             # nothing wanted: the replay only brings the state forward, recording nothing
             out = BytesWriter() if points else None
             changes: list[tuple[int, list[Any]]] = []
-            package.replay(inputs[a:b], unpack, parts[a:b], lengths[a:b], out, changes, recorder.count)
+            rows = np.ascontiguousarray(inputs[a:b], dtype="<f8").tobytes()
+            package.replay(rows, parts[a:b], lengths[a:b], out, changes, recorder.count)
             if out is not None:
                 records = np.frombuffer(out.getvalue(), dtype=dtype)
                 assert len(records) == sum(parts[a:b]), "a record a scan"
@@ -212,9 +213,6 @@ def clear_records(package: Any) -> None:
             program.alarm_changes = []
         if program.log_entries:
             program.log_entries = []
-
-
-Frozen = tuple[str, bytes]  # a package's state as bytes, and the name of the module it was made by
 
 
 def frozen_state(package: Any) -> Frozen:

@@ -22,14 +22,13 @@ import contextlib
 import datetime
 import enum
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar, Final, TypeVar
 
-# Package.replay's records: a compiled build writes each value into the buffer as a C number.
-# Everything else runs without librt.
+# Package.replay reads its rows and writes its records with librt: a compiled build as C
+# numbers, with no Python object between. Everything else runs without librt.
 with contextlib.suppress(ImportError):
-    from librt.strings import BytesWriter, write_f64_le, write_i64_le
+    from librt.strings import BytesWriter, read_f64_le, write_f64_le, write_i64_le
 
 Value = bool | int | float | str | enum.Enum | None
 _V = TypeVar("_V")
@@ -752,8 +751,7 @@ class Package:
 
     def replay(
         self,
-        inputs: object,
-        unpack: Callable[[object, int], tuple[float, ...]],
+        inputs: bytes,
         scans: list[int],
         lengths: list[float],
         out: BytesWriter | None,
@@ -763,14 +761,14 @@ class Package:
         """Run a recorded controller's field inputs through the package, as `hpdsl verify` replays a trend.
 
         `inputs` holds a row of FIELD_INPUTS' values for every row of the trend, one INPUT_RECORD
-        each, read by `unpack(inputs, offset)` (`struct.Struct(INPUT_RECORD).unpack_from`): a
-        number, a flag as 0 or 1, a member by its number, NaN for an input the trend does not
-        hold (it stays None). Before a row, `scans` - 1 scans run with the inputs held; then the
-        row's values are set and one more scan runs; every scan of the row takes its `lengths`
-        seconds. After each scan the values of RECORDED are written to `out` (librt's
-        `BytesWriter`), one RECORD a scan, unless `out` is None (a replay that only brings the
-        state forward); each program's alarm changes go to `changes` with the scan's number,
-        counted from `index`. Returns the number of the next scan.
+        each (little-endian doubles, read as C numbers): a number, a flag as 0 or 1, a member by
+        its number, NaN for an input the trend does not hold (it stays None). Before a row,
+        `scans` - 1 scans run with the inputs held; then the row's values are set and one more
+        scan runs; every scan of the row takes its `lengths` seconds. After each scan the values
+        of RECORDED are written to `out` (librt's `BytesWriter`), one RECORD a scan, unless `out`
+        is None (a replay that only brings the state forward); each program's alarm changes go
+        to `changes` with the scan's number, counted from `index`. Returns the number of the
+        next scan.
         """
         p0 = self.changeover
         place = 0
@@ -781,12 +779,11 @@ class Package:
                     self._record(out)
                 self._changes(changes, index)
                 index += 1
-            row = unpack(inputs, place)
-            place += 16
-            value = row[0]
+            value = read_f64_le(inputs, place)
             p0.outdoor_temp = None if math.isnan(value) else value
-            value = row[1]
+            value = read_f64_le(inputs, place + 8)
             p0.compressor_running = None if math.isnan(value) else value != 0.0
+            place += 16
             self.scan(length)
             if out is not None:
                 self._record(out)
