@@ -76,15 +76,28 @@ class Converter:
     scale: tuple[float, float] = (1.0, 0.0)  # value * a + b
     bad_cells: int = 0
     first_bad: tuple[int, str] | None = None  # (file row, the cell as written)
+    # the last dictionary of a dictionary-encoded column, with its values and bad cells
+    _dictionary: tuple[Any, FloatArray, npt.NDArray[np.bool_]] | None = field(default=None, repr=False)
 
     def convert(self, array: Any, first_row: int) -> FloatArray:
         """A batch of cells as numbers (booleans 0/1, members by position), NaN where missing."""
         import pyarrow as pa
         import pyarrow.compute as pc
 
+        if array.null_count == 0:  # the usual column: every cell of the file's own type
+            kind, kind_of = self.point.kind, array.type
+            if kind == "bool" and pa.types.is_boolean(kind_of):
+                flags: FloatArray = array.to_numpy(zero_copy_only=False).astype(np.float64)
+                return flags
+            if kind in ("real", "int") and self.scale == (1.0, 0.0) and pa.types.is_floating(kind_of):
+                return np.asarray(array.to_numpy(), dtype=np.float64)
         if pa.types.is_dictionary(array.type):
-            # Each distinct value read once (a Parquet dictionary holds a few member names).
-            distinct, distinct_bad = self._values(array.dictionary)
+            # Each distinct value read once (a Parquet dictionary holds a few member names), and
+            # a dictionary the batch before had is not read again.
+            known = self._dictionary
+            if known is None or not known[0].equals(array.dictionary):
+                known = self._dictionary = (array.dictionary, *self._values(array.dictionary))
+            distinct, distinct_bad = known[1], known[2]
             indices = pc.fill_null(array.indices, -1).to_numpy(zero_copy_only=False)
             values: FloatArray = np.append(distinct, np.nan)[indices]
             bad = np.append(distinct_bad, False)[indices]
