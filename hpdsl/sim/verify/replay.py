@@ -69,7 +69,6 @@ class Replayer:
         self.row_scan = np.concatenate(([0], np.cumsum(self.parts))).astype(np.intp)  # each row's own scan
         self._lengths = np.diff(seconds) / self.parts if len(seconds) > 1 else np.zeros(0)
         self.rows = len(seconds)
-        self._seconds = seconds
         self.start = datetime.datetime(1970, 1, 1) + datetime.timedelta(
             milliseconds=int(recording.time_ms[0])
         )
@@ -94,12 +93,9 @@ class Replayer:
         """The first scan that belongs to a row: the scans of the gap before it, then its own."""
         return 0 if row == 0 else int(self.row_scan[row - 1]) + 1
 
-    def new(self, row: int = 0) -> Any:
-        """A fresh package, its clock at `row`'s time: the state before the first row, or a
-        controller started at `row` (run its rows with `fresh`)."""
-        if row == 0:
-            return self.loaded.new(self.start)
-        return self.loaded.new(self.start + datetime.timedelta(seconds=float(self._seconds[row])))
+    def new(self) -> Any:
+        """A package at the state before the first row."""
+        return self.loaded.new(self.start)
 
     def restore(self, row: int) -> tuple[Any, int]:
         """A copy of the latest kept state at or before `row`, and the row it is the state before."""
@@ -109,41 +105,23 @@ class Replayer:
         return thawed_state(self.snapshots[kept], self.loaded.module), kept
 
     def run(
-        self,
-        package: Any,
-        first: int,
-        end: int,
-        points: list[PointSpec],
-        *,
-        keep: bool = False,
-        fresh: bool = False,
+        self, package: Any, first: int, end: int, points: list[PointSpec], *, keep: bool = False
     ) -> dict[str, FloatArray]:
         """Run rows [first, end) on `package` (at the state before `first`); the points after each scan.
 
         The values are one per scan of those rows, from `first_scan(first)` to `row_scan[end - 1]`:
         numbers, 0/1 and member positions (NaN where there is none). With `keep`, copies of the
-        state are kept every SNAPSHOT_ROWS rows. With `fresh`, the package was made by
-        `new(first)`: its first scan is the first row's own, 0 s elapsed, as at the record's
-        first row (the values then start at `row_scan[first]`).
+        state are kept every SNAPSHOT_ROWS rows.
         """
-        return self._values(self._recorded(package, first, end, points, keep, fresh))
+        return self._values(self._recorded(package, first, end, points, keep))
 
     def run_numbers(
-        self,
-        package: Any,
-        first: int,
-        end: int,
-        points: list[PointSpec],
-        *,
-        keep: bool = False,
-        fresh: bool = False,
+        self, package: Any, first: int, end: int, points: list[PointSpec], *, keep: bool = False
     ) -> FloatArray:
         """`run`, with the values as one block: a row a point (in the order of `points`), a column a scan."""
-        return self._recorded(package, first, end, points, keep, fresh).numbers()
+        return self._recorded(package, first, end, points, keep).numbers()
 
-    def _recorded(
-        self, package: Any, first: int, end: int, points: list[PointSpec], keep: bool, fresh: bool = False
-    ) -> Recorder:
+    def _recorded(self, package: Any, first: int, end: int, points: list[PointSpec], keep: bool) -> Recorder:
         """Rows [first, end) run by the package's own replay loop (`Package.replay`), a stretch of
         rows a call, cut where a copy of the state is kept; their scans recorded."""
         recorder = Recorder(self.loaded, package, points)
@@ -154,8 +132,6 @@ class Replayer:
         if first == 0 and end > 0:  # the first row of the record ends no gap: one scan, 0 s elapsed
             parts.insert(0, 1)
             lengths.insert(0, 0.0)
-        elif fresh and end > first:  # nor does the first row of a controller started there
-            parts[0], lengths[0] = 1, 0.0
         inputs = self._inputs(first, end, type(package).FIELD_INPUTS)
         cuts = sorted({first, end, *range(-(-first // SNAPSHOT_ROWS) * SNAPSHOT_ROWS, end, SNAPSHOT_ROWS)})
         for begin, stop in itertools.pairwise(cuts):
