@@ -39,6 +39,9 @@ from hpdsl.sim.verify.trendfile import (
 )
 
 FloatArray = npt.NDArray[np.float64]
+# The cells of a batch that hold something unreadable; None where none can (a column of numbers
+# or flags in the file's own type, or one cast whole).
+Unreadable = npt.NDArray[np.bool_] | None
 
 TRUE_WORDS = ("true", "1", "on", "yes", "active", "t", "1.0")
 FALSE_WORDS = ("false", "0", "off", "no", "inactive", "f", "0.0")
@@ -77,20 +80,13 @@ class Converter:
     bad_cells: int = 0
     first_bad: tuple[int, str] | None = None  # (file row, the cell as written)
     # the last dictionary of a dictionary-encoded column, with its values and bad cells
-    _dictionary: tuple[Any, FloatArray, npt.NDArray[np.bool_]] | None = field(default=None, repr=False)
+    _dictionary: tuple[Any, FloatArray, Unreadable] | None = field(default=None, repr=False)
 
     def convert(self, array: Any, first_row: int) -> FloatArray:
         """A batch of cells as numbers (booleans 0/1, members by position), NaN where missing."""
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        if array.null_count == 0:  # the usual column: every cell of the file's own type
-            kind, kind_of = self.point.kind, array.type
-            if kind == "bool" and pa.types.is_boolean(kind_of):
-                flags: FloatArray = array.to_numpy(zero_copy_only=False).astype(np.float64)
-                return flags
-            if kind in ("real", "int") and self.scale == (1.0, 0.0) and pa.types.is_floating(kind_of):
-                return np.asarray(array.to_numpy(), dtype=np.float64)
         if pa.types.is_dictionary(array.type):
             # Each distinct value read once (a Parquet dictionary holds a few member names), and
             # a dictionary the batch before had is not read again.
@@ -100,9 +96,11 @@ class Converter:
             distinct, distinct_bad = known[1], known[2]
             indices = pc.fill_null(array.indices, -1).to_numpy(zero_copy_only=False)
             values: FloatArray = np.append(distinct, np.nan)[indices]
-            bad = np.append(distinct_bad, False)[indices]
+            bad = None if distinct_bad is None else np.append(distinct_bad, False)[indices]
         else:
             values, bad = self._values(array)
+        if bad is None:  # no cell can be unreadable: nothing to look for
+            return values
         bad_rows = np.flatnonzero(bad)
         if len(bad_rows):
             if self.first_bad is None:
@@ -110,7 +108,7 @@ class Converter:
             self.bad_cells += len(bad_rows)
         return values
 
-    def _values(self, array: Any) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
+    def _values(self, array: Any) -> tuple[FloatArray, Unreadable]:
         """(the cells as numbers in the point's unit, cells that hold something unreadable)."""
         point = self.point
         if point.kind == "bool":
@@ -475,22 +473,22 @@ def _unit_factor(
         return None
 
 
-def _numbers(array: Any) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
+def _numbers(array: Any) -> tuple[FloatArray, Unreadable]:
     """(values, cells that hold something that is not a number)."""
     import pyarrow as pa
 
     if array.null_count == 0 and (pa.types.is_floating(array.type) or pa.types.is_integer(array.type)):
         # the usual column: numbers in every row, taken without a cast
-        return np.asarray(array.to_numpy(), dtype=np.float64), np.zeros(len(array), dtype=np.bool_)
+        return np.asarray(array.to_numpy(), dtype=np.float64), None
     if not pa.types.is_string(array.type):
         try:
             values = array.cast(pa.float64()).to_numpy(zero_copy_only=False)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            return np.full(len(array), np.nan), np.zeros(len(array), dtype=np.bool_)
-        return np.asarray(values, dtype=np.float64), np.zeros(len(array), dtype=np.bool_)
+            return np.full(len(array), np.nan), None
+        return np.asarray(values, dtype=np.float64), None
     try:
         values = array.cast(pa.float64()).to_numpy(zero_copy_only=False)
-        return np.asarray(values, dtype=np.float64), np.zeros(len(array), dtype=np.bool_)
+        return np.asarray(values, dtype=np.float64), None
     except pa.ArrowInvalid:
         pass
     import pandas as pd
@@ -504,23 +502,21 @@ def _numbers(array: Any) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
     return parsed, present & np.isnan(parsed)
 
 
-def _booleans(array: Any) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
+def _booleans(array: Any) -> tuple[FloatArray, Unreadable]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
     if pa.types.is_boolean(array.type) and array.null_count == 0:
         flags = array.to_numpy(zero_copy_only=False).astype(np.float64)  # the usual column, without a cast
-        return flags, np.zeros(len(array), dtype=np.bool_)
+        return flags, None
     if pa.types.is_boolean(array.type):
-        return np.asarray(
-            array.cast(pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64
-        ), np.zeros(len(array), dtype=np.bool_)
+        return np.asarray(array.cast(pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64), None
     if not pa.types.is_string(array.type):
         numbers, bad = _numbers(array)
         return np.where(np.isnan(numbers), np.nan, (numbers != 0).astype(np.float64)), bad
     try:  # the usual spellings (true/false, 1/0, any case) in one cast
         flags = array.cast(pa.bool_()).cast(pa.float64()).to_numpy(zero_copy_only=False)
-        return np.asarray(flags, dtype=np.float64), np.zeros(len(array), dtype=np.bool_)
+        return np.asarray(flags, dtype=np.float64), None
     except pa.ArrowInvalid:
         pass
     array = trimmed(array)
