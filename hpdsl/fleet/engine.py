@@ -20,8 +20,7 @@ reads its trend and keeps the rules' state at each month, a task a month replays
 it, and a last one joins them. On a cluster the months of a site run at once on as many
 workers; as many sites at a time are under way as the cluster has worker threads
 (`IN_FLIGHT` a thread), so that the trends read and waiting for their months stay within the
-workers' memory. The result is the
-same as the site's verified whole.
+workers' memory. The result is the same as the site's verified whole.
 """
 
 from __future__ import annotations
@@ -39,7 +38,6 @@ from hpdsl.fleet.site import Run, SiteResult, rules_package, verify_site
 
 RETRIES = 2
 WORKER_MEMORY = "1GiB"  # a site-year's replay stays well under this (docs/fleet.md)
-PARTITIONS = ("site", "month")
 IN_FLIGHT = 1  # sites verified by month under way at once, per worker thread
 
 

@@ -300,12 +300,16 @@ class GoalData:
         for name, parts in later.parts.items():
             self.parts.setdefault(name, []).extend(parts)
         for name, (raised, first, last) in later.edges.items():
-            edge = self.edges.setdefault(name, [0, None, None])
-            if first is None:
-                continue
-            edge[0] += raised + int(edge[2] is not None and first and not edge[2])
-            edge[1] = first if edge[1] is None else edge[1]
-            edge[2] = last
+            if first is not None:
+                self.follow(name, raised, first, last)
+
+    def follow(self, name: str, raised: int, first: bool, last: bool) -> None:
+        """An alarm over the rows that follow: raised `raised` times after their first row, on or
+        off at their first and last. Off at this stretch's end and on at the first row is a raise."""
+        edge = self.edges.setdefault(name, [0, None, None])
+        edge[0] += raised + int(edge[2] is not None and first and not edge[2])
+        edge[1] = first if edge[1] is None else edge[1]
+        edge[2] = last
 
     def raised(self) -> dict[str, int]:
         """How often each alarm was raised: the first row counts as a raise of one that is on."""
@@ -346,11 +350,8 @@ class Goals:
         for name in self._alarms:
             on = recorded[name] > 0.5
             if len(on):
-                edge = self.data.edges[name]
                 rises = int(np.count_nonzero(on[1:] & ~on[:-1]))
-                edge[0] += rises + int(edge[2] is not None and bool(on[0]) and not edge[2])
-                edge[1] = bool(on[0]) if edge[1] is None else edge[1]
-                edge[2] = bool(on[-1])
+                self.data.follow(name, rises, bool(on[0]), bool(on[-1]))
 
     def metrics(self, weather: str) -> dict[str, Any]:
         """Seasonal and nominal COP, the Q5 and Q6 fractions, the alarm counts and the findings."""
