@@ -539,7 +539,6 @@ class PythonGenerator:
                 *(["write_i64_le"] if "q" in record else []),
             ],
             "record": record,
-            "record_size": struct.calcsize(record),
             "input_record_size": struct.calcsize("<" + "d" * len(fed)),
             "field_inputs": [quote(name) for name, _, _ in fed],
             "feed": [line for i, (_, target, vt) in enumerate(fed) for line in _feed_lines(target, vt, i)],
